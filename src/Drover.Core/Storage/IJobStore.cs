@@ -1,0 +1,119 @@
+using Drover.Core.Jobs;
+
+namespace Drover.Core.Storage;
+
+/// <summary>
+/// The one storage seam (STYLE.md, after River's driver): one method and one params record per
+/// operation, noun first. The current time is always passed in (<c>Now</c>) so tests control it.
+/// Every state change by a worker is guarded by the job's epoch (fencing token): a write whose
+/// epoch is stale, or whose job is no longer running, changes nothing.
+/// Every transition appends its event in the same transaction.
+/// Implementations must be safe for concurrent use from many threads and many processes.
+/// </summary>
+public interface IJobStore : IAsyncDisposable
+{
+    /// <summary>Creates or upgrades the schema (numbered migrations recorded in a table).</summary>
+    Task MigrateAsync(CancellationToken ct);
+
+    // ---- jobs: submit and read ----
+
+    /// <summary>
+    /// Inserts a job, resolving <c>after</c> (ids or keys) inside the transaction.
+    /// Idempotency by key: same spec hash → the existing job (Existing); different spec while the
+    /// existing job is queued → spec replaced (Superseded, event job.superseded); otherwise
+    /// <see cref="ConflictException"/>. Unknown dependency or a cycle → <see cref="JobSpecException"/>
+    /// with field "after"; nothing is written then.
+    /// </summary>
+    Task<JobInsertResult> JobInsertAsync(JobInsertParams p, CancellationToken ct);
+
+    Task<JobRecord?> JobGetAsync(long id, CancellationToken ct);
+
+    Task<JobRecord?> JobGetByKeyAsync(string key, CancellationToken ct);
+
+    /// <summary>Newest first; <c>Cursor</c> is the last id of the previous page.</summary>
+    Task<JobPage> JobListAsync(JobListParams p, CancellationToken ct);
+
+    Task<IReadOnlyList<AttemptRecord>> AttemptListAsync(long jobId, CancellationToken ct);
+
+    /// <summary>Counts per state (every state present, zero when none).</summary>
+    Task<IReadOnlyDictionary<JobState, long>> JobCountsAsync(CancellationToken ct);
+
+    /// <summary>The running job that holds <paramref name="lockKey"/>, if any.</summary>
+    Task<long?> JobLockHolderAsync(string lockKey, CancellationToken ct);
+
+    // ---- jobs: the worker path (fenced) ----
+
+    /// <summary>
+    /// Atomically claims up to <c>Max</c> eligible jobs (SPEC §5) for a worker: state running,
+    /// epoch+1, attempt+1, lease until Now+LeaseTtl, an attempt row, event job.claimed.
+    /// Nothing is claimed while the fleet is paused. Order: priority desc, next_eligible_at asc, id asc.
+    /// </summary>
+    Task<IReadOnlyList<JobRecord>> JobClaimAsync(JobClaimParams p, CancellationToken ct);
+
+    /// <summary>Extends the lease. False when the lease is lost (epoch moved on or job not running).</summary>
+    Task<bool> JobLeaseRenewAsync(JobLeaseRenewParams p, CancellationToken ct);
+
+    /// <summary>Records a progress event under the lease. False when the lease is lost.</summary>
+    Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Ends the current attempt under the lease: succeeded, failed (retried with backoff when the
+    /// class is in the job's retry policy and failures remain), blocked (question or approval), or
+    /// released (graceful shutdown: requeued, no failure counted). A terminal failure or
+    /// cancellation fails hard dependents with dep_failed. Fenced → <c>Applied=false</c>, nothing written.
+    /// </summary>
+    Task<JobCompleteResult> JobCompleteAsync(JobCompleteParams p, CancellationToken ct);
+
+    /// <summary>Requeues (class lost) or fails every running job whose lease expired before Now.</summary>
+    Task<IReadOnlyList<long>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct);
+
+    // ---- jobs: operator actions ----
+
+    /// <summary>queued|running|blocked → cancelled. <see cref="ConflictException"/> when terminal.</summary>
+    Task<JobRecord> JobCancelAsync(JobCancelParams p, CancellationToken ct);
+
+    /// <summary>failed|cancelled → queued with failures reset. <see cref="ConflictException"/> otherwise.</summary>
+    Task<JobRecord> JobRetryAsync(JobRetryParams p, CancellationToken ct);
+
+    /// <summary>blocked on a question → queued, answer appended. <see cref="ConflictException"/> otherwise.</summary>
+    Task<JobRecord> JobAnswerAsync(JobAnswerParams p, CancellationToken ct);
+
+    /// <summary>blocked on approval → succeeded (approve) or failed. <see cref="ConflictException"/> otherwise.</summary>
+    Task<JobRecord> JobApproveAsync(JobApproveParams p, CancellationToken ct);
+
+    // ---- workers ----
+
+    /// <summary>Registers (or re-registers) a worker row as idle; event worker.started.</summary>
+    Task WorkerRegisterAsync(WorkerRegisterParams p, CancellationToken ct);
+
+    /// <summary>Updates the heartbeat. False when the row was marked lost or stopped meanwhile.</summary>
+    Task<bool> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
+
+    /// <summary>Marks a worker stopped (graceful exit); event worker.stopped.</summary>
+    Task WorkerStopAsync(WorkerStopParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Marks workers silent for longer than <c>HeartbeatTimeout</c> as lost and releases their
+    /// running jobs at once (class lost, retried or failed like an expired lease). Returns their names.
+    /// </summary>
+    Task<IReadOnlyList<string>> WorkerRescueLostAsync(WorkerRescueParams p, CancellationToken ct);
+
+    Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct);
+
+    // ---- fleet, events, change notification ----
+
+    Task<FleetState> FleetGetAsync(CancellationToken ct);
+
+    Task FleetSetPausedAsync(FleetPauseParams p, CancellationToken ct);
+
+    Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct);
+
+    /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
+    Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Completes when something may have changed (a write in this process, or a commit by another
+    /// process), or after <paramref name="maxWait"/>. Spurious wake-ups are allowed.
+    /// </summary>
+    Task WaitForChangeAsync(TimeSpan maxWait, CancellationToken ct);
+}

@@ -1,0 +1,94 @@
+using Drover.Core.Jobs;
+using Drover.Core.Specs;
+
+namespace Drover.Core.Storage;
+
+public sealed record JobInsertParams(JobSpec Spec, string SpecJson, string SpecHash, DateTimeOffset Now);
+
+public enum InsertOutcome { Created, Existing, Superseded }
+
+public sealed record JobInsertResult(JobRecord Job, InsertOutcome Outcome);
+
+public sealed record JobListParams(JobState? State = null, string? LabelKey = null, string? LabelValue = null, int Limit = 50, long? Cursor = null);
+
+public sealed record JobPage(IReadOnlyList<JobRecord> Jobs, long? NextCursor);
+
+/// <param name="Capabilities">The worker's capabilities, matched with <see cref="Scheduling.CapabilityMatcher"/>.</param>
+/// <param name="PausedEngines">Engines whose gate is closed: their jobs are not claimed.</param>
+public sealed record JobClaimParams(
+    string Worker,
+    DateTimeOffset Now,
+    TimeSpan LeaseTtl,
+    int Max,
+    IReadOnlyList<string> Capabilities,
+    IReadOnlySet<string>? PausedEngines = null);
+
+public sealed record JobLeaseRenewParams(long JobId, long Epoch, DateTimeOffset Now, TimeSpan LeaseTtl);
+
+public sealed record JobProgressParams(long JobId, long Epoch, DateTimeOffset Now, string Text);
+
+public enum AttemptOutcomeKind { Succeeded, Failed, Blocked, Released }
+
+/// <param name="Class">Failure class for Failed (see <see cref="FailureClass"/>).</param>
+/// <param name="BlockedOn">"question" or "approval" for Blocked.</param>
+/// <param name="Question">The agent's question when BlockedOn is "question".</param>
+public sealed record AttemptOutcome(
+    AttemptOutcomeKind Kind,
+    string? Class = null,
+    string? Reason = null,
+    string? BlockedOn = null,
+    string? Question = null)
+{
+    public static AttemptOutcome Success() => new(AttemptOutcomeKind.Succeeded);
+    public static AttemptOutcome Failure(string cls, string reason) => new(AttemptOutcomeKind.Failed, cls, reason);
+    public static AttemptOutcome AwaitAnswer(string question) => new(AttemptOutcomeKind.Blocked, BlockedOn: "question", Question: question);
+    public static AttemptOutcome AwaitApproval() => new(AttemptOutcomeKind.Blocked, BlockedOn: "approval");
+    public static AttemptOutcome Release(string reason) => new(AttemptOutcomeKind.Released, Reason: reason);
+}
+
+public sealed record AttemptResult(
+    int? ExitCode = null,
+    UsageRecord? Usage = null,
+    string? Branch = null,
+    string? Head = null,
+    DiffStats? Diff = null,
+    string? Summary = null,
+    string? LogTail = null,
+    bool EngineRan = false);
+
+/// <param name="JitterUnit">A number in [0,1) for the retry backoff jitter.</param>
+public sealed record JobCompleteParams(
+    long JobId,
+    long Epoch,
+    DateTimeOffset Now,
+    AttemptOutcome Outcome,
+    AttemptResult Result,
+    double JitterUnit);
+
+public sealed record JobCompleteResult(bool Applied, JobState? State);
+
+public sealed record JobRescueParams(DateTimeOffset Now, double JitterUnit);
+
+public sealed record JobCancelParams(long JobId, DateTimeOffset Now, string? Reason = null);
+
+public sealed record JobRetryParams(long JobId, DateTimeOffset Now);
+
+public sealed record JobAnswerParams(long JobId, string Answer, DateTimeOffset Now);
+
+public sealed record JobApproveParams(long JobId, bool Approve, DateTimeOffset Now, string? Reason = null);
+
+public sealed record WorkerRegisterParams(string Name, string Host, int Pid, int Slots, IReadOnlyList<string> Capabilities, DateTimeOffset Now);
+
+public sealed record WorkerHeartbeatParams(string Name, DateTimeOffset Now, string State, IReadOnlyList<long> Running);
+
+public sealed record WorkerStopParams(string Name, DateTimeOffset Now);
+
+public sealed record WorkerRescueParams(DateTimeOffset Now, TimeSpan HeartbeatTimeout, double JitterUnit);
+
+public sealed record FleetState(bool Paused, DateTimeOffset? PausedAt);
+
+public sealed record FleetPauseParams(bool Paused, DateTimeOffset Now);
+
+public sealed record EventAppendParams(string Type, long? JobId, string? Worker, string DataJson, DateTimeOffset Now);
+
+public sealed record EventListParams(long AfterId = 0, int Limit = 500, long? JobId = null);

@@ -1,0 +1,36 @@
+using Drover.Core.Jobs;
+using Drover.Core.Specs;
+using Drover.Core.Storage;
+
+namespace Drover.Engines.Attempts;
+
+/// <summary>What the worker hands the runner for one attempt.</summary>
+/// <param name="Job">The claimed job (its Epoch and Attempt are this attempt's).</param>
+/// <param name="Spec">The job's spec (Spec.Base is the recorded base sha for git repos).</param>
+/// <param name="Home">The Drover data dir: logs go to runs/&lt;job&gt;/&lt;attempt&gt;/, worktrees to work/&lt;job&gt;/.</param>
+/// <param name="KillGrace">SIGTERM → SIGKILL grace for the agent's process group.</param>
+public sealed record AttemptContext(
+    JobRecord Job,
+    JobSpec Spec,
+    string Home,
+    TimeSpan KillGrace,
+    IAttemptSink Sink);
+
+/// <summary>Callbacks from a running attempt to the worker (which holds the lease).</summary>
+public interface IAttemptSink
+{
+    /// <summary>A DROVER_PROGRESS line or other progress signal (also resets the stall timer).</summary>
+    Task ProgressAsync(string text, CancellationToken ct);
+}
+
+/// <summary>How an attempt ended, ready for <see cref="IJobStore.JobCompleteAsync"/>.</summary>
+/// <param name="Aborted">True when the abort token stopped it (cancel, lease loss, shutdown); the caller picks the outcome.</param>
+public sealed record AttemptReport(AttemptOutcome Outcome, AttemptResult Result, bool Aborted);
+
+/// <summary>Runs one attempt end to end (SPEC §7): workspace, engine, checkpoint, diff, scope, verify, classify.</summary>
+public interface IAttemptRunner
+{
+    /// <param name="abort">Cancelled when the attempt must stop now (cancel, lease lost, shutdown grace over).
+    /// The runner still kills the process group and checkpoints before returning.</param>
+    Task<AttemptReport> RunAsync(AttemptContext context, CancellationToken abort);
+}
