@@ -6,5 +6,8 @@ namespace Drover.Core.Specs;
 /// </summary>
 public static class JobSpecParser
 {
-    // Implemented in the spec work package; see JobSpecJson for the canonical form.
+    // TEMPORARY placeholders until the parser branch merges.
+    public static System.Text.Json.Nodes.JsonObject ParseJsonObject(byte[] utf8) => throw new NotImplementedException();
+    public static System.Text.Json.Nodes.JsonObject ParseMarkdownObject(byte[] utf8) => throw new NotImplementedException();
+    public static JobSpec ParseObject(System.Text.Json.Nodes.JsonObject raw, SpecParseContext ctx) => throw new NotImplementedException();
 }

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Drover.Core;
+using Drover.Server.Jobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Drover.Server.Api;
+
+/// <summary>The REST surface of SPEC §10 (minus usage/providers, which come with the gateway).</summary>
+public static class ApiEndpoints
+{
+    public static void MapDroverApi(this IEndpointRouteBuilder app, JobService jobs)
+    {
+        app.MapGet("/healthz", () => Results.Json(new { ok = true }, DroverJson.Options));
+        app.MapGet("/api/status", async (CancellationToken ct) => Json(await jobs.StatusAsync(ct)));
+        app.MapGet("/api/workers", async (CancellationToken ct) => Json(new { workers = await jobs.WorkersAsync(ct) }));
+
+        app.MapPost("/api/jobs", async (HttpRequest req, CancellationToken ct) =>
+        {
+            var submitted = await jobs.SubmitAsync(await ReadSubmitAsync(req, ct), ct);
+            var status = submitted.Outcome == "created" ? StatusCodes.Status201Created : StatusCodes.Status200OK;
+            return Results.Json(submitted, DroverJson.Options, statusCode: status);
+        });
+        app.MapGet("/api/jobs", async (HttpRequest req, CancellationToken ct) =>
+        {
+            var q = req.Query;
+            var query = new JobQuery(
+                q["state"].FirstOrDefault(),
+                q["label"].FirstOrDefault(),
+                ParseInt(q["limit"].FirstOrDefault(), "limit") ?? 50,
+                ParseLong(q["cursor"].FirstOrDefault(), "cursor"));
+            return Json(await jobs.ListJobsAsync(query, ct));
+        });
+        app.MapGet("/api/jobs/{id:long}", async (long id, CancellationToken ct) => Json(await jobs.GetJobAsync(id, ct)));
+        app.MapPost("/api/jobs/{id:long}/cancel", async (long id, CancellationToken ct) => Json(await jobs.CancelAsync(id, ct)));
+        app.MapPost("/api/jobs/{id:long}/retry", async (long id, CancellationToken ct) => Json(await jobs.RetryAsync(id, ct)));
+        app.MapPost("/api/jobs/{id:long}/answer", async (long id, HttpRequest req, CancellationToken ct) =>
+        {
+            var body = await ReadObjectAsync(req, ct);
+            var answer = body["answer"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new JobSpecException("answer", "body must be {\"answer\": \"text\"}");
+            return Json(await jobs.AnswerAsync(id, answer, ct));
+        });
+        app.MapPost("/api/jobs/{id:long}/approve", async (long id, HttpRequest req, CancellationToken ct) =>
+        {
+            var body = req.ContentLength is null or 0 ? [] : await ReadObjectAsync(req, ct);
+            var approve = body["approve"] is not JsonValue a || !a.TryGetValue<bool>(out var b) || b;
+            var reason = body["reason"] is JsonValue r && r.TryGetValue<string>(out var rs) ? rs : null;
+            return Json(await jobs.ApproveAsync(id, approve, reason, ct));
+        });
+        app.MapGet("/api/jobs/{id:long}/log", (long id, HttpContext ctx) => LogStreaming.ServeAsync(jobs, id, ctx));
+        app.MapGet("/api/events", async (HttpRequest req, CancellationToken ct) =>
+        {
+            var since = ParseLong(req.Query["since"].FirstOrDefault(), "since") ?? 0;
+            var limit = ParseInt(req.Query["limit"].FirstOrDefault(), "limit") ?? 500;
+            var jobId = ParseLong(req.Query["job"].FirstOrDefault(), "job");
+            return Json(new { events = await jobs.EventsAsync(since, limit, jobId, ct) });
+        });
+        app.MapGet("/api/events/stream", (HttpContext ctx) => EventStream.ServeAsync(jobs, ctx));
+        app.MapPost("/api/fleet/pause", async (CancellationToken ct) =>
+        {
+            await jobs.SetPausedAsync(true, ct);
+            return Json(await jobs.StatusAsync(ct));
+        });
+        app.MapPost("/api/fleet/resume", async (CancellationToken ct) =>
+        {
+            await jobs.SetPausedAsync(false, ct);
+            return Json(await jobs.StatusAsync(ct));
+        });
+    }
+
+    private static IResult Json<T>(T value) => Results.Json(value, DroverJson.Options);
+
+    private static async Task<SubmitRequest> ReadSubmitAsync(HttpRequest req, CancellationToken ct)
+    {
+        var cwd = req.Headers["X-Drover-Cwd"].FirstOrDefault() is { Length: > 0 } c && Path.IsPathRooted(c)
+            ? c
+            : Environment.CurrentDirectory;
+        var bytes = await ReadBodyAsync(req, ct);
+        var type = req.ContentType ?? "application/json";
+        if (type.StartsWith("text/markdown", StringComparison.OrdinalIgnoreCase))
+            return new SubmitRequest(null, bytes, "markdown", cwd);
+        return new SubmitRequest(null, bytes, "json", cwd);
+    }
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpRequest req, CancellationToken ct)
+    {
+        var bytes = await ReadBodyAsync(req, ct);
+        try
+        {
+            return JsonNode.Parse(bytes) as JsonObject ?? throw new JobSpecException(null, "body must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new JobSpecException(null, "malformed JSON: " + ex.Message);
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest req, CancellationToken ct)
+    {
+        using var ms = new MemoryStream();
+        await req.Body.CopyToAsync(ms, ct);
+        return ms.ToArray();
+    }
+
+    private static int? ParseInt(string? text, string field) =>
+        text is null ? null : int.TryParse(text, out var v) ? v : throw new JobSpecException(field, $"{field} must be an integer");
+
+    private static long? ParseLong(string? text, string field) =>
+        text is null ? null : long.TryParse(text, out var v) ? v : throw new JobSpecException(field, $"{field} must be an integer");
+}

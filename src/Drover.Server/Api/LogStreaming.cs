@@ -1,0 +1,44 @@
+using Drover.Server.Jobs;
+using Microsoft.AspNetCore.Http;
+
+namespace Drover.Server.Api;
+
+/// <summary>An attempt's log as text/plain; with <c>follow=1</c> it streams until the attempt ends.</summary>
+public static class LogStreaming
+{
+    public static async Task ServeAsync(JobService jobs, long id, HttpContext ctx)
+    {
+        var ct = ctx.RequestAborted;
+        var q = ctx.Request.Query;
+        var follow = q["follow"].FirstOrDefault() is "1" or "true";
+        int? attempt = q["attempt"].FirstOrDefault() is { } a
+            ? int.TryParse(a, out var n) && n > 0 ? n : throw new Core.JobSpecException("attempt", "attempt must be a positive integer")
+            : null;
+        long offset = 0;
+
+        var chunk = await jobs.ReadLogAsync(id, attempt, offset, ct);
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        ctx.Response.Headers["X-Drover-Attempt"] = chunk.Attempt.ToString();
+        try
+        {
+            while (true)
+            {
+                if (chunk.Text.Length > 0)
+                {
+                    await ctx.Response.WriteAsync(chunk.Text, ct);
+                    await ctx.Response.Body.FlushAsync(ct);
+                }
+
+                offset = chunk.Offset;
+                if (chunk.Text.Length == 0 && (!follow || chunk.AttemptEnded))
+                    return;
+                if (chunk.Text.Length == 0)
+                    await Task.Delay(200, ct);
+                chunk = await jobs.ReadLogAsync(id, chunk.Attempt == 0 ? null : chunk.Attempt, offset, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+}

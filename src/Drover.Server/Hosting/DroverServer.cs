@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json;
+using Drover.Core.Storage;
+using Drover.Server.Api;
+using Drover.Server.Jobs;
+using Drover.Server.Supervision;
+using Drover.Engines.Attempts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Drover.Server.Hosting;
+
+/// <summary>What `drover serve` runs: the API, the reaper and local worker slots.</summary>
+public sealed record ServeOptions
+{
+    public required DroverHome Home { get; init; }
+    public required WorkerOptions Worker { get; init; }
+    public string Bind { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; init; } = 8731;
+
+    /// <summary>Called once the API listens, with its base URL (the demo submits its jobs here).</summary>
+    public Func<string, JobService, CancellationToken, Task>? OnStarted { get; init; }
+}
+
+public static class DroverServer
+{
+    /// <summary>Runs until <paramref name="stopping"/> fires (SIGTERM/Ctrl-C), then drains the local worker.</summary>
+    public static async Task RunAsync(ServeOptions options, IJobStore store, JobService jobs, IAttemptRunner runner, CancellationToken stopping)
+    {
+        var token = options.Home.EnsureToken();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(options.Bind), options.Port);
+            k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
+        });
+        builder.Services.Configure<HostOptions>(h =>
+            h.ShutdownTimeout = options.Worker.ShutdownGrace + options.Worker.KillGrace + TimeSpan.FromSeconds(15));
+
+        // Our own signal handling (the CLI) drives shutdown, so the host must not also stop on SIGTERM first.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorMapping>();
+        app.UseMiddleware<BearerAuth>(token);
+        app.MapDroverApi(jobs);
+        FleetMetrics.Register(store);
+        app.MapMetrics("/metrics");
+
+        await app.StartAsync(CancellationToken.None);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        url = url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+        WriteServerInfo(options.Home, url);
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        var time = TimeProvider.System;
+        using var reaperCts = new CancellationTokenSource();
+        var reaper = new Reaper(store, options.Worker, time, logger).RunAsync(reaperCts.Token);
+        var worker = options.Worker.Slots > 0
+            ? new WorkerHost(store, runner, options.Worker, time, logger).RunAsync(stopping)
+            : Task.CompletedTask;
+
+        try
+        {
+            if (options.OnStarted is { } started)
+                await started(url, jobs, stopping);
+            await Task.Delay(Timeout.Infinite, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Drain the local worker while the API still answers, then stop the rest.
+            await worker;
+            await reaperCts.CancelAsync();
+            try
+            {
+                await reaper;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            TryDelete(options.Home.ServerInfoPath);
+        }
+    }
+
+    private static void WriteServerInfo(DroverHome home, string url)
+    {
+        var json = JsonSerializer.Serialize(new { url, pid = Environment.ProcessId, started_at = DateTimeOffset.UtcNow });
+        File.WriteAllText(home.ServerInfoPath, json);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class NoSignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+
+namespace Drover.Server.Jobs;
+
+/// <summary>
+/// What the CLI can ask of Drover. Implemented by <see cref="JobService"/> (directly on the store)
+/// and by the CLI's HTTP client (against a running `serve`), so every command is written once.
+/// Errors surface as <see cref="Core.JobSpecException"/>, <see cref="Core.NotFoundException"/>,
+/// <see cref="Core.ConflictException"/> on both paths.
+/// </summary>
+public interface IDroverApi
+{
+    Task<SubmitView> SubmitAsync(SubmitRequest request, CancellationToken ct);
+    Task<JobView> GetJobAsync(long id, CancellationToken ct);
+    Task<JobListView> ListJobsAsync(JobQuery query, CancellationToken ct);
+    Task<JobView> CancelAsync(long id, CancellationToken ct);
+    Task<JobView> RetryAsync(long id, CancellationToken ct);
+    Task<JobView> AnswerAsync(long id, string answer, CancellationToken ct);
+    Task<JobView> ApproveAsync(long id, bool approve, string? reason, CancellationToken ct);
+    Task<StatusView> StatusAsync(CancellationToken ct);
+    Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken ct);
+    Task SetPausedAsync(bool paused, CancellationToken ct);
+    Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);
+
+    /// <summary>The attempt's log from <paramref name="offset"/> on (empty when none yet), and the attempt it belongs to.</summary>
+    Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
+}
+
+/// <summary>A spec to submit: a JSON object, or a file's bytes (json or markdown), plus flag overrides.</summary>
+/// <param name="WorkingDirectory">Where relative paths in the spec resolve (the submitter's cwd).</param>
+public sealed record SubmitRequest(JsonObject? Spec, byte[]? FileBytes, string? FileFormat, string WorkingDirectory);
+
+public sealed record JobQuery(string? State = null, string? Label = null, int Limit = 50, long? Cursor = null);
+
+public sealed record LogChunk(int Attempt, long Offset, string Text, bool AttemptEnded);

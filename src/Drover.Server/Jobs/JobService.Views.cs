@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Drover.Core.Jobs;
+using Drover.Core.Scheduling;
+using Drover.Core.Storage;
+
+namespace Drover.Server.Jobs;
+
+public sealed partial class JobService
+{
+    internal async Task<JobView> ToViewAsync(JobRecord job, bool detail, CancellationToken ct)
+    {
+        IReadOnlyList<AttemptView>? attempts = null;
+        IReadOnlyList<EventView>? events = null;
+        string? why = null;
+        if (detail)
+        {
+            attempts = (await _store.AttemptListAsync(job.Id, ct)).Select(ToView).ToList();
+            events = (await _store.EventListAsync(new EventListParams(0, 200, job.Id), ct)).Select(ToView).ToList();
+            why = await WhyAsync(job, ct);
+        }
+        else if (job.State == JobState.Blocked)
+        {
+            why = BlockedWhy(job);
+        }
+
+        JsonElement spec;
+        using (var doc = JsonDocument.Parse(job.SpecJson))
+            spec = doc.RootElement.Clone();
+
+        return new JobView
+        {
+            Id = job.Id,
+            Title = job.Title,
+            State = job.State.ToWire(),
+            Priority = job.Priority,
+            Engine = job.Engine,
+            Attempt = job.Attempt,
+            MaxAttempts = job.MaxAttempts,
+            Failures = job.Failures,
+            Worker = job.Worker,
+            Epoch = job.Epoch,
+            Why = why,
+            Class = job.Class,
+            Reason = job.Reason,
+            Key = job.Key,
+            Lock = job.LockKey,
+            Labels = job.Labels,
+            After = job.After,
+            CreatedAt = job.CreatedAt,
+            UpdatedAt = job.UpdatedAt,
+            NextEligibleAt = job.State == JobState.Queued ? job.NextEligibleAt : null,
+            LeaseExpiresAt = job.State == JobState.Running ? job.LeaseExpiresAt : null,
+            BlockedOn = job.State == JobState.Blocked ? job.BlockedOn : null,
+            Question = job.State == JobState.Blocked ? job.Question : null,
+            Branch = job.Branch,
+            Head = job.Head,
+            Diff = job.Diff is { } d ? new DiffView(d.Files, d.Added, d.Deleted) : null,
+            Usage = ToView(job.Usage),
+            Summary = job.Summary,
+            Spec = spec,
+            Attempts = attempts,
+            Events = events,
+        };
+    }
+
+    /// <summary>SPEC §4: why a waiting job is not running, in words; null unless it waits.</summary>
+    internal async Task<string?> WhyAsync(JobRecord job, CancellationToken ct)
+    {
+        if (job.State == JobState.Blocked)
+            return BlockedWhy(job);
+        if (job.State != JobState.Queued)
+            return null;
+
+        var reasons = new List<string>();
+        var now = _time.GetUtcNow();
+        var fleet = await _store.FleetGetAsync(ct);
+        if (fleet.Paused)
+            reasons.Add("fleet paused (drover resume)");
+        if (job.NextEligibleAt > now)
+            reasons.Add($"backoff until {job.NextEligibleAt:yyyy-MM-dd'T'HH:mm:ss'Z'} after {job.Class ?? "a failure"}");
+
+        var waiting = new List<string>();
+        foreach (var depId in job.After)
+        {
+            var dep = await _store.JobGetAsync(depId, ct);
+            if (dep is null)
+                continue;
+            var ok = dep.State == JobState.Succeeded || (job.DepsMode == "soft" && (dep.EngineDone || dep.State.IsTerminal()));
+            if (!ok)
+                waiting.Add($"#{dep.Id} ({dep.State.ToWire()})");
+        }
+
+        if (waiting.Count > 0)
+            reasons.Add("waiting on deps: " + string.Join(", ", waiting));
+
+        if (job.LockKey is { } lockKey && await _store.JobLockHolderAsync(lockKey, ct) is { } holder && holder != job.Id)
+            reasons.Add($"lock {lockKey} held by job {holder}");
+
+        var workers = await _store.WorkerListAsync(ct);
+        var live = workers.Where(w => w.State is not ("lost" or "stopped") && now - w.LastHeartbeatAt < _heartbeatTimeout).ToList();
+        if (live.Count == 0)
+            reasons.Add("no live worker (start `drover serve` or `drover worker`)");
+        else if (job.Capabilities.Count > 0 && !live.Any(w => CapabilityMatcher.Satisfies(w.Capabilities, job.Capabilities)))
+            reasons.Add("no worker with capabilities " + string.Join(", ", job.Capabilities));
+        else if (reasons.Count == 0)
+            reasons.Add("ready: waiting for a free worker slot");
+
+        return string.Join("; ", reasons);
+    }
+
+    private static string BlockedWhy(JobRecord job) => job.BlockedOn switch
+    {
+        "question" => $"awaiting answer: {job.Question} (drover answer {job.Id} \"...\")",
+        "approval" => $"awaiting approval (drover approve {job.Id})",
+        _ => "blocked",
+    };
+
+    internal static UsageView ToView(UsageRecord u) =>
+        new(u.InputTokens, u.CachedInputTokens, u.OutputTokens, u.CostUsd, u.CostSource, u.Model);
+
+    internal static AttemptView ToView(AttemptRecord a) => new(
+        a.N,
+        a.Worker,
+        a.State,
+        a.Class,
+        a.Reason,
+        a.ExitCode,
+        a.StartedAt,
+        a.EndedAt,
+        a.EndedAt is { } end ? Math.Round((end - a.StartedAt).TotalSeconds, 3) : null,
+        ToView(a.Usage),
+        a.Head,
+        a.Diff is { } d ? new DiffView(d.Files, d.Added, d.Deleted) : null,
+        a.Summary);
+}

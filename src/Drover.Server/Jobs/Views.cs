@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Drover.Server.Jobs;
+
+// The JSON shapes of SPEC §10, shared by the HTTP API and `--json` CLI output.
+
+public sealed record UsageView(
+    long InputTokens,
+    long CachedInputTokens,
+    long OutputTokens,
+    decimal CostUsd,
+    string CostSource,
+    string? Model);
+
+public sealed record DiffView(int Files, int Added, int Deleted);
+
+public sealed record AttemptView(
+    int N,
+    string Worker,
+    string State,
+    string? Class,
+    string? Reason,
+    int? ExitCode,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    double? DurationS,
+    UsageView Usage,
+    string? Head,
+    DiffView? Diff,
+    string? Summary);
+
+public sealed record EventView(long Id, DateTimeOffset At, string Type, long? JobId, string? Worker, JsonElement Data);
+
+public sealed record JobView
+{
+    public required long Id { get; init; }
+    public required string Title { get; init; }
+    public required string State { get; init; }
+    public required int Priority { get; init; }
+    public required string Engine { get; init; }
+    public int Attempt { get; init; }
+    public int MaxAttempts { get; init; }
+    public int Failures { get; init; }
+    public string? Worker { get; init; }
+    public long Epoch { get; init; }
+    public string? Why { get; init; }
+    public string? Class { get; init; }
+    public string? Reason { get; init; }
+    public string? Key { get; init; }
+    public string? Lock { get; init; }
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<long> After { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? NextEligibleAt { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+    public string? BlockedOn { get; init; }
+    public string? Question { get; init; }
+    public string? Branch { get; init; }
+    public string? Head { get; init; }
+    public DiffView? Diff { get; init; }
+    public required UsageView Usage { get; init; }
+    public string? Summary { get; init; }
+    public JsonElement Spec { get; init; }
+    public IReadOnlyList<AttemptView>? Attempts { get; init; }
+    public IReadOnlyList<EventView>? Events { get; init; }
+}
+
+public sealed record JobListView(IReadOnlyList<JobView> Jobs, long? NextCursor);
+
+public sealed record WorkerView(
+    string Name,
+    string Host,
+    int Pid,
+    string State,
+    int Slots,
+    IReadOnlyList<long> Running,
+    IReadOnlyList<string> Capabilities,
+    DateTimeOffset StartedAt,
+    DateTimeOffset LastHeartbeatAt,
+    double HeartbeatAgeS);
+
+public sealed record StatusView(
+    IReadOnlyList<WorkerView> Workers,
+    IReadOnlyDictionary<string, long> Counts,
+    bool Paused,
+    IReadOnlyList<string> Gates);
+
+public sealed record SubmitView(JobView Job, string Outcome);
+
+public sealed record ErrorView(string Error, string? Field = null, long? Id = null, string? State = null);
+
+public static class DroverJson
+{
+    /// <summary>snake_case, RFC 3339 UTC times, nulls written (scripts may rely on the keys).</summary>
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        WriteIndented = false,
+        Converters = { new UtcDateTimeOffsetConverter() },
+    };
+
+    public static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true };
+
+    private sealed class UtcDateTimeOffsetConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            DateTimeOffset.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Drover.Server;
+
+/// <summary>Every log message of the server, with stable event ids (STYLE.md).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "worker {Worker} started with {Slots} slots")]
+    public static partial void WorkerStarted(ILogger logger, string worker, int slots);
+
+    [LoggerMessage(1001, LogLevel.Information, "worker {Worker} stopping: waiting up to {Grace} for {Running} running attempts")]
+    public static partial void WorkerDraining(ILogger logger, string worker, TimeSpan grace, int running);
+
+    [LoggerMessage(1002, LogLevel.Information, "worker {Worker} stopped")]
+    public static partial void WorkerStopped(ILogger logger, string worker);
+
+    [LoggerMessage(1003, LogLevel.Warning, "worker {Worker} was marked lost by the fleet; re-registering")]
+    public static partial void WorkerMarkedLost(ILogger logger, string worker);
+
+    [LoggerMessage(1010, LogLevel.Information, "job {JobId} attempt {Attempt} started on {Worker}")]
+    public static partial void AttemptStarted(ILogger logger, long jobId, int attempt, string worker);
+
+    [LoggerMessage(1011, LogLevel.Information, "job {JobId} attempt {Attempt} ended: {Outcome} {Class}")]
+    public static partial void AttemptEnded(ILogger logger, long jobId, int attempt, string outcome, string? @class);
+
+    [LoggerMessage(1012, LogLevel.Warning, "job {JobId} epoch {Epoch}: lease lost; the agent was stopped and nothing was recorded")]
+    public static partial void LeaseLost(ILogger logger, long jobId, long epoch);
+
+    [LoggerMessage(1013, LogLevel.Error, "job {JobId} attempt {Attempt} failed inside the worker")]
+    public static partial void AttemptCrashed(ILogger logger, Exception ex, long jobId, int attempt);
+
+    [LoggerMessage(1020, LogLevel.Warning, "store call failed in {Loop}; retrying")]
+    public static partial void LoopError(ILogger logger, Exception ex, string loop);
+
+    [LoggerMessage(1030, LogLevel.Information, "reaper requeued or failed {Count} jobs with expired leases")]
+    public static partial void Rescued(ILogger logger, int count);
+
+    [LoggerMessage(1031, LogLevel.Warning, "reaper marked worker {Worker} lost")]
+    public static partial void WorkerLost(ILogger logger, string worker);
+}

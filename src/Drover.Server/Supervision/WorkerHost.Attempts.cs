@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Drover.Core.Jobs;
+using Drover.Core.Specs;
+using Drover.Core.Storage;
+using Drover.Engines.Attempts;
+
+namespace Drover.Server.Supervision;
+
+public sealed partial class WorkerHost
+{
+    private async Task RunAttemptAsync(RunningAttempt attempt)
+    {
+        var job = attempt.Job;
+        Log.AttemptStarted(_logger, job.Id, job.Attempt, _options.Name);
+        using var leaseCts = new CancellationTokenSource();
+        var lease = LeaseLoopAsync(attempt, leaseCts.Token);
+        AttemptReport report;
+        try
+        {
+            var spec = JobSpecJson.Deserialize(job.SpecJson);
+            var sink = new Sink(this, attempt);
+            report = await _runner.RunAsync(new AttemptContext(job, spec, _options.Home.Root, _options.KillGrace, sink), attempt.Abort.Token);
+        }
+        catch (Exception ex)
+        {
+            // The worker boundary: whatever went wrong is recorded on the attempt, never lost.
+            Log.AttemptCrashed(_logger, ex, job.Id, job.Attempt);
+            report = new AttemptReport(AttemptOutcome.Failure(FailureClass.Infra, "worker error: " + ex.Message), new AttemptResult(), false);
+        }
+        finally
+        {
+            await leaseCts.CancelAsync();
+            await WaitQuietlyAsync(lease);
+        }
+
+        try
+        {
+            await FinishAsync(attempt, report);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+            attempt.Abort.Dispose();
+            _slotFreed.Release();
+        }
+    }
+
+    private async Task FinishAsync(RunningAttempt attempt, AttemptReport report)
+    {
+        var job = attempt.Job;
+        if (attempt.LeaseLost)
+        {
+            await RecordFencedAsync(job, "lease lost before completion");
+            return;
+        }
+
+        var outcome = report.Aborted && attempt.ReleaseOnAbort
+            ? AttemptOutcome.Release($"worker {_options.Name} shut down")
+            : report.Outcome;
+
+        for (var tries = 0; ; tries++)
+        {
+            try
+            {
+                var result = await _store.JobCompleteAsync(
+                    new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, report.Result, Random.Shared.NextDouble()),
+                    CancellationToken.None);
+                if (!result.Applied)
+                    await RecordFencedAsync(job, "completion rejected: the lease had moved on");
+                else
+                    Log.AttemptEnded(_logger, job.Id, job.Attempt, outcome.Kind.ToString(), outcome.Class);
+                return;
+            }
+            catch (Exception ex) when (tries < 20)
+            {
+                // The store may be briefly unavailable; the lease (not this loop) decides whether we may still write.
+                Log.LoopError(_logger, ex, "complete");
+                await Task.Delay(TimeSpan.FromMilliseconds(250), _time);
+            }
+        }
+    }
+
+    private async Task RecordFencedAsync(JobRecord job, string reason)
+    {
+        Log.LeaseLost(_logger, job.Id, job.Epoch);
+        try
+        {
+            var data = JsonSerializer.Serialize(new { epoch = job.Epoch, attempt = job.Attempt, reason });
+            await _store.EventAppendAsync(new EventAppendParams("job.fenced", job.Id, _options.Name, data, _time.GetUtcNow()), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.LoopError(_logger, ex, "fenced event");
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every lease_ttl/3 and checks once a second that the job is still ours, so a
+    /// cancel or a takeover stops the agent promptly. Lost (or not renewed within the TTL) → abort.
+    /// </summary>
+    private async Task LeaseLoopAsync(RunningAttempt attempt, CancellationToken ct)
+    {
+        var job = attempt.Job;
+        var renewEvery = _options.LeaseTtl / 3;
+        var tick = renewEvery < TimeSpan.FromSeconds(1) ? renewEvery : TimeSpan.FromSeconds(1);
+        var lastRenewed = _time.GetUtcNow();
+        while (!ct.IsCancellationRequested)
+        {
+            await WaitQuietlyAsync(Task.Delay(tick, _time, ct));
+            if (ct.IsCancellationRequested)
+                return;
+            var now = _time.GetUtcNow();
+            try
+            {
+                bool held;
+                if (now - lastRenewed >= renewEvery)
+                {
+                    held = await _store.JobLeaseRenewAsync(new JobLeaseRenewParams(job.Id, job.Epoch, now, _options.LeaseTtl), ct);
+                    if (held)
+                        lastRenewed = now;
+                }
+                else
+                {
+                    var current = await _store.JobGetAsync(job.Id, ct);
+                    held = current is { State: JobState.Running } && current.Epoch == job.Epoch;
+                }
+
+                if (!held)
+                {
+                    attempt.LeaseLost = true;
+                    await attempt.Abort.CancelAsync();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.LoopError(_logger, ex, "lease renewal");
+                if (_time.GetUtcNow() - lastRenewed >= _options.LeaseTtl)
+                {
+                    // We can no longer prove we hold the lease: stop the agent rather than risk two runs.
+                    attempt.LeaseLost = true;
+                    await attempt.Abort.CancelAsync();
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed class Sink(WorkerHost host, RunningAttempt attempt) : IAttemptSink
+    {
+        public async Task ProgressAsync(string text, CancellationToken ct)
+        {
+            var job = attempt.Job;
+            var ok = await host._store.JobProgressAsync(new JobProgressParams(job.Id, job.Epoch, host._time.GetUtcNow(), text), ct);
+            if (!ok && !attempt.LeaseLost)
+            {
+                attempt.LeaseLost = true;
+                await attempt.Abort.CancelAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+using Drover.Engines.Attempts;
+using Microsoft.Extensions.Logging;
+
+namespace Drover.Server.Supervision;
+
+/// <summary>
+/// A worker process's slots (SPEC §6): claims jobs, runs each attempt under a renewed lease,
+/// completes it with the epoch it was claimed at, heartbeats its own row, and drains on shutdown.
+/// </summary>
+public sealed partial class WorkerHost : IDisposable
+{
+    private readonly IJobStore _store;
+    private readonly IAttemptRunner _runner;
+    private readonly WorkerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
+    private readonly SemaphoreSlim _slotFreed = new(0);
+    private readonly IReadOnlyList<string> _capabilities;
+
+    public WorkerHost(IJobStore store, IAttemptRunner runner, WorkerOptions options, TimeProvider time, ILogger logger)
+    {
+        options.Validate();
+        _store = store;
+        _runner = runner;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _capabilities = WorkerOptions.BuiltInCapabilities().Concat(options.Capabilities).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    public string Name => _options.Name;
+
+    public void Dispose() => _slotFreed.Dispose();
+
+    public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
+
+    /// <summary>Runs until <paramref name="stopping"/> fires, then drains (SPEC §6 graceful shutdown).</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        await RegisterAsync(CancellationToken.None);
+        Log.WorkerStarted(_logger, _options.Name, _options.Slots);
+        using var heartbeatCts = new CancellationTokenSource();
+        var heartbeat = HeartbeatLoopAsync(heartbeatCts.Token);
+        try
+        {
+            await ClaimLoopAsync(stopping);
+        }
+        finally
+        {
+            await DrainAsync();
+            await heartbeatCts.CancelAsync();
+            await heartbeat;
+            await _store.WorkerStopAsync(new WorkerStopParams(_options.Name, _time.GetUtcNow()), CancellationToken.None);
+            Log.WorkerStopped(_logger, _options.Name);
+        }
+    }
+
+    private Task RegisterAsync(CancellationToken ct) => _store.WorkerRegisterAsync(
+        new WorkerRegisterParams(_options.Name, Environment.MachineName, Environment.ProcessId, _options.Slots, _capabilities, _time.GetUtcNow()),
+        ct);
+
+    private async Task ClaimLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var free = _options.Slots - _running.Count;
+            if (free <= 0)
+            {
+                await WaitQuietlyAsync(_slotFreed.WaitAsync(stopping));
+                continue;
+            }
+
+            IReadOnlyList<JobRecord> claimed;
+            try
+            {
+                claimed = await _store.JobClaimAsync(
+                    new JobClaimParams(_options.Name, _time.GetUtcNow(), _options.LeaseTtl, free, _capabilities),
+                    stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.LoopError(_logger, ex, "claim");
+                await WaitQuietlyAsync(Task.Delay(TimeSpan.FromMilliseconds(200), _time, stopping));
+                continue;
+            }
+
+            foreach (var job in claimed)
+                Start(job);
+
+            if (claimed.Count < free)
+            {
+                // Idle slots: sleep until the store changes (in-process at once, another process within
+                // milliseconds) or a slot frees; the timeout is only a backstop.
+                var change = _store.WaitForChangeAsync(TimeSpan.FromMilliseconds(500), stopping);
+                await WaitQuietlyAsync(Task.WhenAny(change, _slotFreed.WaitAsync(stopping)));
+            }
+        }
+    }
+
+    private void Start(JobRecord job)
+    {
+        var attempt = new RunningAttempt(job);
+        _running[job.Id] = attempt;
+        attempt.Task = Task.Run(() => RunAttemptAsync(attempt));
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await WaitQuietlyAsync(Task.Delay(_options.Heartbeat, _time, ct));
+            if (ct.IsCancellationRequested)
+                return;
+            try
+            {
+                var state = _draining ? "draining" : _running.IsEmpty ? "idle" : "busy";
+                var ok = await _store.WorkerHeartbeatAsync(
+                    new WorkerHeartbeatParams(_options.Name, _time.GetUtcNow(), state, _running.Keys.ToList()), ct);
+                if (!ok && !_draining)
+                {
+                    // The fleet gave up on us (we were paused or partitioned); our jobs were released and our
+                    // leases are fenced, so the attempts stop on their next renewal. Come back as a fresh worker.
+                    Log.WorkerMarkedLost(_logger, _options.Name);
+                    await RegisterAsync(ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.LoopError(_logger, ex, "heartbeat");
+            }
+        }
+    }
+
+    private volatile bool _draining;
+
+    private async Task DrainAsync()
+    {
+        _draining = true;
+        var pending = _running.Values.ToList();
+        if (pending.Count == 0)
+            return;
+
+        Log.WorkerDraining(_logger, _options.Name, _options.ShutdownGrace, pending.Count);
+        var all = Task.WhenAll(pending.Select(p => p.Task!));
+        await Task.WhenAny(all, Task.Delay(_options.ShutdownGrace, _time));
+        foreach (var p in _running.Values)
+        {
+            p.ReleaseOnAbort = true;
+            await p.Abort.CancelAsync();
+        }
+
+        await WaitQuietlyAsync(Task.WhenAll(_running.Values.Select(p => p.Task!)));
+    }
+
+    private static async Task WaitQuietlyAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed class RunningAttempt(JobRecord job)
+    {
+        public JobRecord Job { get; } = job;
+        public CancellationTokenSource Abort { get; } = new();
+        public Task? Task { get; set; }
+        public volatile bool LeaseLost;
+        public volatile bool ReleaseOnAbort;
+    }
+}

@@ -1,0 +1,43 @@
+using Drover.Server.Hosting;
+
+namespace Drover.Server.Supervision;
+
+/// <summary>How a worker process runs (SPEC §6 defaults). Validated at start-up.</summary>
+public sealed record WorkerOptions
+{
+    public required string Name { get; init; }
+    public required DroverHome Home { get; init; }
+    public int Slots { get; init; } = 2;
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>On SIGTERM/Ctrl-C: how long running attempts may go on before they are stopped and released.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
+    public TimeSpan HeartbeatTimeout => Heartbeat * 3;
+
+    /// <summary>Reaper period: min(5s, lease_ttl/4).</summary>
+    public TimeSpan ReaperInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, LeaseTtl.Ticks / 4));
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100)
+            throw new ArgumentException("worker name must be 1..100 characters");
+        if (Slots is < 0 or > 1024)
+            throw new ArgumentException("--slots must be between 0 and 1024");
+        if (LeaseTtl < TimeSpan.FromSeconds(1) || LeaseTtl > TimeSpan.FromDays(1))
+            throw new ArgumentException("--lease-ttl must be between 1s and 1d");
+        if (Heartbeat < TimeSpan.FromSeconds(1) || Heartbeat > TimeSpan.FromHours(1))
+            throw new ArgumentException("--heartbeat must be between 1s and 1h");
+        if (KillGrace < TimeSpan.Zero || ShutdownGrace < TimeSpan.Zero)
+            throw new ArgumentException("grace periods must not be negative");
+    }
+
+    /// <summary>What every worker offers besides configured capabilities.</summary>
+    public static IReadOnlyList<string> BuiltInCapabilities() =>
+        [OperatingSystem.IsLinux() ? "os:linux" : OperatingSystem.IsMacOS() ? "os:macos" : "os:other", "engine:shell"];
+}
