@@ -14,11 +14,22 @@ public static class LogStreaming
         int? attempt = q["attempt"].FirstOrDefault() is { } a
             ? int.TryParse(a, out var n) && n > 0 ? n : throw new Core.JobSpecException("attempt", "attempt must be a positive integer")
             : null;
-        long offset = 0;
+        long offset = q["offset"].FirstOrDefault() is { } o
+            ? long.TryParse(o, out var off) && off >= 0 ? off : throw new Core.JobSpecException("offset", "offset must be a non-negative integer")
+            : 0;
 
         var chunk = await jobs.ReadLogAsync(id, attempt, offset, ct);
         ctx.Response.ContentType = "text/plain; charset=utf-8";
         ctx.Response.Headers["X-Drover-Attempt"] = chunk.Attempt.ToString();
+        if (!follow)
+        {
+            // One chunk, with where to continue: the CLI polls this for `logs -f`.
+            ctx.Response.Headers["X-Drover-Offset"] = chunk.Offset.ToString();
+            ctx.Response.Headers["X-Drover-Attempt-Ended"] = chunk.AttemptEnded ? "1" : "0";
+            await ctx.Response.WriteAsync(chunk.Text, ct);
+            return;
+        }
+
         try
         {
             while (true)

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Drover.Core;
+using Drover.Server.Jobs;
+
+namespace Drover.Cli.Client;
+
+/// <summary><see cref="IDroverApi"/> over a running server's HTTP API.</summary>
+public sealed class HttpDroverApi : IDroverApi, IDisposable
+{
+    private readonly HttpClient _http;
+
+    public HttpDroverApi(string baseUrl, string? token)
+    {
+        _http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(2));
+            using var resp = await _http.GetAsync(new Uri("healthz", UriKind.Relative), cts.Token);
+            return resp.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<SubmitView> SubmitAsync(SubmitRequest request, CancellationToken ct)
+    {
+        HttpContent content;
+        if (request.FileBytes is { } bytes)
+        {
+            // Flags given with --file override the file's keys: merge on this side, send JSON.
+            if (request.Spec is { Count: > 0 })
+            {
+                var merged = request.FileFormat == "markdown"
+                    ? Core.Specs.JobSpecParser.ParseMarkdownObject(bytes)
+                    : Core.Specs.JobSpecParser.ParseJsonObject(bytes);
+                foreach (var (k, v) in request.Spec)
+                    merged[k] = v?.DeepClone();
+                content = new StringContent(merged.ToJsonString(), Encoding.UTF8, "application/json");
+            }
+            else
+            {
+                content = new ByteArrayContent(bytes);
+                content.Headers.ContentType = new MediaTypeHeaderValue(request.FileFormat == "markdown" ? "text/markdown" : "application/json");
+            }
+        }
+        else
+        {
+            content = new StringContent((request.Spec ?? []).ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        using (content)
+        {
+            using var msg = new HttpRequestMessage(HttpMethod.Post, "api/jobs") { Content = content };
+            msg.Headers.Add("X-Drover-Cwd", request.WorkingDirectory);
+            return await SendAsync<SubmitView>(msg, ct);
+        }
+    }
+
+    public Task<JobView> GetJobAsync(long id, CancellationToken ct) => GetAsync<JobView>($"api/jobs/{id}", ct);
+
+    public Task<JobListView> ListJobsAsync(JobQuery query, CancellationToken ct)
+    {
+        var q = new StringBuilder($"api/jobs?limit={query.Limit}");
+        if (query.State is not null)
+            q.Append("&state=").Append(Uri.EscapeDataString(query.State));
+        if (query.Label is not null)
+            q.Append("&label=").Append(Uri.EscapeDataString(query.Label));
+        if (query.Cursor is not null)
+            q.Append("&cursor=").Append(query.Cursor);
+        return GetAsync<JobListView>(q.ToString(), ct);
+    }
+
+    public Task<JobView> CancelAsync(long id, CancellationToken ct) => PostAsync<JobView>($"api/jobs/{id}/cancel", null, ct);
+
+    public Task<JobView> RetryAsync(long id, CancellationToken ct) => PostAsync<JobView>($"api/jobs/{id}/retry", null, ct);
+
+    public Task<JobView> AnswerAsync(long id, string answer, CancellationToken ct) =>
+        PostAsync<JobView>($"api/jobs/{id}/answer", new JsonObject { ["answer"] = answer }, ct);
+
+    public Task<JobView> ApproveAsync(long id, bool approve, string? reason, CancellationToken ct) =>
+        PostAsync<JobView>($"api/jobs/{id}/approve", new JsonObject { ["approve"] = approve, ["reason"] = reason }, ct);
+
+    public Task<StatusView> StatusAsync(CancellationToken ct) => GetAsync<StatusView>("api/status", ct);
+
+    public async Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken ct) =>
+        (await GetAsync<WorkersEnvelope>("api/workers", ct)).Workers;
+
+    public Task SetPausedAsync(bool paused, CancellationToken ct) =>
+        PostAsync<StatusView>(paused ? "api/fleet/pause" : "api/fleet/resume", null, ct);
+
+    public async Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct)
+    {
+        var path = $"api/events?since={since}&limit={limit}" + (jobId is { } j ? $"&job={j}" : "");
+        return (await GetAsync<EventsEnvelope>(path, ct)).Events;
+    }
+
+    public async Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct)
+    {
+        var path = $"api/jobs/{id}/log?offset={offset}" + (attempt is { } a ? $"&attempt={a}" : "");
+        using var msg = new HttpRequestMessage(HttpMethod.Get, path);
+        using var resp = await SendRawAsync(msg, ct);
+        var bytes = await resp.Content.ReadAsByteArrayAsync(ct);
+        var n = int.Parse(resp.Headers.GetValues("X-Drover-Attempt").First());
+        var next = long.Parse(resp.Headers.GetValues("X-Drover-Offset").First());
+        var ended = resp.Headers.GetValues("X-Drover-Attempt-Ended").First() == "1";
+        return new LogChunk(n, next, Encoding.UTF8.GetString(bytes), ended);
+    }
+
+    private Task<T> GetAsync<T>(string path, CancellationToken ct) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), ct);
+
+    private Task<T> PostAsync<T>(string path, JsonObject? body, CancellationToken ct)
+    {
+        var msg = new HttpRequestMessage(HttpMethod.Post, path);
+        if (body is not null)
+            msg.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        return SendAsync<T>(msg, ct);
+    }
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage msg, CancellationToken ct)
+    {
+        using (msg)
+        {
+            using var resp = await SendRawAsync(msg, ct);
+            var body = await resp.Content.ReadAsStringAsync(ct);
+            return JsonSerializer.Deserialize<T>(body, DroverJson.Options) ?? throw new DroverException("empty response from server");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage msg, CancellationToken ct)
+    {
+        HttpResponseMessage resp;
+        try
+        {
+            resp = await _http.SendAsync(msg, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ServerUnreachableException($"cannot reach the Drover server at {_http.BaseAddress}: {ex.Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new ServerUnreachableException($"the Drover server at {_http.BaseAddress} did not answer in time", ex);
+        }
+
+        if (resp.IsSuccessStatusCode)
+            return resp;
+
+        using (resp)
+        {
+            var text = await resp.Content.ReadAsStringAsync(ct);
+            ErrorView? err = null;
+            try
+            {
+                err = JsonSerializer.Deserialize<ErrorView>(text, DroverJson.Options);
+            }
+            catch (JsonException)
+            {
+            }
+
+            var message = err?.Error ?? $"HTTP {(int)resp.StatusCode}: {text}";
+            throw resp.StatusCode switch
+            {
+                HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => new JobSpecException(err?.Field, message),
+                HttpStatusCode.NotFound => new NotFoundException(message),
+                HttpStatusCode.Conflict => new ConflictException(message, err?.Id, err?.State),
+                HttpStatusCode.Unauthorized => new DroverException("unauthorized: " + message + " (check --token or <home>/token)"),
+                _ => new DroverException(message),
+            };
+        }
+    }
+
+    private sealed record WorkersEnvelope(IReadOnlyList<WorkerView> Workers);
+
+    private sealed record EventsEnvelope(IReadOnlyList<EventView> Events);
+}

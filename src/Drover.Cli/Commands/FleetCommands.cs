@@ -1,0 +1,154 @@
+using System.CommandLine;
+using Drover.Cli.Output;
+using Drover.Core.Configuration;
+using Drover.Server.Hosting;
+
+namespace Drover.Cli.Commands;
+
+/// <summary>status, workers, pause, resume, token, init.</summary>
+public static class FleetCommands
+{
+    public static IEnumerable<Command> Create(GlobalOptions g)
+    {
+        yield return Status(g);
+        yield return Workers(g);
+        yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
+        yield return Pause(g, "resume", "Resume claiming", false);
+        yield return Token(g);
+        yield return Init(g);
+    }
+
+    private static Command Status(GlobalOptions g)
+    {
+        var watch = new Option<bool>("--watch") { Description = "Refresh every 2 seconds until Ctrl-C" };
+        var cmd = new Command("status", "Workers with heartbeat age, job counts per state, gates") { watch };
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                do
+                {
+                    var status = await api.StatusAsync(ct);
+                    if (s.Json)
+                    {
+                        Render.Json(status);
+                    }
+                    else
+                    {
+                        if (r.GetValue(watch) && !Console.IsOutputRedirected)
+                            Console.Clear();
+                        Render.Status(status);
+                    }
+
+                    if (!r.GetValue(watch))
+                        break;
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+                while (!ct.IsCancellationRequested);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Workers(GlobalOptions g)
+    {
+        var cmd = new Command("workers", "List workers");
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                var workers = await api.WorkersAsync(ct);
+                if (s.Json)
+                    Render.Json(new { workers });
+                else
+                    Render.Workers(workers);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Pause(GlobalOptions g, string name, string description, bool paused)
+    {
+        var cmd = new Command(name, description);
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                await api.SetPausedAsync(paused, ct);
+                if (s.Json)
+                    Render.Json(await api.StatusAsync(ct));
+                else
+                    Console.WriteLine(paused ? "fleet paused" : "fleet resumed");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Token(GlobalOptions g)
+    {
+        var cmd = new Command("token", "Print the API bearer token (created 0600 on first use)");
+        cmd.SetHandler(g, (r, s, ct) =>
+        {
+            var home = DroverHome.Resolve(s.Home);
+            var token = home.EnsureToken();
+            if (s.Json)
+                Render.Json(new { token, path = home.TokenPath });
+            else
+                Console.WriteLine(token);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return cmd;
+    }
+
+    private static Command Init(GlobalOptions g)
+    {
+        var cmd = new Command("init", "Create the home directory, drover.toml, the token and the database");
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var home = DroverHome.Resolve(s.Home);
+            home.EnsureCreated();
+            var wroteConfig = false;
+            if (!File.Exists(home.ConfigPath))
+            {
+                await File.WriteAllTextAsync(home.ConfigPath, DroverConfig.DefaultToml, ct);
+                wroteConfig = true;
+            }
+
+            home.EnsureToken();
+            await using (await Runtime.OpenStoreAsync(home, s.Store, ct))
+            {
+            }
+
+            if (s.Json)
+            {
+                Render.Json(new { home = home.Root, config = home.ConfigPath, token = home.TokenPath, database = home.DatabasePath, wrote_config = wroteConfig });
+            }
+            else
+            {
+                Console.WriteLine($"home      {home.Root}");
+                Console.WriteLine($"config    {home.ConfigPath}{(wroteConfig ? " (written)" : " (kept)")}");
+                Console.WriteLine($"token     {home.TokenPath} (0600)");
+                Console.WriteLine($"database  {home.DatabasePath}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,210 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Drover.Cli.Output;
+using Drover.Server.Jobs;
+using Drover.Server.Supervision;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Drover.Cli.Commands;
+
+/// <summary>`drover submit`: a prompt argument or --file, plus flags for the common spec keys.</summary>
+public static class SubmitCommand
+{
+    public static Command Create(GlobalOptions g)
+    {
+        var prompt = new Argument<string?>("prompt") { Description = "The instructions (or use --file)", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Option<string?>("--file", "-f") { Description = "A job file: .json, or .md with YAML front matter" };
+        var engine = new Option<string?>("--engine", "-e") { Description = "shell, claude, codex, … (default: shell when --command is given)" };
+        var command = new Option<string?>("--command", "-c") { Description = "For the shell engine: the command to run (/bin/sh -c)" };
+        var model = new Option<string?>("--model") { Description = "Model or route alias" };
+        var repo = new Option<string?>("--repo") { Description = "Workspace source (default: current directory)" };
+        var @base = new Option<string?>("--base") { Description = "Git ref the job branch starts from (default HEAD)" };
+        var priority = new Option<string?>("--priority", "-p") { Description = "critical|high|medium|low or 0-100" };
+        var caps = new Option<string[]>("--capability") { Description = "Required worker capability (repeatable), e.g. node>=20" };
+        var key = new Option<string?>("--key") { Description = "Idempotency key" };
+        var after = new Option<string[]>("--after") { Description = "Dependency: job id or key (repeatable)" };
+        var depsMode = new Option<string?>("--deps-mode") { Description = "hard|soft" };
+        var lockKey = new Option<string?>("--lock") { Description = "Lock key (none disables)" };
+        var timeout = new Option<string?>("--timeout") { Description = "Per-attempt timeout, e.g. 45m" };
+        var stall = new Option<string?>("--stall-timeout") { Description = "Kill after this long without output" };
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Retry: attempts in all" };
+        var backoff = new Option<string?>("--backoff") { Description = "Retry: first backoff, e.g. 30s" };
+        var verify = new Option<string?>("--verify") { Description = "Shell command that must pass after the engine succeeds" };
+        var allowed = new Option<string[]>("--allowed-path") { Description = "Glob the job may change (repeatable)" };
+        var scope = new Option<string?>("--scope-policy") { Description = "warn|enforce" };
+        var review = new Option<string?>("--review") { Description = "auto|human" };
+        var profile = new Option<string?>("--profile") { Description = "Profile of defaults from drover.toml" };
+        var title = new Option<string?>("--title") { Description = "Short label" };
+        var labels = new Option<string[]>("--label", "-l") { Description = "key=value (repeatable)" };
+        var env = new Option<string[]>("--env") { Description = "NAME=value for the engine (repeatable)" };
+        var wait = new Option<bool>("--wait", "-w") { Description = "Wait for the outcome; exit 0 if it succeeded, 1 otherwise" };
+        var waitTimeout = new Option<string?>("--wait-timeout") { Description = "Give up waiting after this long (exit 1)" };
+
+        var cmd = new Command("submit", "Queue a job");
+        cmd.Arguments.Add(prompt);
+        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, timeout, stall, maxAttempts, backoff, verify, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
+            cmd.Options.Add(o);
+
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var spec = new JsonObject();
+            void Set(string k, string? v)
+            {
+                if (v is not null)
+                    spec[k] = v;
+            }
+
+            void SetList(string k, string[]? v)
+            {
+                if (v is { Length: > 0 })
+                    spec[k] = new JsonArray(v.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
+            }
+
+            JsonObject? Pairs(string k, string[]? v)
+            {
+                if (v is not { Length: > 0 })
+                    return null;
+                var o = new JsonObject();
+                foreach (var pair in v)
+                {
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                        throw new Core.JobSpecException(k, $"\"{pair}\" must be NAME=value");
+                    o[pair[..eq]] = pair[(eq + 1)..];
+                }
+
+                return o;
+            }
+
+            Set("prompt", r.GetValue(prompt));
+            Set("engine", r.GetValue(engine));
+            Set("command", r.GetValue(command));
+            Set("model", r.GetValue(model));
+            Set("repo", r.GetValue(repo) is { } rp ? Path.GetFullPath(rp) : null);
+            Set("base", r.GetValue(@base));
+            if (r.GetValue(priority) is { } pr)
+                spec["priority"] = int.TryParse(pr, out var n) ? n : pr;
+            SetList("capabilities", r.GetValue(caps));
+            Set("key", r.GetValue(key));
+            SetList("after", r.GetValue(after));
+            Set("deps_mode", r.GetValue(depsMode));
+            Set("lock", r.GetValue(lockKey));
+            Set("timeout", r.GetValue(timeout));
+            Set("stall_timeout", r.GetValue(stall));
+            if (r.GetValue(maxAttempts) is not null || r.GetValue(backoff) is not null)
+            {
+                var retry = new JsonObject();
+                if (r.GetValue(maxAttempts) is { } ma)
+                    retry["max_attempts"] = ma;
+                if (r.GetValue(backoff) is { } bo)
+                    retry["backoff"] = bo;
+                spec["retry"] = retry;
+            }
+
+            Set("verify", r.GetValue(verify));
+            SetList("allowed_paths", r.GetValue(allowed));
+            Set("scope_policy", r.GetValue(scope));
+            Set("review", r.GetValue(review));
+            Set("profile", r.GetValue(profile));
+            Set("title", r.GetValue(title));
+            if (Pairs("labels", r.GetValue(labels)) is { } lo)
+                spec["labels"] = lo;
+            if (Pairs("env", r.GetValue(env)) is { } eo)
+                spec["env"] = eo;
+
+            SubmitRequest request;
+            if (r.GetValue(file) is { } path)
+            {
+                if (!File.Exists(path))
+                    throw new Core.JobSpecException("file", $"job file \"{path}\" does not exist");
+                var ext = Path.GetExtension(path).ToLowerInvariant();
+                var format = ext is ".md" or ".markdown" ? "markdown" : ext == ".json" ? "json"
+                    : throw new Core.JobSpecException("file", $"job file \"{path}\" must end in .json or .md");
+                request = new SubmitRequest(spec.Count > 0 ? spec : null, await File.ReadAllBytesAsync(path, ct), format, Environment.CurrentDirectory);
+            }
+            else
+            {
+                request = new SubmitRequest(spec, null, null, Environment.CurrentDirectory);
+            }
+
+            TimeSpan? limit = r.GetValue(waitTimeout) is { } wt ? Durations.Parse(wt, "--wait-timeout") : null;
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                var submitted = await api.SubmitAsync(request, ct);
+                if (!r.GetValue(wait))
+                {
+                    if (s.Json)
+                        Render.Json(submitted.Job);
+                    else
+                        Console.WriteLine($"job {submitted.Job.Id} {submitted.Outcome} ({submitted.Job.State})");
+                    return ExitCodes.Ok;
+                }
+
+                if (!s.Json)
+                    Console.Error.WriteLine($"job {submitted.Job.Id} {submitted.Outcome}; waiting for it to finish…");
+                var done = await WaitAsync(api, owner as Runtime, submitted.Job.Id, limit, ct);
+                if (s.Json)
+                    Render.Json(done);
+                else
+                    Render.Job(done);
+                return done.State == "succeeded" ? ExitCodes.Ok : ExitCodes.Failed;
+            }
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// Waits until the job is terminal or blocked. Without a server, and with no live worker on the
+    /// store, it runs the job itself with a one-slot in-process worker so `submit --wait` always finishes.
+    /// </summary>
+    private static async Task<JobView> WaitAsync(IDroverApi api, Runtime? local, long id, TimeSpan? limit, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (limit is { } l)
+            cts.CancelAfter(l);
+        using var workerCts = new CancellationTokenSource();
+        Task? worker = null;
+        WorkerHost? host = null;
+        if (local is not null && !(await local.Jobs.WorkersAsync(ct)).Any(w => w.State is "idle" or "busy" && w.HeartbeatAgeS < 30))
+        {
+            var opts = new WorkerOptions
+            {
+                Name = $"{Environment.MachineName}-cli-{Environment.ProcessId}",
+                Home = local.Home,
+                Slots = 1,
+                LeaseTtl = local.Config.Worker.LeaseTtl,
+                Heartbeat = local.Config.Worker.Heartbeat,
+                KillGrace = local.Config.Worker.KillGrace,
+                Capabilities = local.Config.Worker.Capabilities,
+            };
+            host = new WorkerHost(local.Store, local.CreateRunner(NullLoggerFactory.Instance), opts, TimeProvider.System, NullLogger.Instance);
+            worker = host.RunAsync(workerCts.Token);
+        }
+
+        try
+        {
+            while (true)
+            {
+                var job = await api.GetJobAsync(id, cts.Token);
+                if (job.State is "succeeded" or "failed" or "cancelled" or "blocked")
+                    return job;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cts.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new Core.DroverException($"gave up waiting for job {id} after {limit}");
+        }
+        finally
+        {
+            if (worker is not null)
+            {
+                await workerCts.CancelAsync();
+                await worker;
+                host!.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Drover.Cli;
+
+/// <summary>SPEC §10 exit codes.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+    public const int NotFound = 3;
+    public const int Unreachable = 4;
+}
+
+/// <summary>The server named by --url (or server.json) could not be reached.</summary>
+public sealed class ServerUnreachableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using Drover.Server.Jobs;
+using Spectre.Console;
+
+namespace Drover.Cli.Output;
+
+/// <summary>Human and JSON output for the CLI.</summary>
+public static class Render
+{
+    public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, DroverJson.Indented));
+
+    public static string Ago(DateTimeOffset t)
+    {
+        var d = DateTimeOffset.UtcNow - t;
+        return d.TotalSeconds < 60 ? $"{d.TotalSeconds:0}s ago"
+            : d.TotalMinutes < 60 ? $"{d.TotalMinutes:0}m ago"
+            : d.TotalHours < 48 ? $"{d.TotalHours:0}h ago"
+            : t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+
+    public static string StateMarkup(string state) => state switch
+    {
+        "succeeded" => "[green]succeeded[/]",
+        "failed" => "[red]failed[/]",
+        "running" => "[blue]running[/]",
+        "blocked" => "[yellow]blocked[/]",
+        "cancelled" => "[grey]cancelled[/]",
+        _ => Markup.Escape(state),
+    };
+
+    public static void JobTable(IReadOnlyList<JobView> jobs)
+    {
+        var t = new Table().Border(TableBorder.Simple);
+        foreach (var c in new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "UPDATED", "TITLE" })
+            t.AddColumn(c);
+        foreach (var j in jobs)
+        {
+            var state = StateMarkup(j.State) + (j.Class is { } c && j.State != "succeeded" ? $" [grey]({Markup.Escape(c)})[/]" : "");
+            t.AddRow(
+                j.Id.ToString(CultureInfo.InvariantCulture),
+                state,
+                j.Priority.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(j.Engine),
+                $"{j.Attempt}/{j.MaxAttempts}",
+                Ago(j.UpdatedAt),
+                Markup.Escape(Cut(j.Title, 60)));
+        }
+
+        AnsiConsole.Write(t);
+    }
+
+    public static void Job(JobView j)
+    {
+        AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");
+        Field("engine", j.Engine);
+        Field("priority", j.Priority.ToString(CultureInfo.InvariantCulture));
+        Field("attempts", $"{j.Attempt} started, {j.Failures} failed, max {j.MaxAttempts}");
+        if (j.Why is { } why)
+            Field("why", why);
+        if (j.Class is { } cls)
+            Field("last failure", $"{cls}: {j.Reason}");
+        else if (j.Reason is { } reason)
+            Field("reason", reason);
+        if (j.Worker is { } w && j.State == "running")
+            Field("worker", $"{w} (epoch {j.Epoch}, lease until {j.LeaseExpiresAt:HH:mm:ss})");
+        if (j.Key is { } key)
+            Field("key", key);
+        if (j.After.Count > 0)
+            Field("after", string.Join(", ", j.After));
+        if (j.Labels.Count > 0)
+            Field("labels", string.Join(", ", j.Labels.Select(kv => $"{kv.Key}={kv.Value}")));
+        if (j.Branch is { } branch)
+            Field("branch", $"{branch} @ {j.Head?[..Math.Min(12, j.Head.Length)]}");
+        if (j.Diff is { } d)
+            Field("diff", $"{d.Files} files, +{d.Added} -{d.Deleted}");
+        if (j.Usage.InputTokens + j.Usage.OutputTokens > 0 || j.Usage.CostUsd > 0)
+            Field("usage", $"in {j.Usage.InputTokens} (cached {j.Usage.CachedInputTokens}), out {j.Usage.OutputTokens}, ${j.Usage.CostUsd:0.####} ({j.Usage.CostSource})");
+        if (j.Summary is { Length: > 0 } summary)
+            Field("summary", Cut(summary.ReplaceLineEndings(" "), 200));
+        Field("created", $"{j.CreatedAt:yyyy-MM-dd HH:mm:ss}Z, updated {Ago(j.UpdatedAt)}");
+
+        if (j.Attempts is { Count: > 0 } attempts)
+        {
+            var t = new Table().Border(TableBorder.Simple).Title("attempts");
+            foreach (var c in new[] { "#", "WORKER", "STATE", "CLASS", "EXIT", "SECONDS", "REASON" })
+                t.AddColumn(c);
+            foreach (var a in attempts)
+            {
+                t.AddRow(
+                    a.N.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(a.Worker),
+                    StateMarkup(a.State),
+                    Markup.Escape(a.Class ?? ""),
+                    a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "",
+                    a.DurationS?.ToString("0.0", CultureInfo.InvariantCulture) ?? "",
+                    Markup.Escape(Cut(a.Reason ?? "", 70)));
+            }
+
+            AnsiConsole.Write(t);
+        }
+
+        if (j.Events is { Count: > 0 } events)
+        {
+            AnsiConsole.MarkupLine("[bold]events[/]");
+            foreach (var e in events.TakeLast(15))
+                AnsiConsole.MarkupLine($"  [grey]{e.At:HH:mm:ss.fff}[/] {Markup.Escape(e.Type)} {Markup.Escape(Cut(e.Data.GetRawText(), 100))}");
+        }
+    }
+
+    public static void Status(StatusView s)
+    {
+        AnsiConsole.MarkupLine(string.Join("  ", s.Counts.Select(kv => $"{StateMarkup(kv.Key)} {kv.Value}")));
+        AnsiConsole.MarkupLine(s.Paused ? "[yellow]fleet paused[/]" : "fleet running");
+        foreach (var g in s.Gates)
+            AnsiConsole.MarkupLine($"gate: {Markup.Escape(g)}");
+        Workers(s.Workers);
+    }
+
+    public static void Workers(IReadOnlyList<WorkerView> workers)
+    {
+        if (workers.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[grey]no workers registered[/]");
+            return;
+        }
+
+        var t = new Table().Border(TableBorder.Simple);
+        foreach (var c in new[] { "WORKER", "HOST", "PID", "STATE", "SLOTS", "RUNNING", "HEARTBEAT" })
+            t.AddColumn(c);
+        foreach (var w in workers)
+        {
+            t.AddRow(
+                Markup.Escape(w.Name),
+                Markup.Escape(w.Host),
+                w.Pid.ToString(CultureInfo.InvariantCulture),
+                w.State,
+                w.Slots.ToString(CultureInfo.InvariantCulture),
+                string.Join(",", w.Running),
+                $"{w.HeartbeatAgeS:0.0}s ago");
+        }
+
+        AnsiConsole.Write(t);
+    }
+
+    private static void Field(string name, string value) =>
+        AnsiConsole.MarkupLine($"  [grey]{name,-13}[/] {Markup.Escape(value)}");
+
+    private static string Cut(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Drover.Cli.Client;
+using Drover.Core;
+using Drover.Core.Configuration;
+using Drover.Core.Specs;
+using Drover.Core.Storage;
+using Drover.Engines.Attempts;
+using Drover.Engines.Workspaces;
+using Drover.Server.Hosting;
+using Drover.Server.Jobs;
+using Drover.Storage.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Drover.Cli;
+
+/// <summary>Composes what a command needs: home, config, store, service, runner.</summary>
+public sealed class Runtime : IAsyncDisposable
+{
+    private Runtime(DroverHome home, DroverConfig config, IJobStore store, JobService jobs)
+    {
+        Home = home;
+        Config = config;
+        Store = store;
+        Jobs = jobs;
+    }
+
+    public DroverHome Home { get; }
+    public DroverConfig Config { get; }
+    public IJobStore Store { get; }
+    public JobService Jobs { get; }
+
+    public static DroverConfig LoadConfig(DroverHome home) => DroverConfig.Load(home.ConfigPath);
+
+    /// <summary>Opens the store named by --store (default sqlite in the home) and the service over it.</summary>
+    public static async Task<Runtime> OpenAsync(GlobalOptions.Settings s, CancellationToken ct)
+    {
+        var home = DroverHome.Resolve(s.Home);
+        home.EnsureCreated();
+        var config = LoadConfig(home);
+        var store = await OpenStoreAsync(home, s.Store, ct);
+        var jobs = new JobService(
+            store,
+            new GitRepoInspector(),
+            cwd => new SpecParseContext(cwd, config.Profiles),
+            home,
+            TimeProvider.System,
+            config.Worker.Heartbeat * 3);
+        return new Runtime(home, config, store, jobs);
+    }
+
+    public static async Task<IJobStore> OpenStoreAsync(DroverHome home, string? url, CancellationToken ct)
+    {
+        string path;
+        if (string.IsNullOrEmpty(url))
+            path = home.DatabasePath;
+        else if (url.StartsWith("sqlite:", StringComparison.Ordinal))
+            path = Path.GetFullPath(url["sqlite:".Length..]);
+        else if (url.StartsWith("postgres://", StringComparison.Ordinal) || url.StartsWith("postgresql://", StringComparison.Ordinal))
+            throw new JobSpecException("store", "the postgres store is not built yet; use sqlite:<path>");
+        else
+            throw new JobSpecException("store", $"unknown store URL \"{url}\" (expected sqlite:<path>)");
+
+        var store = new SqliteJobStore(new SqliteStoreOptions { Path = path });
+        await store.MigrateAsync(ct);
+        return store;
+    }
+
+    public IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger("drover.attempts"));
+
+    public ValueTask DisposeAsync() => Store.DisposeAsync();
+
+    /// <summary>
+    /// The API to use: --url, else a live `serve` of this home (server.json), else the store directly.
+    /// </summary>
+    public static async Task<(IDroverApi Api, IAsyncDisposable Owner)> ConnectAsync(GlobalOptions.Settings s, CancellationToken ct)
+    {
+        var home = DroverHome.Resolve(s.Home);
+        if (s.Url is { } url)
+        {
+            var http = new HttpDroverApi(url, s.Token ?? home.ReadToken());
+            return (http, new Disposer(http.Dispose));
+        }
+
+        if (s.Store is null && DiscoverServer(home) is { } found)
+        {
+            var http = new HttpDroverApi(found, s.Token ?? home.ReadToken());
+            if (await http.IsHealthyAsync(ct))
+                return (http, new Disposer(http.Dispose));
+            http.Dispose();
+        }
+
+        var rt = await OpenAsync(s, ct);
+        return (rt.Jobs, rt);
+    }
+
+    private static string? DiscoverServer(DroverHome home)
+    {
+        try
+        {
+            if (!File.Exists(home.ServerInfoPath))
+                return null;
+            using var doc = JsonDocument.Parse(File.ReadAllText(home.ServerInfoPath));
+            var pid = doc.RootElement.GetProperty("pid").GetInt32();
+            if (!Directory.Exists($"/proc/{pid}") && !OperatingSystem.IsMacOS())
+                return null;
+            return doc.RootElement.GetProperty("url").GetString();
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class Disposer(Action dispose) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
