@@ -1,0 +1,128 @@
+using System.Net;
+
+namespace Drover.IntegrationTests;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task SubmitWait_ShellEcho_PrintsSucceededJobAsJson()
+    {
+        using var t = new TestHome();
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "say hi", "--engine", "shell", "--command", "echo hi", "--wait", "--json");
+
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var job = r.Json;
+        job.GetProperty("state").GetString().ShouldBe("succeeded");
+        job.GetProperty("attempts")[0].GetProperty("exit_code").GetInt32().ShouldBe(0);
+        File.ReadAllText(Path.Combine(t.Home, "runs", job.GetProperty("id").GetInt64().ToString(), "1", "log")).ShouldContain("hi");
+    }
+
+    [Fact]
+    public async Task SubmitWait_FailingCommand_ExitsOneWithCrashClass()
+    {
+        using var t = new TestHome();
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "exit 7", "--max-attempts", "1", "--wait", "--json");
+
+        r.ExitCode.ShouldBe(1, r.ToString());
+        r.Json.GetProperty("state").GetString().ShouldBe("failed");
+        r.Json.GetProperty("class").GetString().ShouldBe("crash");
+    }
+
+    [Fact]
+    public async Task Show_UnknownJob_ExitsThree()
+    {
+        using var t = new TestHome();
+        var r = await t.Cli.RunAsync("show", "999", "--json");
+        r.ExitCode.ShouldBe(3, r.ToString());
+        r.Json.GetProperty("error").GetString()!.ShouldContain("999");
+    }
+
+    [Fact]
+    public async Task Url_NothingListening_ExitsFour()
+    {
+        using var t = new TestHome();
+        var r = await t.Cli.RunAsync("status", "--url", "http://127.0.0.1:9", "--json");
+        r.ExitCode.ShouldBe(4, r.ToString());
+    }
+
+    [Fact]
+    public async Task Token_IsCreatedOwnerOnly()
+    {
+        using var t = new TestHome();
+        var r = await t.Cli.RunAsync("token");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        File.GetUnixFileMode(Path.Combine(t.Home, "token")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+}
+
+public sealed class ServerTests
+{
+    [Fact]
+    public async Task Serve_EveryRouteButHealthz_RequiresTheBearerToken()
+    {
+        using var t = new TestHome();
+        await using var serve = t.Cli.Start("serve", "--port", "0", "--slots", "0");
+        var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        new Uri(url).Host.ShouldBe("127.0.0.1");
+
+        using var anon = t.Http(url, withToken: false);
+        (await anon.GetAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        foreach (var path in new[] { "/api/status", "/api/jobs", "/api/jobs/1", "/api/workers", "/api/events", "/metrics" })
+            (await anon.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, path);
+        (await anon.PostAsync(new Uri("/api/fleet/pause", UriKind.Relative), null, TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        using var authed = t.Http(url);
+        (await authed.GetAsync(new Uri("/api/status", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var metrics = await authed.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        metrics.ShouldContain("drover_jobs{state=\"queued\"}");
+        File.GetUnixFileMode(Path.Combine(t.Home, "token")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public async Task Serve_SecondServeOnSameHome_ExitsWithClearMessage()
+    {
+        using var t = new TestHome();
+        await using var first = t.Cli.Start("serve", "--port", "0", "--slots", "0");
+        await t.WaitForServerAsync(first, TimeSpan.FromSeconds(60));
+
+        var second = await t.Cli.RunAsync("serve", "--port", "0", "--slots", "0");
+
+        second.ExitCode.ShouldBe(2, second.ToString());
+        second.Stderr.ShouldContain("already running");
+        first.Process.HasExited.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Serve_SubmitThroughCli_RunsOnLocalSlotsAndStreamsEvents()
+    {
+        using var t = new TestHome();
+        await using var serve = t.Cli.Start("serve", "--port", "0", "--slots", "2");
+        var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "echo DROVER_PROGRESS half way; echo done", "--wait", "--json");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var id = r.Json.GetProperty("id").GetInt64();
+
+        using var http = t.Http(url);
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/api/events/stream");
+        req.Headers.Add("Last-Event-ID", "0");
+        using var resp = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await resp.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var seen = new List<string>();
+        while (!seen.Contains("job.succeeded"))
+        {
+            var line = await reader.ReadLineAsync(TestContext.Current.CancellationToken);
+            if (line is null)
+                break;
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+                seen.Add(line["event: ".Length..]);
+        }
+
+        seen.ShouldContain("job.submitted");
+        seen.ShouldContain("job.claimed");
+        seen.ShouldContain("job.progress");
+        seen.ShouldContain("job.succeeded");
+        var log = await http.GetStringAsync(new Uri($"/api/jobs/{id}/log", UriKind.Relative), TestContext.Current.CancellationToken);
+        log.ShouldContain("done");
+    }
+}
