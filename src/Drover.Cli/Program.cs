@@ -10,6 +10,7 @@ root.Subcommands.Add(ServeCommands.Worker(globals));
 root.Subcommands.Add(SubmitCommand.Create(globals));
 foreach (var c in JobCommands.Create(globals))
     root.Subcommands.Add(c);
+root.Subcommands.Add(BenchCommand.Create(globals));
 foreach (var c in FleetCommands.Create(globals))
     root.Subcommands.Add(c);
 

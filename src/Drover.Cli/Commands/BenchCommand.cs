@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Drover.Cli.Bench;
+
+namespace Drover.Cli.Commands;
+
+/// <summary>`drover bench`: the end-to-end harness (real store, real claim/complete path, real processes).</summary>
+public static class BenchCommand
+{
+    public static Command Create(GlobalOptions g)
+    {
+        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery", DefaultValueFactory = _ => "throughput,latency,recovery" };
+        var n = new Option<int>("--n") { Description = "Jobs per throughput run", DefaultValueFactory = _ => 10_000 };
+        var workers = new Option<string>("--workers") { Description = "Concurrent claimers for throughput", DefaultValueFactory = _ => "2,8,32" };
+        var reps = new Option<int>("--reps") { Description = "Repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
+        var latJobs = new Option<int>("--lat-jobs") { Description = "Jobs per latency run", DefaultValueFactory = _ => 200 };
+        var latInterval = new Option<int>("--lat-interval-ms") { Description = "Gap between latency jobs", DefaultValueFactory = _ => 20 };
+        var latSlots = new Option<int>("--lat-slots") { Description = "Worker slots in the latency runs", DefaultValueFactory = _ => 8 };
+        var leaseTtl = new Option<string>("--lease-ttl") { Description = "Lease TTL for the recovery runs", DefaultValueFactory = _ => "2s" };
+        var child = new Option<bool>("--child-worker") { Hidden = true };
+        var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
+        var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency and recovery time")
+        {
+            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, child, slots,
+        };
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            if (r.GetValue(child))
+                return await DispatchBench.ChildWorkerAsync(s.Home ?? throw new ArgumentException("--home is required"), r.GetValue(slots), ct);
+
+            var stats = new BenchStats();
+            var wanted = r.GetValue(phases)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var progress = Console.Error;
+            if (wanted.Contains("throughput"))
+            {
+                await progress.WriteLineAsync($"throughput: {r.GetValue(n)} no-op jobs, workers {r.GetValue(workers)}, {r.GetValue(reps)} reps");
+                var counts = r.GetValue(workers)!.Split(',').Select(int.Parse).ToList();
+                await StoreBench.RunAsync(r.GetValue(n), counts, r.GetValue(reps), stats, progress, ct);
+            }
+
+            if (wanted.Contains("latency"))
+            {
+                await progress.WriteLineAsync($"latency: {r.GetValue(latJobs)} jobs every {r.GetValue(latInterval)} ms, {r.GetValue(latSlots)} slots");
+                await DispatchBench.RunAsync(r.GetValue(latJobs), r.GetValue(latInterval), r.GetValue(latSlots), r.GetValue(reps), stats, progress, ct);
+            }
+
+            if (wanted.Contains("recovery"))
+            {
+                await progress.WriteLineAsync($"recovery: SIGKILL a worker holding a job, lease TTL {r.GetValue(leaseTtl)}");
+                await RecoveryBench.RunAsync(r.GetValue(leaseTtl)!, r.GetValue(reps), stats, progress, ct);
+            }
+
+            stats.Print(Console.Out);
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}
