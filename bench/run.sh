@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: Drover's figures, then (when ../shared/bench/hangfire is beside the checkout)
+# Hangfire.InMemory's in the same invocation, for side-by-side numbers.
+#   bench/run.sh                       # everything, 3 reps
+#   bench/run.sh --phases throughput --n 5000 --reps 1
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+"$root/drover" --help >/dev/null   # build once
+dotnet build "$root/src/Drover.Cli" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+echo "== drover"
+dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench "$@"
+hf="$root/../shared/bench/hangfire"
+if [[ -d "$hf" && -z "${SKIP_HANGFIRE:-}" ]]; then
+  echo "== hangfire (InMemory; same machine, same invocation)"
+  dotnet build "$hf/HangfireBench.csproj" -c Release -v quiet -nologo >/dev/null
+  out="$(mktemp)"
+  dotnet "$hf/bin/Release/net10.0/HangfireBench.dll" --storages inmemory --n 10000 --reps 3 --workers 2,8,32 --out "$out" | grep '^hangfire' || true
+  rm -f "$out"
+fi
