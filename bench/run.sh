@@ -13,8 +13,11 @@ dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench "$@"
 hf="$root/../shared/bench/hangfire"
 if [[ -d "$hf" && -z "${SKIP_HANGFIRE:-}" ]]; then
   echo "== hangfire (InMemory; same machine, same invocation)"
-  dotnet build "$hf/HangfireBench.csproj" -c Release -v quiet -nologo >/dev/null
-  out="$(mktemp)"
-  dotnet "$hf/bin/Release/net10.0/HangfireBench.dll" --storages inmemory --n 10000 --reps 3 --workers 2,8,32 --out "$out" | grep '^hangfire' || true
-  rm -f "$out"
+  # Build a copy, so the shared folder stays untouched.
+  work="$(mktemp -d /var/tmp/hfbench.XXXXXX)"
+  trap 'rm -rf "$work"' EXIT
+  cp "$hf/Program.cs" "$hf/HangfireBench.csproj" "$work/"
+  dotnet build "$work/HangfireBench.csproj" -c Release -v quiet -nologo >/dev/null
+  dotnet "$work/bin/Release/net10.0/HangfireBench.dll" --storages inmemory --n 10000 --reps 3 --workers 2,8,32 \
+    --phases throughput,latency --out "$work/report.md" | grep '^hangfire' || true
 fi
