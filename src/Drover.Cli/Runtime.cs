@@ -65,7 +65,7 @@ public sealed class Runtime : IAsyncDisposable
         return store;
     }
 
-    public IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger("drover.attempts"));
+    public static IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger("drover.attempts"));
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 

@@ -12,12 +12,14 @@ public sealed class BadInputTests
 {
     private static readonly string CorpusDir = Path.Combine(AppContext.BaseDirectory, "corpus", "bad-specs");
 
+    private static readonly JsonSerializerOptions CaseOptions = new() { PropertyNameCaseInsensitive = true };
+
     private sealed record Case(string File, string? Field, string? Contains, string? Generate);
 
     private static List<Case> Cases()
     {
         var json = File.ReadAllText(Path.Combine(CorpusDir, "cases.json"));
-        return JsonSerializer.Deserialize<List<Case>>(json, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+        return JsonSerializer.Deserialize<List<Case>>(json, CaseOptions)!;
     }
 
     private static byte[] Materialise(Case c, string repo)

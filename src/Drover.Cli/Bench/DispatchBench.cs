@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Drover.Server.Jobs;
 using Drover.Server.Hosting;
+using Drover.Server.Jobs;
 using Drover.Server.Supervision;
 using Microsoft.Extensions.Logging.Abstractions;
 

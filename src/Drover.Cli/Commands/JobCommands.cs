@@ -129,7 +129,7 @@ public static class JobCommands
         var id = new Argument<long>("id") { Description = "Job id" };
         var text = new Argument<string>("answer") { Description = "The answer to the agent's question" };
         var cmd = new Command("answer", "Answer a blocked job's question and requeue it") { id, text };
-        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), ct, (api, j, c) => api.AnswerAsync(j, r.GetValue(text)!, c)));
+        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), (api, j, c) => api.AnswerAsync(j, r.GetValue(text)!, c), ct));
         return cmd;
     }
 
@@ -139,7 +139,7 @@ public static class JobCommands
         var reject = new Option<bool>("--reject") { Description = "Reject instead (the job fails)" };
         var reason = new Option<string?>("--reason") { Description = "Why (kept on the job)" };
         var cmd = new Command("approve", "Approve a job waiting for human review") { id, reject, reason };
-        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), ct, (api, j, c) => api.ApproveAsync(j, !r.GetValue(reject), r.GetValue(reason), c)));
+        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), (api, j, c) => api.ApproveAsync(j, !r.GetValue(reject), r.GetValue(reason), c), ct));
         return cmd;
     }
 
@@ -147,11 +147,11 @@ public static class JobCommands
     {
         var id = new Argument<long>("id") { Description = "Job id" };
         var cmd = new Command(name, description) { id };
-        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), ct, (api, j, c) => act(api, j, s, c)));
+        cmd.SetHandler(g, (r, s, ct) => RunAsync(s, r.GetValue(id), (api, j, c) => act(api, j, s, c), ct));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(GlobalOptions.Settings s, long id, CancellationToken ct, Func<IDroverApi, long, CancellationToken, Task<JobView>> act)
+    private static async Task<int> RunAsync(GlobalOptions.Settings s, long id, Func<IDroverApi, long, CancellationToken, Task<JobView>> act, CancellationToken ct)
     {
         var (api, owner) = await Runtime.ConnectAsync(s, ct);
         await using (owner)

@@ -179,7 +179,7 @@ public static class SubmitCommand
                 KillGrace = local.Config.Worker.KillGrace,
                 Capabilities = local.Config.Worker.Capabilities,
             };
-            host = new WorkerHost(local.Store, local.CreateRunner(NullLoggerFactory.Instance), opts, TimeProvider.System, NullLogger.Instance);
+            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance), opts, TimeProvider.System, NullLogger.Instance);
             worker = host.RunAsync(workerCts.Token);
         }
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Drover.Core.Storage;
+using Drover.Engines.Attempts;
 using Drover.Server.Api;
 using Drover.Server.Jobs;
 using Drover.Server.Supervision;
-using Drover.Engines.Attempts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
