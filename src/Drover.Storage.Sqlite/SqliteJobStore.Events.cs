@@ -17,6 +17,7 @@ public sealed partial class SqliteJobStore
 
     private const string DataVersionSql = "PRAGMA data_version";
 
+    private const long PollLingerMs = 1000;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
     private readonly Lock _pollGate = new();
@@ -25,6 +26,7 @@ public sealed partial class SqliteJobStore
     private Task _pollTask = Task.CompletedTask;
     private int _waiters;
     private bool _polling;
+    private long _lastWaiterAt;
     private SqliteSession? _pollSession;
     private long _lastDataVersion = -1;
 
@@ -81,10 +83,11 @@ public sealed partial class SqliteJobStore
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (maxWait <= TimeSpan.Zero)
             return;
+        // Take the signal before starting the poller: a change the poller sees on start wakes this wait.
+        var changed = Volatile.Read(ref _changed).Task;
         StartWaiting();
         try
         {
-            var changed = Volatile.Read(ref _changed).Task;
             await changed.WaitAsync(maxWait, ct);
         }
         catch (TimeoutException)
@@ -111,9 +114,12 @@ public sealed partial class SqliteJobStore
         lock (_pollGate)
         {
             _waiters++;
+            _lastWaiterAt = Environment.TickCount64;
             if (_polling || _disposed != 0)
                 return;
             _polling = true;
+            // Baseline now, not on the poller's first tick: a commit racing this call must not be missed.
+            PollOnce();
             _pollStop ??= new CancellationTokenSource();
             var stop = _pollStop.Token;
             _pollTask = Task.Run(() => PollDataVersionAsync(stop), CancellationToken.None);
@@ -126,7 +132,10 @@ public sealed partial class SqliteJobStore
         {
             lock (_pollGate)
             {
-                if (_waiters == 0 || stop.IsCancellationRequested)
+                // Linger briefly after the last waiter: an idle worker waits again at once.
+                if (_waiters > 0)
+                    _lastWaiterAt = Environment.TickCount64;
+                if (stop.IsCancellationRequested || Environment.TickCount64 - _lastWaiterAt > PollLingerMs)
                 {
                     _polling = false;
                     return;
