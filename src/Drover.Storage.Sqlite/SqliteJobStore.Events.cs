@@ -1,0 +1,201 @@
+using System.Text.Json;
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+
+namespace Drover.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string EventInsertSql =
+        "INSERT INTO events (at, type, job_id, worker, data) VALUES (@at, @type, @job, @worker, @data) RETURNING id";
+
+    private const string EventListSql =
+        "SELECT id, at, type, job_id, worker, data FROM events WHERE id > @after ORDER BY id LIMIT @limit";
+
+    private const string EventListByJobSql =
+        "SELECT id, at, type, job_id, worker, data FROM events WHERE job_id = @job AND id > @after ORDER BY id LIMIT @limit";
+
+    private const string DataVersionSql = "PRAGMA data_version";
+
+    private const long PollLingerMs = 1000;
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
+
+    private readonly Lock _pollGate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _pollStop;
+    private Task _pollTask = Task.CompletedTask;
+    private int _waiters;
+    private bool _polling;
+    private long _lastWaiterAt;
+    private SqliteSession? _pollSession;
+    private long _lastDataVersion = -1;
+
+    public Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(s => AppendEvent(s, p.Type, p.JobId, p.Worker, p.DataJson, p.Now), ct);
+    }
+
+    public Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return Task.FromResult(Read<IReadOnlyList<EventRecord>>(
+            s =>
+            {
+                var cmd = s.Cmd(p.JobId is null ? EventListSql : EventListByJobSql)
+                    .P("@after", p.AfterId)
+                    .P("@limit", Math.Max(0, p.Limit));
+                if (p.JobId is { } job)
+                    cmd.P("@job", job);
+                var events = new List<EventRecord>();
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    events.Add(new EventRecord(
+                        r.GetInt64(0),
+                        SqliteRows.Time(r.GetInt64(1)),
+                        r.GetString(2),
+                        r.NullableInt64(3),
+                        r.NullableString(4),
+                        r.GetString(5)));
+                }
+
+                return events;
+            },
+            ct));
+    }
+
+    /// <summary>Appends an event inside the caller's transaction (every transition does, STYLE: same txn).</summary>
+    private static long AppendEvent(SqliteSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now) =>
+        (long)s.Cmd(EventInsertSql)
+            .P("@at", SqliteRows.Ms(now))
+            .P("@type", type)
+            .P("@job", jobId)
+            .P("@worker", worker)
+            .P("@data", dataJson)
+            .ExecuteScalar()!;
+
+    private static long AppendEvent<TData>(SqliteSession s, string type, long? jobId, string? worker, TData data, DateTimeOffset now) =>
+        AppendEvent(s, type, jobId, worker, JsonSerializer.Serialize(data), now);
+
+    public async Task WaitForChangeAsync(TimeSpan maxWait, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (maxWait <= TimeSpan.Zero)
+            return;
+        // Take the signal before starting the poller: a change the poller sees on start wakes this wait.
+        var changed = Volatile.Read(ref _changed).Task;
+        StartWaiting();
+        try
+        {
+            await changed.WaitAsync(maxWait, ct);
+        }
+        catch (TimeoutException)
+        {
+            // maxWait elapsed with no change: a normal wake-up.
+        }
+        finally
+        {
+            lock (_pollGate)
+                _waiters--;
+        }
+    }
+
+    /// <summary>Wakes every current waiter (a write through this instance, or another process's commit).</summary>
+    private void SignalChange()
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _changed, next).TrySetResult();
+    }
+
+    /// <summary>Another process's commit is only visible through PRAGMA data_version, so poll it while anyone waits.</summary>
+    private void StartWaiting()
+    {
+        lock (_pollGate)
+        {
+            _waiters++;
+            _lastWaiterAt = Environment.TickCount64;
+            if (_polling || _disposed != 0)
+                return;
+            _polling = true;
+            // Baseline now, not on the poller's first tick: a commit racing this call must not be missed.
+            PollOnce();
+            _pollStop ??= new CancellationTokenSource();
+            var stop = _pollStop.Token;
+            _pollTask = Task.Run(() => PollDataVersionAsync(stop), CancellationToken.None);
+        }
+    }
+
+    private async Task PollDataVersionAsync(CancellationToken stop)
+    {
+        while (true)
+        {
+            lock (_pollGate)
+            {
+                // Linger briefly after the last waiter: an idle worker waits again at once.
+                if (_waiters > 0)
+                    _lastWaiterAt = Environment.TickCount64;
+                if (stop.IsCancellationRequested || Environment.TickCount64 - _lastWaiterAt > PollLingerMs)
+                {
+                    _polling = false;
+                    return;
+                }
+            }
+
+            PollOnce();
+            try
+            {
+                await Task.Delay(PollInterval, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposing: the loop head clears _polling and exits.
+            }
+        }
+    }
+
+    private void PollOnce()
+    {
+        try
+        {
+            // A dedicated connection, kept across waits: data_version changes when any other connection commits.
+            var session = _pollSession ??= OpenSession(wal: false);
+            var version = (long)session.Cmd(DataVersionSql).ExecuteScalar()!;
+            var last = Interlocked.Exchange(ref _lastDataVersion, version);
+            if (last != -1 && last != version)
+                SignalChange();
+        }
+        catch (Exception)
+        {
+            // Cannot tell whether anything changed: wake the waiters (spurious wake-ups are allowed).
+            _pollSession?.Dispose();
+            _pollSession = null;
+            Interlocked.Exchange(ref _lastDataVersion, -1);
+            SignalChange();
+        }
+    }
+
+    private async Task StopChangePollerAsync()
+    {
+        Task task;
+        lock (_pollGate)
+        {
+            _pollStop?.Cancel();
+            task = _pollTask;
+        }
+
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // The poller only signals; its failure must not break Dispose.
+        }
+
+        _pollStop?.Dispose();
+        _pollSession?.Dispose();
+        _pollSession = null;
+        SignalChange();
+    }
+}

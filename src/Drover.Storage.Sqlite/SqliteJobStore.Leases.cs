@@ -1,0 +1,87 @@
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+
+namespace Drover.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string FenceSql = "WHERE id = @id AND epoch = @epoch AND state = 'running'";
+
+    private const string RenewSql = "UPDATE jobs SET lease_expires_at = @lease, updated_at = @now " + FenceSql;
+
+    private const string FencedExistsSql = "SELECT 1 FROM jobs " + FenceSql;
+
+    private const string ExpiredLeasesSql =
+        "SELECT id, epoch FROM jobs WHERE state = 'running' AND lease_expires_at < @now ORDER BY id";
+
+    public Task<bool> JobLeaseRenewAsync(JobLeaseRenewParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s => s.Cmd(RenewSql)
+                .P("@lease", SqliteRows.Ms(p.Now + p.LeaseTtl))
+                .P("@now", SqliteRows.Ms(p.Now))
+                .P("@id", p.JobId)
+                .P("@epoch", p.Epoch)
+                .ExecuteNonQuery() == 1,
+            ct);
+    }
+
+    public Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s =>
+            {
+                if (s.Cmd(FencedExistsSql).P("@id", p.JobId).P("@epoch", p.Epoch).ExecuteScalar() is null)
+                    return false;
+                AppendEvent(s, "job.progress", p.JobId, null, new { epoch = p.Epoch, text = p.Text }, p.Now);
+                return true;
+            },
+            ct);
+    }
+
+    public Task<JobCompleteResult> JobCompleteAsync(JobCompleteParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s =>
+            {
+                // Fencing: a stale epoch or a job no longer running finds no row, and nothing is written.
+                if (ReadRunning(s, p.JobId, p.Epoch) is not { } job)
+                    return new JobCompleteResult(false, null);
+                var state = EndAttempt(s, job, p.Outcome, p.Result, p.Now, p.JitterUnit, attemptState: null);
+                return new JobCompleteResult(true, state);
+            },
+            ct);
+    }
+
+    public Task<IReadOnlyList<long>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync<IReadOnlyList<long>>(
+            s =>
+            {
+                var expired = new List<(long Id, long Epoch)>();
+                using (var r = s.Cmd(ExpiredLeasesSql).P("@now", SqliteRows.Ms(p.Now)).ExecuteReader())
+                {
+                    while (r.Read())
+                        expired.Add((r.GetInt64(0), r.GetInt64(1)));
+                }
+
+                foreach (var (id, epoch) in expired)
+                    LoseJob(s, id, epoch, "lease expired", p.Now, p.JitterUnit);
+                return [.. expired.Select(e => e.Id)];
+            },
+            ct);
+    }
+
+    /// <summary>The running attempt is gone (lease expired, worker lost): a failed attempt of class lost.</summary>
+    private static void LoseJob(SqliteSession s, long id, long epoch, string reason, DateTimeOffset now, double jitter)
+    {
+        if (ReadRunning(s, id, epoch) is not { } job)
+            return;
+        AppendEvent(s, "job.lost", id, job.Record.Worker, new { epoch, attempt = job.Record.Attempt, reason }, now);
+        EndAttempt(s, job, AttemptOutcome.Failure(FailureClass.Lost, reason), new AttemptResult(), now, jitter, attemptState: "lost");
+    }
+}

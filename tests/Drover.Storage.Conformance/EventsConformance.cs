@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+
+namespace Drover.Storage.Conformance;
+
+/// <summary>The append-only event log and change notification.</summary>
+public abstract class EventsConformance : StoreConformanceBase
+{
+    [Fact]
+    public async Task EventList_JobLifecycle_EachTransitionInOrder()
+    {
+        var store = await NewStoreAsync();
+        var job = await SubmitAsync(store);
+        var claimed = await ClaimOneAsync(store, At(1));
+        await store.JobProgressAsync(new JobProgressParams(job.Id, claimed.Epoch, At(2), "p"), Ct);
+        await FailAsync(store, claimed, now: At(3));
+        var again = await ClaimOneAsync(store, At(3600));
+        await SucceedAsync(store, again, At(3601));
+
+        var events = await EventsAsync(store, job.Id);
+
+        events.Select(e => e.Type).ShouldBe(
+            ["job.submitted", "job.claimed", "job.progress", "job.retrying", "job.claimed", "job.succeeded"]);
+        events.Select(e => e.Id).ShouldBeInOrder(SortDirection.Ascending);
+        events.Select(e => e.At).ShouldBe([T0, At(1), At(2), At(3), At(3600), At(3601)]);
+        events.ShouldAllBe(e => e.JobId == job.Id && e.DataJson.StartsWith('{'));
+    }
+
+    [Fact]
+    public async Task EventAppend_CustomEvent_ReturnedWithIncreasingId()
+    {
+        var store = await NewStoreAsync();
+
+        var a = await store.EventAppendAsync(new EventAppendParams("alert.raised", null, "w1", """{"x":1}""", At(1)), Ct);
+        var b = await store.EventAppendAsync(new EventAppendParams("alert.cleared", 7, null, "{}", At(2)), Ct);
+
+        b.ShouldBeGreaterThan(a);
+        var events = await EventsAsync(store);
+        events.Count.ShouldBe(2);
+        events[0].ShouldBe(new EventRecord(a, At(1), "alert.raised", null, "w1", """{"x":1}"""));
+        events[1].JobId.ShouldBe(7);
+    }
+
+    [Fact]
+    public async Task EventList_PagedByAfterId_ReturnsEveryEventOnceInOrder()
+    {
+        var store = await NewStoreAsync();
+        for (var i = 0; i < 25; i++)
+            await SubmitAsync(store, $"j{i}");
+
+        var seen = new List<long>();
+        long after = 0;
+        while (true)
+        {
+            var page = await store.EventListAsync(new EventListParams(after, 7), Ct);
+            if (page.Count == 0)
+                break;
+            page.Count.ShouldBeLessThanOrEqualTo(7);
+            seen.AddRange(page.Select(e => e.Id));
+            after = page[^1].Id;
+        }
+
+        seen.Count.ShouldBe(25);
+        seen.ShouldBeInOrder(SortDirection.Ascending);
+        seen.Distinct().Count().ShouldBe(25);
+    }
+
+    [Fact]
+    public async Task EventList_JobFilter_ReturnsOnlyThatJob()
+    {
+        var store = await NewStoreAsync();
+        var a = await SubmitAsync(store, "a");
+        await SubmitAsync(store, "b");
+
+        var events = await EventsAsync(store, a.Id);
+
+        events.ShouldHaveSingleItem().JobId.ShouldBe(a.Id);
+    }
+
+    [Fact]
+    public async Task EventList_AfterMoreWrites_EarlierEventsUnchanged()
+    {
+        var store = await NewStoreAsync();
+        await SubmitAsync(store, "a");
+        var before = await EventsAsync(store);
+        var claimed = await ClaimOneAsync(store, At(1));
+        await SucceedAsync(store, claimed, At(2));
+
+        var after = await EventsAsync(store);
+
+        after.Take(before.Count).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task WaitForChange_WriteThroughSameStore_Completes()
+    {
+        var store = await NewStoreAsync();
+        var wait = store.WaitForChangeAsync(TimeSpan.FromSeconds(30), Ct);
+
+        await SubmitAsync(store);
+
+        (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(10), Ct))).ShouldBe(wait);
+    }
+
+    [Fact]
+    public async Task WaitForChange_WriteThroughSecondInstance_Completes()
+    {
+        var store = await NewStoreAsync();
+        var other = await SecondInstanceOrSameAsync(store);
+        var wait = store.WaitForChangeAsync(TimeSpan.FromSeconds(30), Ct);
+
+        await SubmitAsync(other);
+
+        (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(10), Ct))).ShouldBe(wait);
+    }
+
+    [Fact]
+    public async Task WaitForChange_NothingHappens_ReturnsAfterMaxWait()
+    {
+        var store = await NewStoreAsync();
+        var sw = Stopwatch.StartNew();
+
+        await store.WaitForChangeAsync(TimeSpan.FromMilliseconds(50), Ct);
+
+        sw.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
+}

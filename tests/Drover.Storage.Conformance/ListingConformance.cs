@@ -1,0 +1,109 @@
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+
+namespace Drover.Storage.Conformance;
+
+/// <summary>Counts per state and the paged, filtered job list.</summary>
+public abstract class ListingConformance : StoreConformanceBase
+{
+    [Fact]
+    public async Task JobCounts_EmptyStore_EveryStateZero()
+    {
+        var store = await NewStoreAsync();
+
+        var counts = await store.JobCountsAsync(Ct);
+
+        counts.Keys.ShouldBe(Enum.GetValues<JobState>(), ignoreOrder: true);
+        counts.Values.ShouldAllBe(c => c == 0);
+    }
+
+    [Fact]
+    public async Task JobCounts_MixedStates_CountsEach()
+    {
+        var store = await NewStoreAsync();
+        for (var i = 0; i < 4; i++)
+            await SubmitAsync(store, $"j{i}");
+        var running = await ClaimAsync(store, At(1), max: 2);
+        await SucceedAsync(store, running[0], At(2));
+
+        var counts = await store.JobCountsAsync(Ct);
+
+        counts[JobState.Queued].ShouldBe(2);
+        counts[JobState.Running].ShouldBe(1);
+        counts[JobState.Succeeded].ShouldBe(1);
+        counts[JobState.Failed].ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task JobList_ThreePages_NewestFirstWithCursor()
+    {
+        var store = await NewStoreAsync();
+        var ids = new List<long>();
+        for (var i = 0; i < 7; i++)
+            ids.Add((await SubmitAsync(store, $"j{i}")).Id);
+
+        var p1 = await store.JobListAsync(new JobListParams(Limit: 3), Ct);
+        var p2 = await store.JobListAsync(new JobListParams(Limit: 3, Cursor: p1.NextCursor), Ct);
+        var p3 = await store.JobListAsync(new JobListParams(Limit: 3, Cursor: p2.NextCursor), Ct);
+
+        p1.Jobs.Concat(p2.Jobs).Concat(p3.Jobs).Select(j => j.Id).ShouldBe(Enumerable.Reverse(ids));
+        p1.NextCursor.ShouldBe(p1.Jobs[^1].Id);
+        p3.Jobs.Count.ShouldBe(1);
+        p3.NextCursor.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task JobList_ExactlyOnePage_NoNextCursor()
+    {
+        var store = await NewStoreAsync();
+        for (var i = 0; i < 3; i++)
+            await SubmitAsync(store, $"j{i}");
+
+        var page = await store.JobListAsync(new JobListParams(Limit: 3), Ct);
+
+        page.Jobs.Count.ShouldBe(3);
+        page.NextCursor.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task JobList_StateFilter_ReturnsOnlyThatState()
+    {
+        var store = await NewStoreAsync();
+        await SubmitAsync(store, "a");
+        var b = await SubmitAsync(store, "b", priority: 90);
+        await ClaimOneAsync(store, At(1));
+
+        var running = await store.JobListAsync(new JobListParams(State: JobState.Running), Ct);
+
+        running.Jobs.ShouldHaveSingleItem().Id.ShouldBe(b.Id);
+    }
+
+    [Fact]
+    public async Task JobList_LabelFilter_MatchesKeyAndValue()
+    {
+        var store = await NewStoreAsync();
+        var core = await SubmitAsync(store, Spec("a", labels: new Dictionary<string, string> { ["team"] = "core" }));
+        var web = await SubmitAsync(store, Spec("b", labels: new Dictionary<string, string> { ["team"] = "web" }));
+        await SubmitAsync(store, Spec("c"));
+
+        var byValue = await store.JobListAsync(new JobListParams(LabelKey: "team", LabelValue: "core"), Ct);
+        var byKey = await store.JobListAsync(new JobListParams(LabelKey: "team"), Ct);
+
+        byValue.Jobs.ShouldHaveSingleItem().Id.ShouldBe(core.Id);
+        byKey.Jobs.Select(j => j.Id).ShouldBe([web.Id, core.Id]);
+    }
+
+    [Fact]
+    public async Task AttemptList_TwoAttempts_OrderedByNumber()
+    {
+        var store = await NewStoreAsync();
+        var job = await SubmitAsync(store);
+        await FailAsync(store, await ClaimOneAsync(store, At(1), "w1"), now: At(2));
+        await ClaimOneAsync(store, At(3600), "w2");
+
+        var attempts = await store.AttemptListAsync(job.Id, Ct);
+
+        attempts.Select(a => (a.N, a.Worker, a.State)).ShouldBe([(1, "w1", "failed"), (2, "w2", "running")]);
+        attempts[0].Class.ShouldBe(FailureClass.Crash);
+    }
+}
