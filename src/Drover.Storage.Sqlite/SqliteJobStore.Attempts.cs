@@ -7,8 +7,10 @@ namespace Drover.Storage.Sqlite;
 /// <summary>How an attempt ends: the shared path of complete, rescue, lost workers and cancel.</summary>
 public sealed partial class SqliteJobStore
 {
+    // Only what ending an attempt needs: never the spec JSON, which may be a large prompt.
     private const string RunningJobSql =
-        "SELECT " + SqliteRows.JobColumns + ", backoff_ms, max_backoff_ms, retry_on FROM jobs " + FenceSql;
+        "SELECT id, epoch, attempt, worker, failures, max_attempts, backoff_ms, max_backoff_ms, retry_on, engine_done, " +
+        "next_eligible_at, input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model FROM jobs " + FenceSql;
 
     private const string EndAttemptSql =
         "UPDATE jobs SET state = @state, worker = NULL, lease_expires_at = NULL, class = @class, reason = @reason, " +
@@ -33,21 +35,34 @@ public sealed partial class SqliteJobStore
         "UPDATE jobs SET state = 'failed', class = 'dep_failed', reason = @reason, updated_at = @now " +
         "WHERE id = @id AND state = 'queued' RETURNING engine_done";
 
-    private sealed record RunningJob(JobRecord Record, RetryPolicy Retry);
+    private sealed record RunningJob(
+        long Id, long Epoch, int Attempt, string? Worker, int Failures, RetryPolicy Retry, bool EngineDone,
+        DateTimeOffset NextEligibleAt, UsageRecord Usage);
 
     private static RunningJob? ReadRunning(SqliteSession s, long id, long epoch)
     {
         using var r = s.Cmd(RunningJobSql).P("@id", id).P("@epoch", epoch).ExecuteReader();
         if (!r.Read())
             return null;
-        var record = SqliteRows.ReadJob(r);
         var retry = new RetryPolicy(
-            record.MaxAttempts,
-            TimeSpan.FromMilliseconds(r.GetInt64(40)),
-            TimeSpan.FromMilliseconds(r.GetInt64(41)),
-            SqliteRows.Strings(r.GetString(42)));
-        return new RunningJob(record, retry);
+            r.GetInt32(5),
+            TimeSpan.FromMilliseconds(r.GetInt64(6)),
+            TimeSpan.FromMilliseconds(r.GetInt64(7)),
+            RetryOn(r.GetString(8)));
+        var usage = new UsageRecord(
+            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), SqliteRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16));
+        return new RunningJob(
+            r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.NullableString(3), r.GetInt32(4), retry, r.GetInt64(9) != 0,
+            SqliteRows.Time(r.GetInt64(10)), usage);
     }
+
+    /// <summary>Most jobs share the default retry list: parse each distinct JSON text once.</summary>
+    private static IReadOnlyList<string> RetryOn(string json) =>
+        RetryOnCache.TryGetValue(json, out var list)
+            ? list
+            : RetryOnCache.Count < 256 ? RetryOnCache.GetOrAdd(json, SqliteRows.Strings) : SqliteRows.Strings(json);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> RetryOnCache = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Applies an outcome to a running job read (fenced) in this transaction: closes the attempt row,
@@ -56,7 +71,7 @@ public sealed partial class SqliteJobStore
     private static JobState EndAttempt(
         SqliteSession s, RunningJob running, AttemptOutcome outcome, AttemptResult result, DateTimeOffset now, double jitter, string? attemptState)
     {
-        var job = running.Record;
+        var job = running;
         var usage = result.Usage is { } u ? job.Usage.Add(u) : job.Usage;
         var failures = job.Failures;
         var next = job.NextEligibleAt;

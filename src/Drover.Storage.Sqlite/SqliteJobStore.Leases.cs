@@ -81,7 +81,7 @@ public sealed partial class SqliteJobStore
     {
         if (ReadRunning(s, id, epoch) is not { } job)
             return;
-        AppendEvent(s, "job.lost", id, job.Record.Worker, new { epoch, attempt = job.Record.Attempt, reason }, now);
+        AppendEvent(s, "job.lost", id, job.Worker, new { epoch, attempt = job.Attempt, reason }, now);
         EndAttempt(s, job, AttemptOutcome.Failure(FailureClass.Lost, reason), new AttemptResult(), now, jitter, attemptState: "lost");
     }
 }

@@ -9,20 +9,15 @@ namespace Drover.Storage.Sqlite;
 /// <see cref="IJobStore"/> on one SQLite file (WAL). Several processes may share the file: every
 /// write runs in a <c>BEGIN IMMEDIATE</c> transaction that holds the database write lock, and
 /// every invariant (fencing, locks, idempotency) is checked inside it. Within one process all
-/// writes go through one connection guarded by a semaphore; reads use a small connection pool.
+/// writes go through one writer connection, group-committed (SqliteJobStore.Writer.cs); reads use
+/// a small connection pool.
 /// </summary>
 public sealed partial class SqliteJobStore : IJobStore
 {
-    private const string BeginSql = "BEGIN IMMEDIATE";
-    private const string CommitSql = "COMMIT";
-    private const string RollbackSql = "ROLLBACK";
-
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly string _pragmas;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _idleReaders = [];
-    private SqliteSession? _writer;
     private int _disposed;
 
     public SqliteJobStore(SqliteStoreOptions options)
@@ -65,61 +60,9 @@ public sealed partial class SqliteJobStore : IJobStore
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await StopChangePollerAsync();
-        await _writeLock.WaitAsync();
-        try
-        {
-            _writer?.Dispose();
-            _writer = null;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
+        await StopWriterAsync();
         while (_idleReaders.TryTake(out var reader))
             reader.Dispose();
-        _writeLock.Dispose();
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> in one BEGIN IMMEDIATE transaction on the writer connection.
-    /// The body is synchronous (SQLite is in-process); it throws to roll back.
-    /// </summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteSession, T> body, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        await _writeLock.WaitAsync(ct);
-        try
-        {
-            var session = _writer ??= OpenSession(wal: true);
-            session.Exec(BeginSql);
-            var changesBefore = session.Connection.TotalChanges();
-            T result;
-            try
-            {
-                result = body(session);
-                // checkpoint: after this commit the transition and its event survive a process crash.
-                session.Exec(CommitSql);
-            }
-            catch
-            {
-                TryRollback(session);
-                throw;
-            }
-
-            // A fenced write commits an empty transaction: nothing written, nobody woken.
-            if (session.Connection.TotalChanges() != changesBefore)
-                SignalChange();
-            return result;
-        }
-        catch (SqliteException ex)
-        {
-            throw Wrap(ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
     }
 
     private T Read<T>(Func<SqliteSession, T> body, CancellationToken ct)
@@ -151,19 +94,6 @@ public sealed partial class SqliteJobStore : IJobStore
 
     private SqliteSession OpenSession(bool wal) =>
         SqliteSession.Open(_connectionString, wal ? "PRAGMA journal_mode=WAL; " + _pragmas : _pragmas);
-
-    private static void TryRollback(SqliteSession session)
-    {
-        try
-        {
-            if (!session.Connection.AutoCommit())
-                session.Exec(RollbackSql);
-        }
-        catch (SqliteException)
-        {
-            // The transaction is already gone (SQLite rolls back itself on some errors).
-        }
-    }
 
     private static StorageException Wrap(SqliteException ex)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Drover.Core;
 using Drover.Core.Jobs;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
@@ -112,6 +113,27 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         await store.DisposeAsync();
 
         (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(10), Ct))).ShouldBe(wait);
+    }
+
+    [Fact]
+    public async Task Write_FailingAndSucceedingOpsConcurrently_OnlyFailuresRolledBack()
+    {
+        await using var store = await SqliteJobStore.OpenAsync(_db.Path, Ct);
+
+        var tasks = Enumerable.Range(0, 40).Select(i => Task.Run(
+            async () =>
+            {
+                var spec = new JobSpec { Title = $"j{i}", Engine = "shell", Repo = "/tmp/repo", After = i % 2 == 0 ? [] : ["missing"] };
+                var json = JobSpecJson.Serialize(spec);
+                await store.JobInsertAsync(new JobInsertParams(spec, json, JobSpecJson.Hash(json), T0), Ct);
+            },
+            Ct)).ToList();
+        await Should.ThrowAsync<JobSpecException>(() => Task.WhenAll(tasks));
+
+        tasks.Count(t => t.IsFaulted).ShouldBe(20);
+        tasks.Where(t => t.IsFaulted).ShouldAllBe(t => t.Exception!.InnerException is JobSpecException);
+        (await store.JobCountsAsync(Ct))[JobState.Queued].ShouldBe(20);
+        (await store.EventListAsync(new EventListParams(), Ct)).Count.ShouldBe(20);
     }
 
     private static async Task<JobRecord> Submit(SqliteJobStore store, string title)
