@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Drover.Core.Specs;
+
+/// <summary>
+/// Typed access to a normalized spec object. Every accessor returns null when the key is absent (or
+/// null) and throws <see cref="JobSpecException"/> naming the field and the expected type otherwise.
+/// </summary>
+internal sealed class SpecReader(JsonObject obj, string? prefix = null)
+{
+    public static string Kind(JsonNode? node) => node?.GetValueKind() switch
+    {
+        null or JsonValueKind.Null => "null",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "an unknown value",
+    };
+
+    public string Field(string name) => prefix is null ? name : $"{prefix}.{name}";
+
+    public JobSpecException Error(string name, string rule) => new(Field(name), $"{Field(name)}: {rule}");
+
+    public bool Has(string name) => obj[name] is not null;
+
+    public JsonNode? Node(string name) => obj[name];
+
+    public string? String(string name, bool multiline = false)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node.GetValueKind() != JsonValueKind.String)
+            throw Error(name, $"expected a string, got {Kind(node)}");
+        var text = node.GetValue<string>();
+        if (SpecGrammar.TextProblem(text, multiline) is { } problem)
+            throw Error(name, $"{SpecGrammar.Quote(text)} {problem}");
+        return text;
+    }
+
+    /// <summary>A JSON number as its exact decimal value (YAML and JSON numbers alike).</summary>
+    public static bool TryDecimal(JsonNode node, out decimal value)
+    {
+        value = 0;
+        return node.GetValueKind() == JsonValueKind.Number &&
+            decimal.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    public decimal? Number(string name, decimal min, decimal max)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node.GetValueKind() != JsonValueKind.Number)
+            throw Error(name, $"expected a number, got {Kind(node)}");
+        if (!TryDecimal(node, out var value) || value < min || value > max)
+            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+        return value;
+    }
+
+    public long? Integer(string name, long min, long max)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node.GetValueKind() != JsonValueKind.Number)
+            throw Error(name, $"expected an integer, got {Kind(node)}");
+        if (!TryDecimal(node, out var value))
+            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+        if (value != decimal.Truncate(value))
+            throw Error(name, $"expected an integer, got {node.ToJsonString()}");
+        if (value < min || value > max)
+            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+        return (long)value;
+    }
+
+    /// <summary>A duration as text (<c>90s</c>, <c>1h30m</c>) or a number of seconds, within 1s..7d.</summary>
+    public TimeSpan? Duration(string name)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        TimeSpan value;
+        string shown;
+        switch (node.GetValueKind())
+        {
+            case JsonValueKind.Number:
+                shown = node.ToJsonString();
+                if (!TryDecimal(node, out var seconds) || seconds < 1 || seconds > (decimal)SpecGrammar.MaxDuration.TotalSeconds)
+                    throw Error(name, $"{shown} is out of range (1s..7d)");
+                value = TimeSpan.FromSeconds((double)seconds);
+                break;
+            case JsonValueKind.String:
+                var text = node.GetValue<string>();
+                shown = SpecGrammar.Quote(text);
+                if (!SpecGrammar.TryParseDuration(text.Trim(), out value))
+                    throw Error(name, $"{shown} is not a duration (like 90s, 45m, 2h, 1d, 1h30m, or a number of seconds)");
+                break;
+            default:
+                throw Error(name, $"expected a duration (like \"90s\" or a number of seconds), got {Kind(node)}");
+        }
+
+        if (value < SpecGrammar.MinDuration || value > SpecGrammar.MaxDuration)
+            throw Error(name, $"{shown} is out of range (1s..7d)");
+        return value;
+    }
+
+    /// <summary>An array of strings; <paramref name="digitsAsText"/> also takes whole numbers (job ids from YAML).</summary>
+    public List<string>? StringList(string name, bool digitsAsText = false)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node is not JsonArray array)
+            throw Error(name, $"expected an array of strings, got {Kind(node)}");
+        var result = new List<string>(array.Count);
+        for (var i = 0; i < array.Count; i++)
+        {
+            var item = array[i];
+            var kind = item?.GetValueKind();
+            if (digitsAsText && kind == JsonValueKind.Number && TryDecimal(item!, out var n) && n == decimal.Truncate(n))
+            {
+                result.Add(n.ToString("0", CultureInfo.InvariantCulture));
+                continue;
+            }
+
+            if (kind != JsonValueKind.String)
+                throw Error(name, $"item {i} expected a string, got {Kind(item)}");
+            var text = item!.GetValue<string>();
+            if (SpecGrammar.TextProblem(text, multiline: false) is { } problem)
+                throw Error(name, $"item {i} {SpecGrammar.Quote(text)} {problem}");
+            result.Add(text);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// An object of name → text. Numbers and booleans are taken as their text (YAML writes <c>PORT: 8080</c>);
+    /// arrays, objects and nulls are rejected.
+    /// </summary>
+    public SortedDictionary<string, string>? StringMap(string name)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node is not JsonObject map)
+            throw Error(name, $"expected an object of names to strings, got {Kind(node)}");
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, item) in map)
+        {
+            var text = item?.GetValueKind() switch
+            {
+                JsonValueKind.String => item.GetValue<string>(),
+                JsonValueKind.Number => item.ToJsonString(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => throw Error(name, $"value of {SpecGrammar.Quote(key)} expected a string, got {Kind(item)}"),
+            };
+            if (SpecGrammar.TextProblem(text, multiline: false) is { } problem)
+                throw Error(name, $"value of {SpecGrammar.Quote(key)} {problem}");
+            result[key] = text;
+        }
+
+        return result;
+    }
+
+    public SpecReader? Object(string name)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        if (node is not JsonObject nested)
+            throw Error(name, $"expected an object, got {Kind(node)}");
+        return new SpecReader(nested, Field(name));
+    }
+}
