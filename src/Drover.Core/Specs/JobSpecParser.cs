@@ -60,7 +60,35 @@ public static partial class JobSpecParser
 
         if (node is not JsonObject obj)
             throw new JobSpecException(null, $"invalid spec: expected a JSON object, got {SpecReader.Kind(node)}");
+        RejectUnpairedSurrogates(text);
         return ParseObject(obj, ctx);
+    }
+
+    /// <summary>
+    /// JSON may escape half a surrogate pair (<c>"\ud800"</c>): valid JSON, invalid Unicode, and the object
+    /// model only trips over it when the string is read. Find it up front, naming the top-level key it is under.
+    /// </summary>
+    private static void RejectUnpairedSurrogates(string text)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = JsonOptions.MaxDepth });
+        string? top = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.PropertyName or JsonTokenType.String))
+                continue;
+            var isTopKey = reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1;
+            try
+            {
+                var value = reader.GetString()!;
+                if (isTopKey)
+                    top = value.Replace('-', '_');
+            }
+            catch (InvalidOperationException)
+            {
+                var field = isTopKey ? null : top;
+                throw new JobSpecException(field, $"{field ?? "a key"}: contains an unpaired surrogate (invalid Unicode)");
+            }
+        }
     }
 
     /// <summary>

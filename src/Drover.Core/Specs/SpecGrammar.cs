@@ -64,7 +64,8 @@ internal static partial class SpecGrammar
             seconds += n * unit[i];
         }
 
-        value = TimeSpan.FromSeconds(seconds);
+        // Anything past ~300 years is out of every range; clamp so TimeSpan cannot overflow.
+        value = TimeSpan.FromSeconds(Math.Min(seconds, 10_000_000_000L));
         return true;
     }
 

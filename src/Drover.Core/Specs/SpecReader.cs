@@ -36,7 +36,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
             return null;
         if (node.GetValueKind() != JsonValueKind.String)
             throw Error(name, $"expected a string, got {Kind(node)}");
-        var text = node.GetValue<string>();
+        var text = Text(node, name);
         if (SpecGrammar.TextProblem(text, multiline) is { } problem)
             throw Error(name, $"{SpecGrammar.Quote(text)} {problem}");
         return text;
@@ -95,7 +95,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
                 value = TimeSpan.FromSeconds((double)seconds);
                 break;
             case JsonValueKind.String:
-                var text = node.GetValue<string>();
+                var text = Text(node, name);
                 shown = SpecGrammar.Quote(text);
                 if (!SpecGrammar.TryParseDuration(text.Trim(), out value))
                     throw Error(name, $"{shown} is not a duration (like 90s, 45m, 2h, 1d, 1h30m, or a number of seconds)");
@@ -130,7 +130,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
 
             if (kind != JsonValueKind.String)
                 throw Error(name, $"item {i} expected a string, got {Kind(item)}");
-            var text = item!.GetValue<string>();
+            var text = Text(item!, name);
             if (SpecGrammar.TextProblem(text, multiline: false) is { } problem)
                 throw Error(name, $"item {i} {SpecGrammar.Quote(text)} {problem}");
             result.Add(text);
@@ -155,7 +155,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
         {
             var text = item?.GetValueKind() switch
             {
-                JsonValueKind.String => item.GetValue<string>(),
+                JsonValueKind.String => Text(item, name),
                 JsonValueKind.Number => item.ToJsonString(),
                 JsonValueKind.True => "true",
                 JsonValueKind.False => "false",
@@ -167,6 +167,19 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
         }
 
         return result;
+    }
+
+    /// <summary>A string value; JSON text with an unpaired surrogate escape (<c>"\ud800"</c>) cannot be read as one.</summary>
+    private string Text(JsonNode node, string name)
+    {
+        try
+        {
+            return node.GetValue<string>();
+        }
+        catch (InvalidOperationException)
+        {
+            throw Error(name, "contains an unpaired surrogate (invalid Unicode)");
+        }
     }
 
     public SpecReader? Object(string name)
