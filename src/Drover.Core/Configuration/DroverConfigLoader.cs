@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Drover.Core.Specs;
 using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn.Parsing;
 using Tomlyn.Serialization;
 
 namespace Drover.Core.Configuration;
@@ -54,6 +55,9 @@ public static partial class DroverConfigLoader
         TomlTable table;
         try
         {
+            // The syntax pass validates the whole document (duplicate keys and tables included), which
+            // deserializing into a TomlTable alone does not.
+            SyntaxParser.ParseStrict(toml, source, true);
             table = TomlSerializer.Deserialize<TomlTable>(toml, options) ?? [];
         }
         catch (TomlException e)
@@ -103,8 +107,8 @@ public static partial class DroverConfigLoader
         var name = s.String("name");
         if (name is not null && (name.Length is 0 or > 64 || name.Any(char.IsWhiteSpace)))
             throw s.Error("name", "must be 1-64 characters without spaces");
-        var caps = s.StringList("capabilities") ?? [];
-        foreach (var cap in caps)
+        var caps = s.StringList("capabilities");
+        foreach (var cap in caps ?? [])
         {
             if (!SpecGrammar.Capability().IsMatch(cap))
                 throw s.Error("capabilities", $"{SpecGrammar.Quote(cap)} is not a capability (os:linux, node=20.11.1)");
@@ -119,7 +123,7 @@ public static partial class DroverConfigLoader
             LeaseTtl = s.Duration("lease_ttl", second, hour) ?? d.LeaseTtl,
             Heartbeat = s.Duration("heartbeat", second, hour) ?? d.Heartbeat,
             KillGrace = s.Duration("kill_grace", TimeSpan.Zero, hour) ?? d.KillGrace,
-            Capabilities = caps,
+            Capabilities = caps ?? d.Capabilities,
         };
     }
 
