@@ -117,6 +117,9 @@ public static partial class JobSpecParser
         ArgumentNullException.ThrowIfNull(raw);
         ArgumentNullException.ThrowIfNull(ctx);
         var job = SpecKeys.Normalize(raw);
+        // A job that gives its own command is a shell job, whatever engine its profile defaults to.
+        if (job["command"] is not null && !job.ContainsKey("engine"))
+            job["engine"] = "shell";
         var (profileName, profile) = ResolveProfile(job, ctx);
         var merged = SpecKeys.WithoutNulls(SpecKeys.Merge(profile, job));
         merged["profile"] = profileName;

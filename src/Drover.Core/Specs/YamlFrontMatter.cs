@@ -47,6 +47,11 @@ internal static partial class YamlFrontMatter
             var line = e.Start.Line + firstLine - 1;
             throw new JobSpecException(null, $"front matter: invalid YAML at line {line}: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (not YamlException) on some malformed flow collections.
+            throw new JobSpecException(null, $"front matter: invalid YAML: {e.Message}");
+        }
     }
 
     private static JsonNode? ReadNode(IParser parser, int depth, long firstLine)

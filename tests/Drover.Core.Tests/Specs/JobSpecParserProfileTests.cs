@@ -68,4 +68,19 @@ public sealed class JobSpecParserProfileTests : SpecTestBase
         Ctx = Ctx with { Profiles = new Dictionary<string, JsonObject> { ["x"] = new() { ["timeout"] = "0s" } } };
         Rejects("""{"profile": "x"}""", "timeout", "out of range");
     }
+
+    [Fact]
+    public void Parse_JobWithCommand_IsShellEvenWhenProfileNamesAnEngine()
+    {
+        var spec = JobSpecParser.ParseObject(new JsonObject { ["command"] = "make" }, Ctx);
+        spec.Engine.ShouldBe("shell");
+        spec.Labels["team"].ShouldBe("core"); // the rest of the default profile still applies
+    }
+
+    [Fact]
+    public void Parse_ProfileWithCommandOnly_MakesShellJobs()
+    {
+        Ctx = Ctx with { Profiles = new Dictionary<string, JsonObject> { ["lint"] = new() { ["command"] = "make lint" } } };
+        With("""{"profile": "lint", "engine": null}""").Engine.ShouldBe("shell");
+    }
 }
