@@ -47,7 +47,20 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
     {
         value = 0;
         return node.GetValueKind() == JsonValueKind.Number &&
-            decimal.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+            decimal.TryParse(Show(node), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>A number's JSON text; a CLR double like NaN (from <see cref="JobSpecParser.ParseObject"/> callers) has none.</summary>
+    public static string Show(JsonNode node)
+    {
+        try
+        {
+            return node.ToJsonString();
+        }
+        catch (ArgumentException)
+        {
+            return node.GetValue<double>().ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     public decimal? Number(string name, decimal min, decimal max)
@@ -58,7 +71,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
         if (node.GetValueKind() != JsonValueKind.Number)
             throw Error(name, $"expected a number, got {Kind(node)}");
         if (!TryDecimal(node, out var value) || value < min || value > max)
-            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+            throw Error(name, $"{Show(node)} is out of range ({min}..{max})");
         return value;
     }
 
@@ -70,11 +83,11 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
         if (node.GetValueKind() != JsonValueKind.Number)
             throw Error(name, $"expected an integer, got {Kind(node)}");
         if (!TryDecimal(node, out var value))
-            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+            throw Error(name, $"{Show(node)} is out of range ({min}..{max})");
         if (value != decimal.Truncate(value))
-            throw Error(name, $"expected an integer, got {node.ToJsonString()}");
+            throw Error(name, $"expected an integer, got {Show(node)}");
         if (value < min || value > max)
-            throw Error(name, $"{node.ToJsonString()} is out of range ({min}..{max})");
+            throw Error(name, $"{Show(node)} is out of range ({min}..{max})");
         return (long)value;
     }
 
@@ -89,7 +102,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
         switch (node.GetValueKind())
         {
             case JsonValueKind.Number:
-                shown = node.ToJsonString();
+                shown = Show(node);
                 if (!TryDecimal(node, out var seconds) || seconds < 1 || seconds > (decimal)SpecGrammar.MaxDuration.TotalSeconds)
                     throw Error(name, $"{shown} is out of range (1s..7d)");
                 value = TimeSpan.FromSeconds((double)seconds);
@@ -156,7 +169,7 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
             var text = item?.GetValueKind() switch
             {
                 JsonValueKind.String => Text(item, name),
-                JsonValueKind.Number => item.ToJsonString(),
+                JsonValueKind.Number => Show(item),
                 JsonValueKind.True => "true",
                 JsonValueKind.False => "false",
                 _ => throw Error(name, $"value of {SpecGrammar.Quote(key)} expected a string, got {Kind(item)}"),

@@ -236,4 +236,32 @@ public sealed class JobSpecParserDefaultsTests : SpecTestBase
         e.Field.ShouldBeNull();
         e.Message.ShouldContain(contains);
     }
+
+    [Fact]
+    public void ParseObject_ClrValuesFromCliFlags_AreAccepted()
+    {
+        var raw = new JsonObject
+        {
+            ["engine"] = "codex",
+            ["prompt"] = "p",
+            ["priority"] = 75,
+            ["timeout"] = 90.0,
+            ["after"] = new JsonArray(3L, "k"),
+            ["budget"] = new JsonObject { ["usd"] = 1.25m, ["tokens"] = 10 },
+            ["labels"] = new JsonObject { ["n"] = 5 },
+        };
+        var spec = JobSpecParser.ParseObject(raw, Ctx);
+        spec.Priority.ShouldBe(75);
+        spec.Timeout.ShouldBe(TimeSpan.FromSeconds(90));
+        spec.After.ShouldBe(["3", "k"]);
+        spec.Budget.ShouldBe(new Budget(1.25m, 10));
+        spec.Labels["n"].ShouldBe("5");
+    }
+
+    [Fact]
+    public void ParseObject_NaN_IsRejectedAsOutOfRange()
+    {
+        var raw = new JsonObject { ["engine"] = "codex", ["prompt"] = "p", ["timeout"] = double.NaN };
+        Should.Throw<JobSpecException>(() => JobSpecParser.ParseObject(raw, Ctx)).Field.ShouldBe("timeout");
+    }
 }
