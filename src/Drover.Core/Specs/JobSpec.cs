@@ -9,6 +9,10 @@ public sealed record JobSpec
 {
     public required string Title { get; init; }
     public string Prompt { get; init; } = "";
+    /// <summary>
+    /// The engine to run; "" when only <see cref="EngineClass"/> is set: the claiming worker picks the
+    /// first engine of the class (<see cref="Prefers"/> order) it has available.
+    /// </summary>
     public required string Engine { get; init; }
     public string? EngineClass { get; init; }
     public IReadOnlyList<string> Prefers { get; init; } = [];
