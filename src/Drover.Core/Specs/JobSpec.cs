@@ -9,6 +9,10 @@ public sealed record JobSpec
 {
     public required string Title { get; init; }
     public string Prompt { get; init; } = "";
+    /// <summary>
+    /// The engine to run; "" when only <see cref="EngineClass"/> is set: the claiming worker picks the
+    /// first engine of the class (<see cref="Prefers"/> order) it has available.
+    /// </summary>
     public required string Engine { get; init; }
     public string? EngineClass { get; init; }
     public IReadOnlyList<string> Prefers { get; init; } = [];
@@ -54,6 +58,16 @@ public sealed record JobSpec
     public string? Tracker { get; init; }
     public IReadOnlyDictionary<string, string> Env { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
     public IReadOnlyList<string> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// Specs are equal when their canonical JSON is equal: the same rule idempotency uses
+    /// (<see cref="JobSpecJson.Hash(JobSpec)"/>), and value equality for the lists and maps inside.
+    /// </summary>
+    public bool Equals(JobSpec? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            string.Equals(JobSpecJson.Serialize(this), JobSpecJson.Serialize(other), StringComparison.Ordinal));
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(JobSpecJson.Serialize(this));
 }
 
 public enum DepsMode { Hard, Soft }

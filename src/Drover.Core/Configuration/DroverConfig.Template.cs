@@ -1,0 +1,48 @@
+namespace Drover.Core.Configuration;
+
+public sealed partial record DroverConfig
+{
+    /// <summary>The commented <c>drover.toml</c> that <c>drover init</c> writes; every value shown is the default.</summary>
+    public const string DefaultToml = """
+        # Drover configuration. Every setting below is optional; the values shown are the defaults.
+        # Durations are like 90s, 45m, 2h, 1d or 1h30m.
+
+        [server]
+        # bind = "127.0.0.1"           # keep the API on loopback unless you mean to expose it
+        # port = 8731
+
+        [worker]
+        # name = "laptop"              # default: the host name
+        # slots = 2                    # concurrent attempts on this host (serve --slots 0: API only)
+        # lease_ttl = "30s"            # a silent worker loses its jobs this long after its last renewal
+        # heartbeat = "10s"
+        # kill_grace = "10s"           # SIGTERM, then SIGKILL after this long
+        # capabilities = ["has:docker", "node=20.11.1"]
+
+        [fleet]
+        # max_running = 0              # running jobs across all workers; 0 = unlimited
+        # min_free_memory = "0"        # e.g. "512MB": no new claims below this much free memory
+
+        # An engine's settings (claude, codex, gemini, opencode, qwen, aider), or a custom engine.
+        # [engines.codex]
+        # path = "/opt/tools/codex"    # default: found on PATH
+        # args = ["-c", "model_provider=local"]
+        # env = { LOCAL_API_KEY = "..." }
+        # model = "gpt-5.5"
+        # max_concurrency = 2
+        #
+        # [engines.mytool]
+        # command = ["mytool", "--prompt-file", "{prompt_file}", "--cwd", "{workspace}", "--model", "{model}"]
+        # usage = "drover"             # drover | claude | codex | opencode | qwen | none
+
+        # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
+        # Precedence: the job's own keys, then the profile, then built-in defaults.
+        # [profiles.default]
+        # engine = "claude"
+        # timeout = "60m"
+        # verify = "make test"
+        # retry = { max_attempts = 3, backoff = "30s" }
+        # labels = { team = "core" }
+
+        """;
+}

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Drover.Core.Specs;
+using Tomlyn.Model;
+
+namespace Drover.Core.Configuration;
+
+/// <summary>
+/// <c>&lt;home&gt;/drover.toml</c> (SPEC §8–§10), typed. Built by <see cref="DroverConfigLoader"/>;
+/// a missing file gives these defaults.
+/// </summary>
+public sealed partial record DroverConfig
+{
+    public static readonly DroverConfig Default = new();
+
+    public ServerConfig Server { get; init; } = new();
+    public WorkerConfig Worker { get; init; } = new();
+    public FleetConfig Fleet { get; init; } = new();
+    public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
+
+    /// <summary><c>[profiles.NAME]</c>: spec keys (snake_case) used as job defaults.</summary>
+    public IReadOnlyDictionary<string, JsonObject> Profiles { get; init; } = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>gateway</c>,
+    /// <c>providers</c>, <c>routes</c>, <c>budgets</c>, <c>alerts</c>, <c>report</c>), kept as parsed.
+    /// </summary>
+    public TomlTable Reserved { get; init; } = [];
+
+    /// <summary>The file this was read from; null for built-in defaults.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The context job specs are parsed with under this config.</summary>
+    public SpecParseContext SpecContext(string workingDirectory) => new(workingDirectory, Profiles);
+}
+
+/// <summary><c>[server]</c>: where the API listens. Loopback by default (SPEC §1.5).</summary>
+public sealed record ServerConfig
+{
+    public string Bind { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 8731;
+}
+
+/// <summary><c>[worker]</c>: this host's worker slots and lease timing (SPEC §6).</summary>
+public sealed record WorkerConfig
+{
+    /// <summary>Worker name; null means the host name.</summary>
+    public string? Name { get; init; }
+
+    public int Slots { get; init; } = 2;
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Advertised capabilities (<c>os:linux</c>, <c>node=20.11.1</c>) on top of detected ones.</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+}
+
+/// <summary><c>[fleet]</c>: fleet-wide gates (SPEC §5).</summary>
+public sealed record FleetConfig
+{
+    /// <summary>At most this many running jobs across the fleet; 0 = unlimited.</summary>
+    public int MaxRunning { get; init; }
+
+    /// <summary>No new claims while less memory than this is available; 0 = no gate.</summary>
+    public long MinFreeMemoryBytes { get; init; }
+}
+
+/// <summary><c>[engines.NAME]</c> (SPEC §8): overrides for a built-in driver, or a custom engine when <see cref="Command"/> is set.</summary>
+public sealed record EngineConfig
+{
+    public string? Path { get; init; }
+    public IReadOnlyList<string> Args { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+    public string? Model { get; init; }
+    public int? MaxConcurrency { get; init; }
+
+    /// <summary>A custom engine's argv, with <c>{prompt_file}</c>, <c>{workspace}</c>, <c>{model}</c> placeholders.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>Usage parser for a custom engine: drover | claude | codex | opencode | qwen | none.</summary>
+    public string? Usage { get; init; }
+}
+
+/// <summary>A <c>drover.toml</c> that cannot be used; the message names <c>file:line</c> or the key path.</summary>
+public sealed class DroverConfigException : DroverException
+{
+    public DroverConfigException(string message) : base(message) { }
+
+    public DroverConfigException(string message, Exception inner) : base(message, inner) { }
+}

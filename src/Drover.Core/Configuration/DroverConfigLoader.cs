@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Drover.Core.Specs;
+using Tomlyn;
+using Tomlyn.Model;
+using Tomlyn.Parsing;
+using Tomlyn.Serialization;
+
+namespace Drover.Core.Configuration;
+
+/// <summary>Reads <c>&lt;home&gt;/drover.toml</c> into a <see cref="DroverConfig"/>, rejecting unknown keys with their location.</summary>
+public static partial class DroverConfigLoader
+{
+    public const string FileName = "drover.toml";
+
+    private static readonly string[] ReservedSections = ["gateway", "providers", "routes", "budgets", "alerts", "report"];
+    private static readonly string[] UsageParsers = ["drover", "claude", "codex", "opencode", "qwen", "none"];
+
+    [GeneratedRegex(@"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex Size();
+
+    /// <summary>Loads <c>&lt;home&gt;/drover.toml</c>; a missing file gives <see cref="DroverConfig.Default"/>.</summary>
+    public static async Task<DroverConfig> LoadAsync(string home, CancellationToken ct)
+    {
+        var path = Path.Combine(home, FileName);
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, ct);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return DroverConfig.Default;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DroverConfigException($"{path}: cannot read: {e.Message}", e);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses TOML text; <paramref name="source"/> names it in error messages.</summary>
+    public static DroverConfig Parse(string toml, string source = FileName)
+    {
+        ArgumentNullException.ThrowIfNull(toml);
+        var metadata = new TomlMetadataStore();
+        var options = new TomlSerializerOptions
+        {
+            MetadataStore = metadata,
+            SourceName = source,
+            DuplicateKeyHandling = TomlDuplicateKeyHandling.Error,
+        };
+        TomlTable table;
+        try
+        {
+            // The syntax pass validates the whole document (duplicate keys and tables included), which
+            // deserializing into a TomlTable alone does not.
+            SyntaxParser.ParseStrict(toml, source, true);
+            table = TomlSerializer.Deserialize<TomlTable>(toml, options) ?? [];
+        }
+        catch (TomlException e)
+        {
+            throw new DroverConfigException($"{source}:{e.Line}: invalid TOML: {e.Message}", e);
+        }
+
+        var root = new TomlSection(table, "", source, metadata);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "profiles", .. ReservedSections]);
+        var reserved = new TomlTable();
+        foreach (var name in ReservedSections)
+        {
+            if (table.TryGetValue(name, out var value))
+                reserved[name] = value;
+        }
+
+        return new DroverConfig
+        {
+            Server = Server(root.Section("server")),
+            Worker = Worker(root.Section("worker")),
+            Fleet = Fleet(root.Section("fleet")),
+            Engines = Engines(root.Section("engines")),
+            Profiles = Profiles(root.Section("profiles")),
+            Reserved = reserved,
+            Source = source,
+        };
+    }
+
+    private static ServerConfig Server(TomlSection? s)
+    {
+        var d = new ServerConfig();
+        if (s is null)
+            return d;
+        s.AllowOnly("bind", "port");
+        var bind = s.String("bind");
+        if (bind is not null && !System.Net.IPAddress.TryParse(bind, out _) && bind != "localhost")
+            throw s.Error("bind", $"{SpecGrammar.Quote(bind)} is not an IP address (or localhost)");
+        return new ServerConfig { Bind = bind ?? d.Bind, Port = (int)(s.Integer("port", 1, 65535) ?? d.Port) };
+    }
+
+    private static WorkerConfig Worker(TomlSection? s)
+    {
+        var d = new WorkerConfig();
+        if (s is null)
+            return d;
+        s.AllowOnly("name", "slots", "lease_ttl", "heartbeat", "kill_grace", "capabilities");
+        var name = s.String("name");
+        if (name is not null && (name.Length is 0 or > 64 || name.Any(char.IsWhiteSpace)))
+            throw s.Error("name", "must be 1-64 characters without spaces");
+        var caps = s.StringList("capabilities");
+        foreach (var cap in caps ?? [])
+        {
+            if (!SpecGrammar.Capability().IsMatch(cap))
+                throw s.Error("capabilities", $"{SpecGrammar.Quote(cap)} is not a capability (os:linux, node=20.11.1)");
+        }
+
+        var second = TimeSpan.FromSeconds(1);
+        var hour = TimeSpan.FromHours(1);
+        return new WorkerConfig
+        {
+            Name = name,
+            Slots = (int)(s.Integer("slots", 0, 1024) ?? d.Slots),
+            LeaseTtl = s.Duration("lease_ttl", second, hour) ?? d.LeaseTtl,
+            Heartbeat = s.Duration("heartbeat", second, hour) ?? d.Heartbeat,
+            KillGrace = s.Duration("kill_grace", TimeSpan.Zero, hour) ?? d.KillGrace,
+            Capabilities = caps ?? d.Capabilities,
+        };
+    }
+
+    private static FleetConfig Fleet(TomlSection? s)
+    {
+        if (s is null)
+            return new FleetConfig();
+        s.AllowOnly("max_running", "min_free_memory");
+        return new FleetConfig
+        {
+            MaxRunning = (int)(s.Integer("max_running", 0, 1_000_000) ?? 0),
+            MinFreeMemoryBytes = MemorySize(s, "min_free_memory"),
+        };
+    }
+
+    /// <summary>Bytes from <c>"0"</c>, <c>"512MB"</c>, <c>"2G"</c> or an integer; K/M/G/T are binary (1024) multiples.</summary>
+    private static long MemorySize(TomlSection s, string key)
+    {
+        if (!s.Table.TryGetValue(key, out var value))
+            return 0;
+        if (value is long n && n >= 0)
+            return n;
+        var m = value is string text ? Size().Match(text) : null;
+        if (m is null || !m.Success)
+            throw s.Error(key, "expected a size like \"0\", \"512MB\" or \"2GB\"");
+        var shift = char.ToLowerInvariant(m.Groups[2].Value.FirstOrDefault('b')) switch
+        {
+            'k' => 10,
+            'm' => 20,
+            'g' => 30,
+            't' => 40,
+            _ => 0,
+        };
+        if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > long.MaxValue >> shift)
+            throw s.Error(key, "is too large");
+        return number << shift;
+    }
+
+    private static SortedDictionary<string, EngineConfig> Engines(TomlSection? s)
+    {
+        var result = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
+        foreach (var (name, e) in s?.Sections() ?? [])
+        {
+            if (!SpecGrammar.EngineName().IsMatch(name))
+                throw s!.Error(name, "is not a valid engine name ([a-z][a-z0-9_-]{0,31})");
+            e.AllowOnly("path", "args", "env", "model", "max_concurrency", "command", "usage");
+            var usage = e.String("usage");
+            if (usage is not null && !UsageParsers.Contains(usage, StringComparer.Ordinal))
+                throw e.Error("usage", $"{SpecGrammar.Quote(usage)} is not one of {string.Join(", ", UsageParsers)}");
+            var command = e.StringList("command");
+            if (command is { Count: 0 })
+                throw e.Error("command", "must not be empty");
+            result[name] = new EngineConfig
+            {
+                Path = e.String("path"),
+                Args = e.StringList("args") ?? [],
+                Env = e.StringMap("env") ?? new(StringComparer.Ordinal),
+                Model = e.String("model"),
+                MaxConcurrency = (int?)e.Integer("max_concurrency", 0, 10_000),
+                Command = command,
+                Usage = usage,
+            };
+        }
+
+        return result;
+    }
+
+    /// <summary>Profiles keep spec keys as JSON for <see cref="SpecParseContext"/>; their keys are checked now, their values at submit.</summary>
+    private static SortedDictionary<string, JsonObject> Profiles(TomlSection? s)
+    {
+        var result = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var (name, p) in s?.Sections() ?? [])
+        {
+            if (!SpecGrammar.ProfileName().IsMatch(name))
+                throw s!.Error(name, "is not a valid profile name (letters, digits, _ . -, at most 64)");
+            var obj = (JsonObject)ToJson(p.Table)!;
+            try
+            {
+                if (SpecKeys.Normalize(obj).ContainsKey("profile"))
+                    throw p.Error("profile", "a profile cannot name another profile");
+            }
+            catch (JobSpecException e)
+            {
+                var top = (e.Field ?? "").Split('.')[0];
+                throw p.Error(top, e.Message);
+            }
+
+            result[name] = obj;
+        }
+
+        return result;
+    }
+
+    private static JsonNode? ToJson(object? value) => value switch
+    {
+        TomlTable t => new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, ToJson(kv.Value)))),
+        TomlArray a => new JsonArray(a.Select(ToJson).ToArray()),
+        string str => JsonValue.Create(str),
+        long n => JsonValue.Create(n),
+        double d when double.IsFinite(d) => JsonValue.Create(d),
+        bool b => JsonValue.Create(b),
+        null => null,
+        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+    };
+}

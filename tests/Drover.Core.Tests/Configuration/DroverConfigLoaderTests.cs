@@ -1,0 +1,168 @@
+using Drover.Core.Configuration;
+using Drover.Core.Tests.Specs;
+
+namespace Drover.Core.Tests.Configuration;
+
+public sealed class DroverConfigLoaderTests
+{
+    [Fact]
+    public async Task LoadAsync_MissingFile_GivesDefaults()
+    {
+        using var dir = new TempDir();
+        var config = await DroverConfigLoader.LoadAsync(dir.Path, TestContext.Current.CancellationToken);
+        config.ShouldBe(DroverConfig.Default);
+        config.Server.Bind.ShouldBe("127.0.0.1");
+        config.Server.Port.ShouldBe(8731);
+        config.Worker.Slots.ShouldBe(2);
+        config.Worker.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
+        config.Worker.Heartbeat.ShouldBe(TimeSpan.FromSeconds(10));
+        config.Worker.KillGrace.ShouldBe(TimeSpan.FromSeconds(10));
+        config.Fleet.MaxRunning.ShouldBe(0);
+        config.Fleet.MinFreeMemoryBytes.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ReadsHomeDroverToml()
+    {
+        using var dir = new TempDir();
+        dir.File("drover.toml", "[server]\nport = 9000\n");
+        var config = await DroverConfigLoader.LoadAsync(dir.Path, TestContext.Current.CancellationToken);
+        config.Server.Port.ShouldBe(9000);
+        config.Source.ShouldBe(Path.Combine(dir.Path, "drover.toml"));
+    }
+
+    [Fact]
+    public void Parse_DefaultToml_GivesDefaults()
+    {
+        var config = DroverConfigLoader.Parse(DroverConfig.DefaultToml);
+        config.Server.ShouldBe(new ServerConfig());
+        config.Worker.ShouldBe(new WorkerConfig());
+        config.Fleet.ShouldBe(new FleetConfig());
+        config.Engines.ShouldBeEmpty();
+        config.Profiles.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Parse_DefaultTomlUncommented_IsValidAndMatchesDefaults()
+    {
+        // Every "# key = value" line in the template, uncommented, must load: the template cannot drift from the loader.
+        var setting = new System.Text.RegularExpressions.Regex(@"^# (\[|[a-z_]+ = )");
+        var lines = DroverConfig.DefaultToml.Split('\n').Select(l => setting.IsMatch(l) ? l[2..] : l);
+        var config = DroverConfigLoader.Parse(string.Join('\n', lines));
+        config.Server.ShouldBe(new ServerConfig());
+        config.Worker.Slots.ShouldBe(2);
+        config.Worker.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
+        config.Engines.Keys.ShouldBe(["codex", "mytool"]);
+        config.Profiles["default"]["engine"]!.GetValue<string>().ShouldBe("claude");
+    }
+
+    [Fact]
+    public void Parse_AllSections_AreTyped()
+    {
+        var config = DroverConfigLoader.Parse("""
+            [server]
+            bind = "0.0.0.0"
+            port = 8800
+
+            [worker]
+            name = "box-1"
+            slots = 4
+            lease_ttl = "2s"
+            heartbeat = 1
+            kill_grace = "1m30s"
+            capabilities = ["has:docker", "node=20.11.1"]
+
+            [fleet]
+            max_running = 10
+            min_free_memory = "512MB"
+
+            [engines.codex]
+            path = "/opt/tools/codex"
+            args = ["-c", "model_provider=local"]
+            env = { LOCAL_API_KEY = "k" }
+            model = "gpt-5.5"
+            max_concurrency = 2
+
+            [engines.mytool]
+            command = ["mytool", "--prompt-file", "{prompt_file}"]
+            usage = "drover"
+
+            [profiles.careful]
+            engine = "claude"
+            stall-timeout = "30m"
+            retry = { max_attempts = 5 }
+
+            [gateway]
+            enabled = true
+
+            [[providers]]
+            name = "local"
+            """);
+        config.Server.ShouldBe(new ServerConfig { Bind = "0.0.0.0", Port = 8800 });
+        config.Worker.Name.ShouldBe("box-1");
+        config.Worker.Slots.ShouldBe(4);
+        config.Worker.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(2));
+        config.Worker.Heartbeat.ShouldBe(TimeSpan.FromSeconds(1));
+        config.Worker.KillGrace.ShouldBe(TimeSpan.FromSeconds(90));
+        config.Worker.Capabilities.ShouldBe(["has:docker", "node=20.11.1"]);
+        config.Fleet.ShouldBe(new FleetConfig { MaxRunning = 10, MinFreeMemoryBytes = 512L * 1024 * 1024 });
+        var codex = config.Engines["codex"];
+        codex.Path.ShouldBe("/opt/tools/codex");
+        codex.Args.ShouldBe(["-c", "model_provider=local"]);
+        codex.Env["LOCAL_API_KEY"].ShouldBe("k");
+        codex.Model.ShouldBe("gpt-5.5");
+        codex.MaxConcurrency.ShouldBe(2);
+        config.Engines["mytool"].Command.ShouldBe(["mytool", "--prompt-file", "{prompt_file}"]);
+        config.Engines["mytool"].Usage.ShouldBe("drover");
+        config.Reserved.Keys.ShouldBe(["gateway", "providers"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void Parse_Profiles_FeedTheSpecParser()
+    {
+        using var dir = new TempDir();
+        var config = DroverConfigLoader.Parse("[profiles.careful]\nengine = \"claude\"\nstall-timeout = \"30m\"\nretry = { max_attempts = 5 }\nlabels = { tier = 1 }\n");
+        var spec = JobSpecParser.ParseObject(new JsonObject { ["prompt"] = "p", ["profile"] = "careful" }, config.SpecContext(dir.Path));
+        spec.Engine.ShouldBe("claude");
+        spec.StallTimeout.ShouldBe(TimeSpan.FromMinutes(30));
+        spec.Retry.MaxAttempts.ShouldBe(5);
+        spec.Labels["tier"].ShouldBe("1");
+    }
+
+    [Theory]
+    [InlineData("[sever]\nport = 1\n", "drover.toml:1: sever: unknown key")]
+    [InlineData("[server]\nport = 1\nbogus = 2\n", "drover.toml:3: server.bogus: unknown key")]
+    [InlineData("[worker]\n\nslot = 2\n", "drover.toml:3: worker.slot: unknown key")]
+    [InlineData("[fleet]\nmax_runing = 1\n", "fleet.max_runing: unknown key")]
+    [InlineData("[engines.codex]\npth = \"x\"\n", "drover.toml:2: engines.codex.pth: unknown key")]
+    [InlineData("[profiles.x]\ntmeout = \"5m\"\n", "drover.toml:2: profiles.x.tmeout: unknown key \"tmeout\"")]
+    [InlineData("[profiles.x]\nretry = { bogus = 1 }\n", "profiles.x.retry: unknown key \"retry.bogus\"")]
+    [InlineData("[profiles.x]\nprofile = \"y\"\n", "cannot name another profile")]
+    [InlineData("[server]\nport = \"8731\"\n", "server.port: expected an integer, got a string")]
+    [InlineData("[server]\nport = 70000\n", "server.port: 70000 is out of range (1..65535)")]
+    [InlineData("[server]\nbind = \"my host\"\n", "is not an IP address")]
+    [InlineData("[worker]\nslots = -1\n", "worker.slots: -1 is out of range")]
+    [InlineData("[worker]\nlease_ttl = \"0s\"\n", "worker.lease_ttl: \"0s\" is out of range (1s..1h)")]
+    [InlineData("[worker]\nheartbeat = \"soon\"\n", "expected a duration")]
+    [InlineData("[worker]\ncapabilities = \"x\"\n", "expected an array of strings")]
+    [InlineData("[worker]\ncapabilities = [\"node >= 2\"]\n", "is not a capability")]
+    [InlineData("[fleet]\nmin_free_memory = \"lots\"\n", "expected a size")]
+    [InlineData("[engines.Codex]\npath = \"x\"\n", "is not a valid engine name")]
+    [InlineData("[engines.x]\nusage = \"magic\"\n", "is not one of drover, claude")]
+    [InlineData("[engines.x]\ncommand = \"x\"\n", "engines.x.command: expected an array of strings")]
+    [InlineData("server = 5\n", "server: expected a table, got an integer")]
+    [InlineData("[server]\nport = 1\nport = 2\n", "invalid TOML")]
+    [InlineData("[server\n", "drover.toml:1: invalid TOML")]
+    public void Parse_BadConfig_NamesLocationAndRule(string toml, string contains) =>
+        Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse(toml)).Message.ShouldContain(contains);
+
+    [Theory]
+    [InlineData("\"0\"", 0)]
+    [InlineData("1024", 1024)]
+    [InlineData("\"1k\"", 1024)]
+    [InlineData("\"2 GB\"", 2L << 30)]
+    [InlineData("\"3GiB\"", 3L << 30)]
+    [InlineData("\"1T\"", 1L << 40)]
+    public void Parse_MinFreeMemory_AcceptsSizes(string value, long bytes) =>
+        DroverConfigLoader.Parse($"[fleet]\nmin_free_memory = {value}\n").Fleet.MinFreeMemoryBytes.ShouldBe(bytes);
+}
