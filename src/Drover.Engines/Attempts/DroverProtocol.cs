@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Drover.Core.Jobs;
+
+namespace Drover.Engines.Attempts;
+
+public enum ProtocolKind
+{
+    /// <summary>An ordinary output line.</summary>
+    Text,
+    Usage,
+    MalformedUsage,
+    Question,
+    Progress,
+}
+
+/// <summary>One stdout line read against the generic protocol (SPEC §7).</summary>
+/// <param name="Text">The question or progress text; the parse error for <see cref="ProtocolKind.MalformedUsage"/>.</param>
+public sealed record ProtocolLine(ProtocolKind Kind, string Text, UsageRecord? Usage = null);
+
+/// <summary>
+/// The stdout protocol any engine or script can speak: <c>DROVER_USAGE {json}</c>, <c>DROVER_QUESTION text</c>,
+/// <c>DROVER_PROGRESS text</c>. The keyword must start the line and be followed by a space or the end of the line.
+/// </summary>
+public static class DroverProtocol
+{
+    public const string UsageKeyword = "DROVER_USAGE";
+    public const string QuestionKeyword = "DROVER_QUESTION";
+    public const string ProgressKeyword = "DROVER_PROGRESS";
+
+    public static ProtocolLine Parse(string line)
+    {
+        if (!line.StartsWith("DROVER_", StringComparison.Ordinal))
+        {
+            return new ProtocolLine(ProtocolKind.Text, line);
+        }
+
+        if (Payload(line, UsageKeyword) is { } usage)
+        {
+            return ParseUsage(usage);
+        }
+
+        if (Payload(line, QuestionKeyword) is { } question)
+        {
+            return new ProtocolLine(ProtocolKind.Question, question.Trim());
+        }
+
+        return Payload(line, ProgressKeyword) is { } progress
+            ? new ProtocolLine(ProtocolKind.Progress, progress.Trim())
+            : new ProtocolLine(ProtocolKind.Text, line);
+    }
+
+    /// <summary>Reads a usage object. Tokens are non-negative integers (absent = 0); cost_usd, when given,
+    /// makes the cost "reported"; without it the cost is "unknown" and stays 0 — never invented.</summary>
+    public static ProtocolLine ParseUsage(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Malformed("not a JSON object");
+            }
+
+            var cost = Cost(root);
+            var usage = new UsageRecord(
+                Tokens(root, "input_tokens"),
+                Tokens(root, "cached_input_tokens"),
+                Tokens(root, "output_tokens"),
+                cost ?? 0m,
+                cost is null ? "unknown" : "reported",
+                Model(root));
+            return new ProtocolLine(ProtocolKind.Usage, json, usage);
+        }
+        catch (JsonException e)
+        {
+            return Malformed(e.Message);
+        }
+        catch (FormatException e)
+        {
+            return Malformed(e.Message);
+        }
+    }
+
+    private static string? Payload(string line, string keyword)
+    {
+        if (!line.StartsWith(keyword, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (line.Length == keyword.Length)
+        {
+            return "";
+        }
+
+        return line[keyword.Length] is ' ' or '\t' ? line[(keyword.Length + 1)..] : null;
+    }
+
+    private static ProtocolLine Malformed(string error) => new(ProtocolKind.MalformedUsage, error);
+
+    private static long Tokens(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return 0;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n) && n >= 0
+            ? n
+            : throw new FormatException($"{name} must be a non-negative integer");
+    }
+
+    private static decimal? Cost(JsonElement root)
+    {
+        if (!root.TryGetProperty("cost_usd", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var usd) && usd >= 0
+            ? usd
+            : throw new FormatException("cost_usd must be a non-negative number");
+    }
+
+    private static string? Model(JsonElement root)
+    {
+        if (!root.TryGetProperty("model", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new FormatException("model must be a string");
+    }
+}

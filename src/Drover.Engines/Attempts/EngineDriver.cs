@@ -1,0 +1,49 @@
+namespace Drover.Engines.Attempts;
+
+/// <summary>What a driver gets to build its invocation.</summary>
+/// <param name="Workspace">The engine's working directory.</param>
+/// <param name="PromptFile">prompt.md of this attempt (also in $DROVER_PROMPT_FILE).</param>
+public sealed record EngineRequest(AttemptContext Context, string Workspace, string PromptFile);
+
+/// <summary>A driver's answer: the argv to run, or why this job cannot run on this engine.</summary>
+public sealed record EngineLaunch(IReadOnlyList<string>? Argv, string? Error)
+{
+    public static EngineLaunch Run(IReadOnlyList<string> argv) => new(argv, null);
+
+    public static EngineLaunch Refuse(string error) => new(null, error);
+}
+
+/// <summary>
+/// The seam for engines (SPEC §8): a driver turns a job into a headless invocation. The runner owns
+/// everything else (workspace, process group, generic stdout protocol, checkpoint, verify, classification).
+/// Agent CLIs with their own output formats extend this in a later change.
+/// </summary>
+public interface IEngineDriver
+{
+    /// <summary>The engine name jobs use (<c>shell</c>, <c>claude</c>, …).</summary>
+    string Name { get; }
+
+    /// <summary>Builds the argv. Prompt text must never be interpolated into a shell string: engines read $DROVER_PROMPT_FILE.</summary>
+    EngineLaunch Launch(EngineRequest request);
+}
+
+/// <summary>The <c>shell</c> engine: <c>command</c> as a string runs via <c>/bin/sh -c</c>; as a list it runs directly.</summary>
+public sealed class ShellEngineDriver : IEngineDriver
+{
+    public const string EngineName = "shell";
+
+    public string Name => EngineName;
+
+    public EngineLaunch Launch(EngineRequest request)
+    {
+        var spec = request.Context.Spec;
+        if (spec.CommandArgv is { Count: > 0 } argv)
+        {
+            return EngineLaunch.Run(argv);
+        }
+
+        return string.IsNullOrWhiteSpace(spec.CommandLine)
+            ? EngineLaunch.Refuse("the shell engine needs a command")
+            : EngineLaunch.Run(["/bin/sh", "-c", spec.CommandLine]);
+    }
+}

@@ -1,0 +1,244 @@
+using System.ComponentModel;
+using System.Globalization;
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+using Drover.Engines.Processes;
+using Drover.Engines.Workspaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Drover.Engines.Attempts;
+
+/// <summary>
+/// Runs one attempt end to end (SPEC §7) for the engines it has drivers for (by default only <c>shell</c>):
+/// prepare the workspace, write prompt.md, run the engine as its own process group with timeout/stall/abort
+/// kill rules, read the generic stdout protocol, checkpoint, diff, check scope, run verify and classify.
+/// Every attempt that got as far as its run dir leaves <c>log</c> and <c>result.json</c> there.
+/// </summary>
+public sealed partial class ShellAttemptRunner : IAttemptRunner
+{
+    // Checkpoint and diff still run after an abort, so they get their own bounded token.
+    private static readonly TimeSpan CleanupLimit = TimeSpan.FromSeconds(60);
+
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly GitWorkspaces _workspaces;
+    private readonly ProcessGroupRunner _processes;
+    private readonly Dictionary<string, IEngineDriver> _drivers;
+
+    public ShellAttemptRunner(
+        ILogger<ShellAttemptRunner>? logger = null,
+        TimeProvider? time = null,
+        GitWorkspaces? workspaces = null,
+        ProcessGroupRunner? processes = null,
+        IEnumerable<IEngineDriver>? drivers = null)
+    {
+        _logger = logger ?? NullLogger<ShellAttemptRunner>.Instance;
+        _time = time ?? TimeProvider.System;
+        _workspaces = workspaces ?? new GitWorkspaces();
+        _processes = processes ?? new ProcessGroupRunner(time: _time);
+        _drivers = (drivers ?? [new ShellEngineDriver()]).ToDictionary(d => d.Name, StringComparer.Ordinal);
+    }
+
+    public async Task<AttemptReport> RunAsync(AttemptContext context, CancellationToken abort)
+    {
+        var job = context.Job;
+        if (!_drivers.TryGetValue(context.Spec.Engine, out var driver))
+        {
+            // Nothing ran and nothing was written: another worker may have this engine.
+            return Finished(context, Fail(FailureClass.NoEngine, $"engine {context.Spec.Engine} is not available on this worker", new AttemptResult()));
+        }
+
+        AttemptFiles files;
+        try
+        {
+            files = AttemptFiles.Create(context.Home, job.Id, job.Attempt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Finished(context, Fail(FailureClass.Infra, $"cannot create the attempt dir: {e.Message}", new AttemptResult()));
+        }
+
+        var started = _time.GetTimestamp();
+        var run = new RunState(context, files, new LineLog(files.LogPath));
+        AttemptReport report;
+        try
+        {
+            report = await RunInDirAsync(run, driver, abort);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WorkspaceException)
+        {
+            run.Log.Note($"error: {e.Message}");
+            report = Fail(FailureClass.Infra, e.Message, run.Result);
+        }
+        finally
+        {
+            run.Log.Dispose();
+        }
+
+        report = report with { Result = report.Result with { LogTail = files.ReadLogTail() } };
+        files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
+        return Finished(context, report);
+    }
+
+    private async Task<AttemptReport> RunInDirAsync(RunState run, IEngineDriver driver, CancellationToken abort)
+    {
+        var (context, spec) = (run.Context, run.Context.Spec);
+        try
+        {
+            run.Workspace = await _workspaces.PrepareAsync(spec.Repo, context.Home, context.Job.Id, spec.Base, abort);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            return new AttemptReport(Aborted("before the engine started"), run.Result, Aborted: true);
+        }
+        catch (WorkspaceException e)
+        {
+            Log.WorkspaceFailed(_logger, e, context.Job.Id, context.Job.Attempt);
+            run.Log.Note($"workspace: {e.Message}");
+            return Fail(FailureClass.Infra, $"workspace: {e.Message}", run.Result);
+        }
+
+        run.Result = run.Result with { Branch = run.Workspace.Branch };
+        run.Files.WritePrompt(spec.Prompt, context.Job.Answers);
+        var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath));
+        if (launch.Argv is not { Count: > 0 } argv)
+        {
+            return Fail(FailureClass.NoEngine, launch.Error ?? $"engine {driver.Name} built no command", run.Result);
+        }
+
+        var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, text, ct));
+        var engine = await StartAsync(run, argv, spec.Timeout, output.OnStdoutLineAsync, abort);
+        if (engine is null)
+        {
+            return Fail(FailureClass.Infra, $"cannot start {argv[0]}", run.Result);
+        }
+
+        run.Result = run.Result with
+        {
+            ExitCode = engine.ExitCode,
+            Usage = output.Usage,
+            Summary = output.Summary,
+            EngineRan = engine.Killed is null,
+        };
+
+        // Checkpoint: also after a crash or a kill, so a retry resumes from whatever the agent got done.
+        var checkpointError = await CheckpointAsync(run);
+        if (engine.Killed == KillReason.Aborted)
+        {
+            return new AttemptReport(Aborted("while the engine ran"), run.Result, Aborted: true);
+        }
+
+        return ClassifyEngineEnd(run, engine, output, checkpointError)
+            ?? await JudgeAsync(run, engine, abort);
+    }
+
+    /// <summary>How the engine's own run ends the attempt, or null when it ended cleanly and the work is to be judged.</summary>
+    private static AttemptReport? ClassifyEngineEnd(RunState run, ProcessRunResult engine, AttemptOutput output, string? checkpointError)
+    {
+        var spec = run.Context.Spec;
+
+        // A question is the agent's last word: however the process then ended (exit 0, an error exit, or a
+        // hang until the stall timer), the job waits for an answer rather than retrying blind.
+        if (output.Question is { } question)
+        {
+            return new AttemptReport(AttemptOutcome.AwaitAnswer(question), run.Result, Aborted: false);
+        }
+
+        return engine switch
+        {
+            { Killed: KillReason.Timeout } => Fail(FailureClass.Timeout, $"timed out after {Human(spec.Timeout)}", run.Result),
+            { Killed: KillReason.Stalled } => Fail(FailureClass.Stalled, $"no output or progress for {Human(spec.StallTimeout)}", run.Result),
+            { ExitCode: not 0 } => Fail(FailureClass.Crash, CrashReason(engine), run.Result),
+            _ when checkpointError is not null => Fail(FailureClass.Infra, $"checkpoint failed: {checkpointError}", run.Result),
+            _ => null,
+        };
+    }
+
+    private async Task<ProcessRunResult?> StartAsync(
+        RunState run, IReadOnlyList<string> argv, TimeSpan timeout, Func<string, CancellationToken, Task>? onLine, CancellationToken abort)
+    {
+        var request = new ProcessRunRequest(argv, run.Workspace!.Directory, run.Log)
+        {
+            Environment = BuildEnvironment(run),
+            Timeout = timeout,
+            StallTimeout = run.Context.Spec.StallTimeout,
+            KillGrace = run.Context.KillGrace,
+            OnStdoutLine = onLine,
+        };
+        try
+        {
+            return await _processes.RunAsync(request, abort);
+        }
+        catch (Win32Exception e)
+        {
+            run.Log.Note($"cannot start {argv[0]}: {e.Message}");
+            return null;
+        }
+    }
+
+    private static Dictionary<string, string?> BuildEnvironment(RunState run)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, value) in run.Context.Spec.Env)
+        {
+            env[name] = value;
+        }
+
+        // Set last so a spec cannot spoof the attempt's identity.
+        env["DROVER_JOB_ID"] = run.Context.Job.Id.ToString(CultureInfo.InvariantCulture);
+        env["DROVER_ATTEMPT"] = run.Context.Job.Attempt.ToString(CultureInfo.InvariantCulture);
+        env["DROVER_WORKSPACE"] = run.Workspace!.Directory;
+        env["DROVER_PROMPT_FILE"] = run.Files.PromptPath;
+        return env;
+    }
+
+    private async Task ReportProgressAsync(AttemptContext context, string text, CancellationToken ct)
+    {
+        try
+        {
+            await context.Sink.ProgressAsync(text, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Progress is advisory; losing the lease is signalled through the abort token, not here.
+            Log.ProgressFailed(_logger, e, context.Job.Id, context.Job.Attempt);
+        }
+    }
+
+    private AttemptReport Finished(AttemptContext context, AttemptReport report)
+    {
+        Log.AttemptFinished(_logger, context.Job.Id, context.Job.Attempt, report.Outcome.Kind.ToString(), report.Outcome.Class);
+        return report;
+    }
+
+    private static AttemptReport Fail(string failureClass, string reason, AttemptResult result) =>
+        new(AttemptOutcome.Failure(failureClass, reason), result, Aborted: false);
+
+    private static AttemptOutcome Aborted(string when) => AttemptOutcome.Failure(FailureClass.Cancelled, $"attempt aborted {when}");
+
+    private static string CrashReason(ProcessRunResult run)
+    {
+        var reason = $"exit code {run.ExitCode}";
+        if (run.Signal is { } signal)
+        {
+            reason += $" (signal {signal}?)";
+        }
+
+        return run.LastStderrLine is { } stderr ? $"{reason}: {Truncate(stderr, 500)}" : reason;
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    private static string Human(TimeSpan span) => $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
+
+    /// <summary>The mutable state of one attempt as it moves through its steps.</summary>
+    private sealed class RunState(AttemptContext context, AttemptFiles files, LineLog log)
+    {
+        public AttemptContext Context { get; } = context;
+        public AttemptFiles Files { get; } = files;
+        public LineLog Log { get; } = log;
+        public Workspace? Workspace { get; set; }
+        public AttemptResult Result { get; set; } = new();
+    }
+}
