@@ -29,19 +29,19 @@ public sealed class Runtime : IAsyncDisposable
     public IJobStore Store { get; }
     public JobService Jobs { get; }
 
-    public static DroverConfig LoadConfig(DroverHome home) => DroverConfig.Load(home.ConfigPath);
+    public static Task<DroverConfig> LoadConfigAsync(DroverHome home, CancellationToken ct) => DroverConfigLoader.LoadAsync(home.Root, ct);
 
     /// <summary>Opens the store named by --store (default sqlite in the home) and the service over it.</summary>
     public static async Task<Runtime> OpenAsync(GlobalOptions.Settings s, CancellationToken ct)
     {
         var home = DroverHome.Resolve(s.Home);
         home.EnsureCreated();
-        var config = LoadConfig(home);
+        var config = await LoadConfigAsync(home, ct);
         var store = await OpenStoreAsync(home, s.Store, ct);
         var jobs = new JobService(
             store,
             new GitRepoInspector(),
-            cwd => new SpecParseContext(cwd, config.Profiles),
+            config.SpecContext,
             home,
             TimeProvider.System,
             config.Worker.Heartbeat * 3);
@@ -65,7 +65,7 @@ public sealed class Runtime : IAsyncDisposable
         return store;
     }
 
-    public static IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger("drover.attempts"));
+    public static IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>());
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 

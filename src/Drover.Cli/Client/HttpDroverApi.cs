@@ -46,8 +46,8 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
             if (request.Spec is { Count: > 0 })
             {
                 var merged = request.FileFormat == "markdown"
-                    ? Core.Specs.JobSpecParser.ParseMarkdownObject(bytes)
-                    : Core.Specs.JobSpecParser.ParseJsonObject(bytes);
+                    ? Core.Specs.JobSpecParser.ReadMarkdownObject(bytes)
+                    : Core.Specs.JobSpecParser.ReadJsonObject(bytes);
                 foreach (var (k, v) in request.Spec)
                     merged[k] = v?.DeepClone();
                 content = new StringContent(merged.ToJsonString(), Encoding.UTF8, "application/json");

@@ -45,7 +45,13 @@ public static partial class JobSpecParser
     }
 
     /// <summary>A JSON object of spec keys (the API body, <c>--file x.json</c>, canonical JSON).</summary>
-    public static JobSpec ParseJson(byte[] utf8, SpecParseContext ctx)
+    public static JobSpec ParseJson(byte[] utf8, SpecParseContext ctx) => ParseObject(ReadJsonObject(utf8), ctx);
+
+    /// <summary>
+    /// The raw key/value object of a JSON spec, checked for encoding and shape but not yet validated,
+    /// so a caller can lay command-line overrides over a file's keys before <see cref="ParseObject"/>.
+    /// </summary>
+    public static JsonObject ReadJsonObject(byte[] utf8)
     {
         var text = Decode(utf8);
         JsonNode? node;
@@ -61,7 +67,7 @@ public static partial class JobSpecParser
         if (node is not JsonObject obj)
             throw new JobSpecException(null, $"invalid spec: expected a JSON object, got {SpecReader.Kind(node)}");
         RejectUnpairedSurrogates(text);
-        return ParseObject(obj, ctx);
+        return obj;
     }
 
     /// <summary>
@@ -95,7 +101,10 @@ public static partial class JobSpecParser
     /// Markdown: YAML front matter between <c>---</c> lines is the spec and the body is the prompt.
     /// Without front matter the whole text is the prompt (engine and the rest come from the profile).
     /// </summary>
-    public static JobSpec ParseMarkdown(byte[] utf8, SpecParseContext ctx)
+    public static JobSpec ParseMarkdown(byte[] utf8, SpecParseContext ctx) => ParseObject(ReadMarkdownObject(utf8), ctx);
+
+    /// <summary>The raw key/value object of a Markdown spec: front matter keys plus the body as <c>prompt</c>.</summary>
+    public static JsonObject ReadMarkdownObject(byte[] utf8)
     {
         var text = Decode(utf8);
         var (frontMatter, firstLine, body) = SplitFrontMatter(text);
@@ -108,7 +117,7 @@ public static partial class JobSpecParser
             obj["prompt"] = prompt;
         }
 
-        return ParseObject(obj, ctx);
+        return obj;
     }
 
     /// <summary>A spec built in code: the CLI's flags, the HTTP API's body. <paramref name="raw"/> is not modified.</summary>

@@ -64,12 +64,18 @@ public sealed partial class JobService : IDroverApi
         if (request.FileBytes is { } bytes)
         {
             var fileSpec = string.Equals(request.FileFormat, "markdown", StringComparison.Ordinal)
-                ? JobSpecParser.ParseMarkdownObject(bytes)
-                : JobSpecParser.ParseJsonObject(bytes);
+                ? JobSpecParser.ReadMarkdownObject(bytes)
+                : JobSpecParser.ReadJsonObject(bytes);
             if (request.Spec is { } overrides)
             {
                 foreach (var (k, v) in overrides)
+                {
+                    // A flag overrides the file's key whichever spelling (snake or kebab) the file used.
+                    var canonical = k.Replace('-', '_');
+                    foreach (var spelled in fileSpec.Select(p => p.Key).Where(f => f.Replace('-', '_') == canonical).ToList())
+                        fileSpec.Remove(spelled);
                     fileSpec[k] = v?.DeepClone();
+                }
             }
 
             return JobSpecParser.ParseObject(fileSpec, ctx);
