@@ -75,6 +75,7 @@ public abstract class StoreConformanceBase : IAsyncLifetime
             Prompt = "do " + title,
             Engine = engine,
             Repo = "/tmp/repo",
+            CommandLine = engine == "shell" ? "true" : null,
             Priority = priority,
             Key = key,
             After = after ?? [],

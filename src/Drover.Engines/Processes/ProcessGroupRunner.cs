@@ -14,6 +14,14 @@ namespace Drover.Engines.Processes;
 public sealed class ProcessGroupRunner
 {
     private const string SetsidPath = "/usr/bin/setsid";
+
+    // Runs inside the new group: a background watcher polls the guarded pid and SIGKILLs the whole group
+    // (itself included) once it is gone, then the shell execs the command so the command keeps the leader's pid.
+    // The command's argv is passed as positional parameters, never interpolated into the script.
+    private const string GuardScript =
+        "g=$1; shift; " +
+        "( while kill -0 \"$g\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & " +
+        "exec \"$@\"";
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
@@ -98,6 +106,15 @@ public sealed class ProcessGroupRunner
             RedirectStandardError = true,
         };
         psi.ArgumentList.Add("--");
+        if (request.GuardPid is { } guard)
+        {
+            psi.ArgumentList.Add("/bin/sh");
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(GuardScript);
+            psi.ArgumentList.Add("drover-guard");
+            psi.ArgumentList.Add(guard.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         foreach (var arg in request.Argv)
         {
             psi.ArgumentList.Add(arg);

@@ -28,6 +28,13 @@ public sealed record ProcessRunRequest(IReadOnlyList<string> Argv, string Workin
     /// <summary>SIGTERM → SIGKILL grace when Drover stops the group.</summary>
     public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The process whose death kills the group (default: this one). A worker killed with SIGKILL cannot stop its
+    /// agents, and an orphaned agent would go on writing to a workspace that another worker now owns.
+    /// Null leaves the group unguarded.
+    /// </summary>
+    public int? GuardPid { get; init; } = System.Environment.ProcessId;
+
     /// <summary>Called for each stdout line in order, after the line is logged. An exception is logged and reading goes on.</summary>
     public Func<string, CancellationToken, Task>? OnStdoutLine { get; init; }
 }
