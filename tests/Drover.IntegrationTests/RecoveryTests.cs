@@ -154,6 +154,29 @@ public sealed class RecoveryTests
         executed.Distinct().Count().ShouldBe(jobs);
     }
 
+    [Fact]
+    public async Task Worker_IdleThenBurst_KeepsClaimingUntilTheQueueIsEmpty()
+    {
+        // Regression: idle waits that a store change ended early used to leave behind slot waiters that
+        // swallowed later "slot freed" signals, so a worker with full slots never claimed again.
+        using var t = new TestHome();
+        await using var w = t.Cli.Start("worker", "--name", "W", "--slots", "2", "--lease-ttl", "5s", "--heartbeat", "1s");
+        var first = await SubmitAsync(t, "true");
+        await t.WaitForJobAsync(first, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
+        for (var i = 0; i < 4; i++)
+        {
+            // Each submit is a store change that ends an idle wait early.
+            await SubmitAsync(t, "true");
+            await Task.Delay(TimeSpan.FromMilliseconds(700), TestContext.Current.CancellationToken);
+        }
+
+        var burst = new List<long>();
+        for (var i = 0; i < 8; i++)
+            burst.Add(await SubmitAsync(t, "sleep 0.3"));
+        foreach (var id in burst)
+            await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
+    }
+
     private static async Task<long> SubmitAsync(TestHome t, string command, int maxAttempts = 3)
     {
         var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", command, "--max-attempts", maxAttempts.ToString(), "--backoff", "1s", "--json");

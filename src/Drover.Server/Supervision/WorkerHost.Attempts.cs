@@ -41,7 +41,7 @@ public sealed partial class WorkerHost
         {
             _running.TryRemove(job.Id, out _);
             attempt.Abort.Dispose();
-            _slotFreed.Release();
+            SignalSlotFreed();
         }
     }
 

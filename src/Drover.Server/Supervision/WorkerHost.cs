@@ -18,7 +18,9 @@ public sealed partial class WorkerHost : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<long, RunningAttempt> _running = new();
-    private readonly SemaphoreSlim _slotFreed = new(0);
+    // Completed (and replaced) whenever a slot frees. A fresh task per wake-up rather than a semaphore: a
+    // semaphore wait abandoned by Task.WhenAny would still swallow a later release and starve the loop.
+    private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IReadOnlyList<string> _capabilities;
 
     public WorkerHost(IJobStore store, IAttemptRunner runner, WorkerOptions options, TimeProvider time, ILogger logger)
@@ -34,7 +36,12 @@ public sealed partial class WorkerHost : IDisposable
 
     public string Name => _options.Name;
 
-    public void Dispose() => _slotFreed.Dispose();
+    public void Dispose() => _slotFreed.TrySetCanceled();
+
+    private Task SlotFreedTask => Volatile.Read(ref _slotFreed).Task;
+
+    private void SignalSlotFreed() =>
+        Interlocked.Exchange(ref _slotFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
 
@@ -67,10 +74,12 @@ public sealed partial class WorkerHost : IDisposable
     {
         while (!stopping.IsCancellationRequested)
         {
+            // Taken before counting, so a slot freed between the count and the wait still wakes the wait.
+            var slotFreed = SlotFreedTask;
             var free = _options.Slots - _running.Count;
             if (free <= 0)
             {
-                await WaitQuietlyAsync(_slotFreed.WaitAsync(stopping));
+                await WaitQuietlyAsync(slotFreed.WaitAsync(stopping));
                 continue;
             }
 
@@ -100,7 +109,7 @@ public sealed partial class WorkerHost : IDisposable
                 // Idle slots: sleep until the store changes (in-process at once, another process within
                 // milliseconds) or a slot frees; the timeout is only a backstop.
                 var change = _store.WaitForChangeAsync(TimeSpan.FromMilliseconds(500), stopping);
-                await WaitQuietlyAsync(Task.WhenAny(change, _slotFreed.WaitAsync(stopping)));
+                await WaitQuietlyAsync(Task.WhenAny(change, slotFreed.WaitAsync(stopping)));
             }
         }
     }
