@@ -18,6 +18,32 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task ServeDemo_EveryDemoJobReachesTheStateItExpects()
+    {
+        using var t = new TestHome();
+        await using var serve = t.Cli.Start("serve", "--demo", "--port", "0", "--home", t.Home);
+        await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        var pending = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var r = await t.Cli.RunAsync("ls", "--json", "--label", "demo=true", "--home", t.Home);
+            r.ExitCode.ShouldBe(0, r.ToString());
+            var jobs = r.Json.GetProperty("jobs").EnumerateArray().ToList();
+            var off = jobs
+                .Where(j => j.GetProperty("state").GetString() != j.GetProperty("labels").GetProperty("expect").GetString())
+                .Select(j => $"{j.GetProperty("id")}:{j.GetProperty("state")}≠{j.GetProperty("labels").GetProperty("expect")}")
+                .ToList();
+            if (jobs.Count >= 8 && off.Count == 0)
+                return;
+            pending = $"{jobs.Count} jobs; off: {string.Join(", ", off)}";
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail("demo jobs did not reach their expected states: " + pending + "\n" + serve.Output);
+    }
+
+    [Fact]
     public async Task SubmitWait_FailingCommand_ExitsOneWithCrashClass()
     {
         using var t = new TestHome();
