@@ -97,7 +97,10 @@ public sealed partial class SqliteJobStore
                 failures++;
                 if (running.Retry.Retries(cls) && failures < running.Retry.MaxAttempts)
                 {
-                    (state, evt, next) = (JobState.Queued, "job.retrying", now + running.Retry.DelayAfter(failures, jitter));
+                    // A lost attempt is the fleet's failure, not the job's: run it again at once (SPEC §6
+                    // "released at once"); backoff is for failures the job itself may cause again.
+                    var delay = cls == FailureClass.Lost ? TimeSpan.Zero : running.Retry.DelayAfter(failures, jitter);
+                    (state, evt, next) = (JobState.Queued, "job.retrying", now + delay);
                     data = new { @class = cls, reason, attempt = job.Attempt, failures, next_eligible_at = next };
                 }
                 else

@@ -76,6 +76,7 @@ public abstract class WorkersConformance : StoreConformanceBase
         var stored = await GetAsync(store, job.Id);
         stored.State.ShouldBe(JobState.Queued);
         stored.Class.ShouldBe(FailureClass.Lost);
+        stored.NextEligibleAt.ShouldBe(At(31));
         (await EventTypesAsync(store)).ShouldContain("worker.lost");
         (await SucceedAsync(store, job, At(32))).Applied.ShouldBeFalse();
     }
