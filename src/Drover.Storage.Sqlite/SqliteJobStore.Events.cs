@@ -29,6 +29,9 @@ public sealed partial class SqliteJobStore
     private long _lastWaiterAt;
     private SqliteSession? _pollSession;
     private long _lastDataVersion = -1;
+    private readonly Lock _pollOnceGate = new();
+    private long _lastPollTicks;
+    private FileSystemWatcher? _walWatcher;
 
     public Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct)
     {
@@ -120,6 +123,7 @@ public sealed partial class SqliteJobStore
             _polling = true;
             // Baseline now, not on the poller's first tick: a commit racing this call must not be missed.
             PollOnce();
+            StartWalWatcher();
             _pollStop ??= new CancellationTokenSource();
             var stop = _pollStop.Token;
             _pollTask = Task.Run(() => PollDataVersionAsync(stop), CancellationToken.None);
@@ -154,8 +158,60 @@ public sealed partial class SqliteJobStore
         }
     }
 
+    /// <summary>
+    /// Every commit by any process writes the WAL file, so an inotify event on it is a sub-millisecond hint to
+    /// read data_version now rather than at the next poll tick. The poller stays as the backstop (and is all
+    /// there is where inotify is unavailable or exhausted).
+    /// </summary>
+    private void StartWalWatcher()
+    {
+        if (_walWatcher is not null || _options.Path.StartsWith(':') || _options.Path.Contains("mode=memory", StringComparison.Ordinal))
+            return;
+        FileSystemWatcher? watcher = null;
+        try
+        {
+            var full = Path.GetFullPath(_options.Path);
+            var dir = Path.GetDirectoryName(full);
+            if (dir is null || !Directory.Exists(dir))
+                return;
+            watcher = new FileSystemWatcher(dir, Path.GetFileName(full) + "-wal")
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName,
+            };
+            watcher.Changed += (_, _) => OnWalWritten();
+            watcher.Created += (_, _) => OnWalWritten();
+            watcher.EnableRaisingEvents = true;
+            _walWatcher = watcher;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            // No inotify (limit reached, odd file system): the poller alone still wakes waiters.
+            watcher?.Dispose();
+        }
+    }
+
+    private void OnWalWritten()
+    {
+        // Only while someone waits, and at most once per half millisecond under a stream of commits.
+        if (_disposed != 0 || Volatile.Read(ref _waiters) == 0)
+            return;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now - Interlocked.Read(ref _lastPollTicks) < System.Diagnostics.Stopwatch.Frequency / 2000)
+            return;
+        PollOnce();
+    }
+
     private void PollOnce()
     {
+        lock (_pollOnceGate)
+            PollOnceLocked();
+    }
+
+    private void PollOnceLocked()
+    {
+        Interlocked.Exchange(ref _lastPollTicks, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (_disposed != 0)
+            return; // never reopen the poll session of a disposed store
         try
         {
             // A dedicated connection, kept across waits: data_version changes when any other connection commits.
@@ -194,8 +250,13 @@ public sealed partial class SqliteJobStore
         }
 
         _pollStop?.Dispose();
-        _pollSession?.Dispose();
-        _pollSession = null;
+        _walWatcher?.Dispose();
+        lock (_pollOnceGate)
+        {
+            _pollSession?.Dispose();
+            _pollSession = null;
+        }
+
         SignalChange();
     }
 }
