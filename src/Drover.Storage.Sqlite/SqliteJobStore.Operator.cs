@@ -55,6 +55,7 @@ public sealed partial class SqliteJobStore
                     throw Conflict(job, "cannot be retried (only failed or cancelled jobs can)");
                 Requeue(s, job, job.Answers, p.Now);
                 AppendEvent(s, "job.requeued", job.Id, null, new { from = job.State.ToWire() }, p.Now);
+                RequeueDepFailedDependents(s, job.Id, p.Now);
                 return GetJob(s, job.Id);
             },
             ct);
@@ -113,6 +114,47 @@ public sealed partial class SqliteJobStore
             .P("@id", job.Id)
             .P("@from", job.State.ToWire())
             .ExecuteNonQuery();
+
+    private const string DepFailedDependentsSql =
+        "SELECT j.id FROM job_deps d JOIN jobs j ON j.id = d.job_id " +
+        "WHERE d.dep_id = @id AND j.state = 'failed' AND j.class = 'dep_failed'";
+
+    // A dependent goes back only when none of its other dependencies is still failed or cancelled.
+    private const string HasDeadDepSql =
+        "SELECT EXISTS (SELECT 1 FROM job_deps d JOIN jobs x ON x.id = d.dep_id " +
+        "WHERE d.job_id = @id AND x.state IN ('failed', 'cancelled'))";
+
+    private const string RequeueDependentSql =
+        "UPDATE jobs SET state = 'queued', class = NULL, reason = NULL, failures = 0, next_eligible_at = @now, updated_at = @now " +
+        "WHERE id = @id AND state = 'failed' AND class = 'dep_failed'";
+
+    /// <summary>
+    /// Retrying a job also gives back the jobs that failed only because it did (class <c>dep_failed</c>),
+    /// transitively, so retrying the first link of a chain restarts the chain.
+    /// </summary>
+    private static void RequeueDepFailedDependents(SqliteSession s, long retriedId, DateTimeOffset now)
+    {
+        var pending = new Queue<long>([retriedId]);
+        while (pending.TryDequeue(out var depId))
+        {
+            var dependents = new List<long>();
+            using (var r = s.Cmd(DepFailedDependentsSql).P("@id", depId).ExecuteReader())
+            {
+                while (r.Read())
+                    dependents.Add(r.GetInt64(0));
+            }
+
+            foreach (var id in dependents)
+            {
+                if ((long)s.Cmd(HasDeadDepSql).P("@id", id).ExecuteScalar()! != 0)
+                    continue;
+                if (s.Cmd(RequeueDependentSql).P("@now", SqliteRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
+                    continue;
+                AppendEvent(s, "job.requeued", id, null, new { from = "failed", dependency = retriedId }, now);
+                pending.Enqueue(id);
+            }
+        }
+    }
 
     private static ConflictException Conflict(JobRecord job, string what) =>
         new($"job {job.Id} is {job.State.ToWire()} and {what}", job.Id, job.State.ToWire());

@@ -70,6 +70,39 @@ public abstract class DepsConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task JobRetry_FailedDep_RequeuesItsDepFailedDependentsTransitively()
+    {
+        var store = await NewStoreAsync();
+        var a = await SubmitAsync(store, Spec("a", priority: 90, retry: RetryPolicy.Default with { MaxAttempts = 1 }));
+        var other = await SubmitAsync(store, Spec("other", priority: 10, retry: RetryPolicy.Default with { MaxAttempts = 1 }));
+        var b = await SubmitAsync(store, Spec("b", after: [a.Id.ToString()]));
+        var c = await SubmitAsync(store, Spec("c", after: [b.Id.ToString()]));
+        var d = await SubmitAsync(store, Spec("d", after: [b.Id.ToString(), other.Id.ToString()]));
+        await FailAsync(store, await ClaimOneAsync(store, At(1)), now: At(2));
+        await FailAsync(store, await ClaimOneAsync(store, At(3)), now: At(4));
+        (await GetAsync(store, d.Id)).Class.ShouldBe(FailureClass.DepFailed);
+
+        await store.JobRetryAsync(new JobRetryParams(a.Id, At(5)), Ct);
+
+        foreach (var id in new[] { b.Id, c.Id })
+        {
+            var job = await GetAsync(store, id);
+            job.State.ShouldBe(JobState.Queued);
+            job.Class.ShouldBeNull();
+            (await EventTypesAsync(store, id)).Last().ShouldBe("job.requeued");
+        }
+
+        // d also waits on "other", which is still failed: it stays failed until that one is retried too.
+        (await GetAsync(store, d.Id)).State.ShouldBe(JobState.Failed);
+        await store.JobRetryAsync(new JobRetryParams(other.Id, At(6)), Ct);
+        (await GetAsync(store, d.Id)).State.ShouldBe(JobState.Queued);
+
+        // The chain runs in order again: a first, then b, then c.
+        var first = await ClaimOneAsync(store, At(7));
+        first.Id.ShouldBe(a.Id);
+    }
+
+    [Fact]
     public async Task JobComplete_DepFailsButRetries_DependentKeepsWaiting()
     {
         var store = await NewStoreAsync();
