@@ -167,8 +167,7 @@ public sealed class ProcessGroupRunnerKillTests : ProcessTestBase
         }
     }
 
-    [Fact(Skip = "bug: ProcessGroupRunner (and the guard's kill 0) signal only the process group; a descendant that moves "
-        + "to its own group inside the session (GNU timeout, set -m shells) survives timeout, abort and guard kills")]
+    [Fact]
     public async Task Timeout_KillsDescendantsThatMovedToAnotherGroupInTheSession()
     {
         // GNU timeout puts itself (and so its command) in a new process group; it stays in the job's session.
@@ -192,6 +191,35 @@ public sealed class ProcessGroupRunnerKillTests : ProcessTestBase
         finally
         {
             Pids.KillIfAlive(inner);
+        }
+    }
+
+    [Fact]
+    public async Task GuardScript_GuardedProcessDies_KillsTheSessionIncludingOtherGroups()
+    {
+        // The guard alone, as a SIGKILLed worker leaves it: nobody but the guard is there to clean up.
+        var pidFile = Dir.Combine("inner.pid");
+        var inner = 0;
+        using var guarded = Process.Start(new ProcessStartInfo("sleep", "1000") { UseShellExecute = false })!;
+        var psi = new ProcessStartInfo("/usr/bin/setsid") { UseShellExecute = false, RedirectStandardInput = true };
+        foreach (var arg in new[] { "--", "/bin/sh", "-c", ProcessGroupRunner.GuardScript, "drover-guard", guarded.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "/bin/sh", "-c", "timeout 1000 sh -c 'echo $$ > \"$1\"; exec sleep 1000' inner \"$1\" >/dev/null 2>&1 & wait", "job", pidFile })
+            psi.ArgumentList.Add(arg);
+        using var leader = Process.Start(psi)!;
+        try
+        {
+            inner = await Pids.ReadPidFileAsync(pidFile);
+            Pids.ProcessGroup(inner).ShouldNotBe(leader.Id, "the premise: it left the job's group");
+
+            guarded.Kill();
+
+            await ShouldAllBeDeadAsync(leader.Id, inner);
+        }
+        finally
+        {
+            Pids.KillIfAlive(guarded.Id);
+            Pids.KillIfAlive(inner);
+            Pids.KillIfAlive(leader.Id);
         }
     }
 
