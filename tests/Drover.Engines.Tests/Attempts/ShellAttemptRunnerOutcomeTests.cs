@@ -63,8 +63,7 @@ public sealed class ShellAttemptRunnerOutcomeTests : IDisposable
         _h.OnJobBranch("partial.txt").ShouldBe("partial");
     }
 
-    [Fact(Skip = "bug: GitWorkspaces.CheckpointAsync commits to whatever HEAD the agent left checked out; after "
-        + "`git checkout -b other` the work and the reported Head are on 'other' while Result.Branch says drover/<id>")]
+    [Fact]
     public async Task Checkpoint_AgentSwitchedBranches_WorkStillEndsUpOnTheJobBranch()
     {
         var report = await _h.RunAsync(Shell("git checkout -q -b agent-branch && echo x > x.txt"));
