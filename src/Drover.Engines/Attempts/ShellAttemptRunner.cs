@@ -240,7 +240,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         return run.LastStderrLine is { } stderr ? $"{reason}: {Truncate(stderr, 500)}" : reason;
     }
 
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+    private static string Truncate(string text, int max) =>
+        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)] + "…";
 
     private static string Human(TimeSpan span) => $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
 
