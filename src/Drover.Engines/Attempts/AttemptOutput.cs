@@ -107,7 +107,13 @@ internal sealed class AttemptOutput
         {
             // One line over the limit on its own: keep its end.
             var only = _paragraph.First!.Value;
-            var kept = only[^Math.Min(only.Length, SummaryBytes / 4)..];
+            var start = only.Length - Math.Min(only.Length, SummaryBytes / 4);
+            if (start > 0 && char.IsLowSurrogate(only[start]))
+            {
+                start++; // never start on the second half of a surrogate pair
+            }
+
+            var kept = only[start..];
             _paragraph.Clear();
             _paragraph.AddLast(kept);
             _paragraphBytes = Encoding.UTF8.GetByteCount(kept) + 1;

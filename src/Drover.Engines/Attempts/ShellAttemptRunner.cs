@@ -129,8 +129,20 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             return new AttemptReport(Aborted("while the engine ran"), run.Result, Aborted: true);
         }
 
-        return ClassifyEngineEnd(run, engine, output, checkpointError)
-            ?? await JudgeAsync(run, engine, abort);
+        if (ClassifyEngineEnd(run, engine, output, checkpointError) is { } ended)
+        {
+            return ended;
+        }
+
+        try
+        {
+            return await JudgeAsync(run, engine, abort);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // Cancelled, shut down or fenced while judging: the work is checkpointed; report an abort, not an error.
+            return new AttemptReport(Aborted("while the attempt was judged"), run.Result, Aborted: true);
+        }
     }
 
     /// <summary>How the engine's own run ends the attempt, or null when it ended cleanly and the work is to be judged.</summary>
@@ -228,7 +240,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         return run.LastStderrLine is { } stderr ? $"{reason}: {Truncate(stderr, 500)}" : reason;
     }
 
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+    private static string Truncate(string text, int max) =>
+        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)] + "…";
 
     private static string Human(TimeSpan span) => $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
 

@@ -15,13 +15,20 @@ public sealed class ProcessGroupRunner
 {
     private const string SetsidPath = "/usr/bin/setsid";
 
-    // Runs inside the new group: a background watcher polls the guarded pid and SIGKILLs the whole group
-    // (itself included) once it is gone, then the shell execs the command so the command keeps the leader's pid.
+    // Runs inside the new session: a background watcher polls the guarded pid and, once it is gone, SIGKILLs
+    // every process of the session (also those that moved to a group of their own), then its own group, itself
+    // included. The shell then execs the command, which keeps the leader's pid ($$ in the subshell = session id).
     // The command's argv is passed as positional parameters, never interpolated into the script.
-    private const string GuardScript =
+    internal const string GuardScript =
         "g=$1; shift; " +
-        "( while kill -0 \"$g\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & " +
+        "( while kill -0 \"$g\" 2>/dev/null; do sleep 1; done; " +
+        "s=$$; read -r me < /proc/self/stat; me=${me%% *}; " +
+        "for f in /proc/[0-9]*/stat; do " +
+        "read -r l < \"$f\" 2>/dev/null || continue; p=${l%% *}; r=${l##*) }; set -- $r; " +
+        "if [ \"$4\" = \"$s\" ] && [ \"$p\" != \"$me\" ]; then kill -KILL \"$p\" 2>/dev/null; fi; " +
+        "done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & " +
         "exec \"$@\"";
+
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
@@ -87,7 +94,7 @@ public sealed class ProcessGroupRunner
         var duration = _time.GetElapsedTime(started);
 
         // The leader is gone; anything still in its group is a straggler: no grace for those.
-        LibC.Kill(-pid, LibC.SigKill);
+        LibC.KillSession(pid, LibC.SigKill);
         await DrainAsync(pid, stdout, stderr, readCts);
         Log.ProcessExited(_logger, pid, process.ExitCode, duration.TotalSeconds);
         return new ProcessRunResult(pid, process.ExitCode, killed, duration, output.LastStderrLine, output.Tail());
@@ -195,7 +202,7 @@ public sealed class ProcessGroupRunner
     {
         Signal(pid, LibC.SigTerm, exited);
         var start = _time.GetTimestamp();
-        while (_time.GetElapsedTime(start) < grace && (!exited.IsCompleted || LibC.GroupHasLiveMembers(pid)))
+        while (_time.GetElapsedTime(start) < grace && (!exited.IsCompleted || LibC.SessionHasLiveMembers(pid)))
         {
             await Task.WhenAny(exited, Task.Delay(PollInterval, _time));
         }
@@ -210,6 +217,9 @@ public sealed class ProcessGroupRunner
         {
             LibC.Kill(pid, signal);
         }
+
+        // Descendants that left the group but not the session (GNU timeout, job-control shells).
+        LibC.KillSession(pid, signal);
     }
 
     private async Task DrainAsync(int pid, Task stdout, Task stderr, CancellationTokenSource readCts)

@@ -88,15 +88,37 @@ public sealed class GitWorkspaces
         var clean = await GitCli.RunAsync(workspace.Root, _logger, ct, "diff", "--cached", "--quiet");
         if (clean.ExitCode == 0)
         {
+            await KeepOnJobBranchAsync(workspace, ct);
             return false;
         }
 
         // --no-verify: the repo's hooks judge the agent's work elsewhere (verify), not whether we may save it.
         await GitCli.RunCheckedAsync(workspace.Root, _logger, ct, "commit", "--quiet", "--no-verify", "-m", message);
+        await KeepOnJobBranchAsync(workspace, ct);
 
         // Checkpoint: from here the attempt's work survives a crash of this worker, on drover/<job-id>.
         Log.Checkpointed(_logger, workspace.Root, await HeadAsync(workspace, ct) ?? "?");
         return true;
+    }
+
+    /// <summary>
+    /// An agent may switch branches (or detach HEAD) in its worktree; its work still belongs on drover/&lt;job-id&gt;.
+    /// Point the job branch at HEAD and check it out again, keeping the working tree as it is.
+    /// </summary>
+    private async Task KeepOnJobBranchAsync(Workspace workspace, CancellationToken ct)
+    {
+        if (workspace.Branch is not { } branch)
+        {
+            return;
+        }
+
+        var current = await GitCli.RunAsync(workspace.Root, _logger, ct, "symbolic-ref", "-q", "--short", "HEAD");
+        if (current.ExitCode == 0 && current.FirstLine == branch)
+        {
+            return;
+        }
+
+        await GitCli.RunCheckedAsync(workspace.Root, _logger, ct, "checkout", "--quiet", "-B", branch);
     }
 
     /// <summary>The worktree's HEAD sha; null for non-git workspaces.</summary>
