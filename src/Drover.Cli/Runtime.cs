@@ -4,6 +4,7 @@ using Drover.Core;
 using Drover.Core.Configuration;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
+using Drover.Engines.Agents;
 using Drover.Engines.Attempts;
 using Drover.Engines.Workspaces;
 using Drover.Server.Hosting;
@@ -65,7 +66,12 @@ public sealed class Runtime : IAsyncDisposable
         return store;
     }
 
-    public static IAttemptRunner CreateRunner(ILoggerFactory logs) => new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>());
+    public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config) =>
+        new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines));
+
+    /// <summary><c>engine:&lt;name&gt;</c> for every agent CLI this machine has (configured path or PATH), so jobs naming it can be claimed here.</summary>
+    public static IEnumerable<string> DetectedEngineCapabilities(DroverConfig config) =>
+        EngineDrivers.All(config.Engines).OfType<AgentDriver>().Where(d => d.Resolve() is not null).Select(d => $"engine:{d.Name}");
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 

@@ -63,6 +63,18 @@ public sealed partial class SqliteJobStore
         return claimed;
     }
 
+    private static bool HasEngine(IReadOnlyList<string> offered, string engine)
+    {
+        foreach (var cap in offered)
+        {
+            if (cap.Length > 7 && cap.StartsWith("engine:", StringComparison.Ordinal) && cap.AsSpan(7).StartsWith(engine, StringComparison.Ordinal)
+                && (cap.Length == 7 + engine.Length || !char.IsLetterOrDigit(cap[7 + engine.Length]) && cap[7 + engine.Length] is not ('-' or '_')))
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Walks eligible jobs in claim order, a batch at a time, keeping those this worker can run:
     /// capabilities satisfied, engine not gated, and no two picks sharing a lock key.
@@ -80,6 +92,10 @@ public sealed partial class SqliteJobStore
             {
                 rows++;
                 if (p.PausedEngines is { Count: > 0 } paused && paused.Contains(r.GetString(1)))
+                    continue;
+                // A job runs only where its engine is: workers advertise engine:<name> for each CLI they have.
+                var engine = r.GetString(1);
+                if (engine.Length > 0 && !HasEngine(p.Capabilities, engine))
                     continue;
                 var caps = r.GetString(2);
                 if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, SqliteRows.Strings(caps)))

@@ -47,4 +47,16 @@ public abstract class CapabilitiesConformance : StoreConformanceBase
 
         (await ClaimAsync(store, At(1), capabilities: [])).Count.ShouldBe(1);
     }
+
+    [Fact]
+    public async Task JobClaim_EngineNotOnWorker_SkipsJobUntilAWorkerHasIt()
+    {
+        var store = await NewStoreAsync();
+        var agent = await SubmitAsync(store, Spec("agent job", priority: 90, engine: "claude"));
+        var shell = await SubmitAsync(store, Spec("shell job", priority: 10));
+
+        (await ClaimAsync(store, At(1), max: 2, worker: "plain")).ShouldHaveSingleItem().Id.ShouldBe(shell.Id);
+        (await ClaimAsync(store, At(2), worker: "near-miss", capabilities: ["engine:claude-other"])).ShouldBeEmpty();
+        (await ClaimAsync(store, At(3), worker: "has-claude", capabilities: ["engine:claude>=2.1"])).ShouldHaveSingleItem().Id.ShouldBe(agent.Id);
+    }
 }

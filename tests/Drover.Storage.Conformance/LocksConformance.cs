@@ -76,7 +76,7 @@ public abstract class LocksConformance : StoreConformanceBase
             await SubmitAsync(store, Spec($"j{i}", lockKey: "L"));
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            Task.Run(() => (i % 2 == 0 ? store : other).JobClaimAsync(new JobClaimParams($"w{i}", At(1), Ttl, 3, []), Ct), Ct)));
+            Task.Run(() => (i % 2 == 0 ? store : other).JobClaimAsync(new JobClaimParams($"w{i}", At(1), Ttl, 3, ["engine:shell"]), Ct), Ct)));
 
         claims.Sum(c => c.Count).ShouldBe(1);
     }

@@ -107,7 +107,10 @@ public abstract class StoreConformanceBase : IAsyncLifetime
         string worker = "w1",
         IReadOnlyList<string>? capabilities = null,
         IReadOnlySet<string>? pausedEngines = null) =>
-        store.JobClaimAsync(new JobClaimParams(worker, now ?? T0, Ttl, max, capabilities ?? [], pausedEngines), Ct);
+        store.JobClaimAsync(new JobClaimParams(worker, now ?? T0, Ttl, max, [.. capabilities ?? [], ShellEngine], pausedEngines), Ct);
+
+    /// <summary>What every worker offers built in (WorkerOptions): jobs run only where their engine is.</summary>
+    protected const string ShellEngine = "engine:shell";
 
     /// <summary>Claims exactly one job and returns it (fails the test when nothing is claimable).</summary>
     protected static async Task<JobRecord> ClaimOneAsync(IJobStore store, DateTimeOffset? now = null, string worker = "w1")

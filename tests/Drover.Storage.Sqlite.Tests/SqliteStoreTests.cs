@@ -54,7 +54,7 @@ public sealed class SqliteStoreTests : IAsyncDisposable
         await using (var store = await SqliteJobStore.OpenAsync(_db.Path, Ct))
         {
             id = (await Submit(store, "persisted")).Id;
-            await store.JobClaimAsync(new JobClaimParams("w1", T0, TimeSpan.FromSeconds(30), 1, []), Ct);
+            await store.JobClaimAsync(new JobClaimParams("w1", T0, TimeSpan.FromSeconds(30), 1, ["engine:shell"]), Ct);
         }
 
         await using var reopened = await SqliteJobStore.OpenAsync(_db.Path, Ct);

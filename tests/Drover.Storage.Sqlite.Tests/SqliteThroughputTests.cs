@@ -40,7 +40,7 @@ public sealed class SqliteThroughputTests : IAsyncDisposable
             {
                 while (true)
                 {
-                    var claimed = await store.JobClaimAsync(new JobClaimParams($"w{w}", T0, TimeSpan.FromSeconds(30), batch, []), Ct);
+                    var claimed = await store.JobClaimAsync(new JobClaimParams($"w{w}", T0, TimeSpan.FromSeconds(30), batch, ["engine:shell"]), Ct);
                     if (claimed.Count == 0)
                         return;
                     foreach (var job in claimed)

@@ -47,7 +47,7 @@ public static class ServeCommands
             Heartbeat = r.GetValue(Heartbeat) is { } h ? Durations.Parse(h, "--heartbeat") : config.Worker.Heartbeat,
             ShutdownGrace = r.GetValue(Grace) is { } g ? Durations.Parse(g, "--grace") : TimeSpan.FromSeconds(10),
             KillGrace = r.GetValue(KillGrace) is { } k ? Durations.Parse(k, "--kill-grace") : config.Worker.KillGrace,
-            Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).ToList(),
+            Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).Concat(Runtime.DetectedEngineCapabilities(config)).ToList(),
         };
     }
 
@@ -94,7 +94,7 @@ public static class ServeCommands
                         await Demo.SubmitAsync(home, jobs, url, token);
                 },
             };
-            await DroverServer.RunAsync(options, rt.Store, rt.Jobs, Runtime.CreateRunner(logs), signal.Token);
+            await DroverServer.RunAsync(options, rt.Store, rt.Jobs, Runtime.CreateRunner(logs, rt.Config), signal.Token);
             return ExitCodes.Ok;
         });
         return cmd;
@@ -118,7 +118,7 @@ public static class ServeCommands
                 o.TimestampFormat = "HH:mm:ss ";
             }));
             var logger = logs.CreateLogger("drover");
-            using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs), options, TimeProvider.System, logger);
+            using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config), options, TimeProvider.System, logger);
             using var reaperCts = new CancellationTokenSource();
             var reaper = new Reaper(rt.Store, options, TimeProvider.System, logger).RunAsync(reaperCts.Token);
             await host.RunAsync(signal.Token);

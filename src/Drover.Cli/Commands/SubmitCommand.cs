@@ -177,9 +177,9 @@ public static class SubmitCommand
                 LeaseTtl = local.Config.Worker.LeaseTtl,
                 Heartbeat = local.Config.Worker.Heartbeat,
                 KillGrace = local.Config.Worker.KillGrace,
-                Capabilities = local.Config.Worker.Capabilities,
+                Capabilities = [.. local.Config.Worker.Capabilities, .. Runtime.DetectedEngineCapabilities(local.Config)],
             };
-            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance), opts, TimeProvider.System, NullLogger.Instance);
+            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config), opts, TimeProvider.System, NullLogger.Instance);
             worker = host.RunAsync(workerCts.Token);
         }
 

@@ -8,6 +8,15 @@ public sealed record EngineRequest(AttemptContext Context, string Workspace, str
 /// <summary>A driver's answer: the argv to run, or why this job cannot run on this engine.</summary>
 public sealed record EngineLaunch(IReadOnlyList<string>? Argv, string? Error)
 {
+    /// <summary>Environment for the engine on top of the worker's (a null value removes a variable).</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>
+    /// The reader of the engine's machine output, for agent CLIs; null for engines that speak the generic
+    /// DROVER_* protocol. With a reader, raw stdout goes to <c>stream.jsonl</c> and the log gets readable lines.
+    /// </summary>
+    public Agents.AgentStream? Stream { get; init; }
+
     public static EngineLaunch Run(IReadOnlyList<string> argv) => new(argv, null);
 
     public static EngineLaunch Refuse(string error) => new(null, error);

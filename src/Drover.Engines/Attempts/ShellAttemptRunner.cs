@@ -108,7 +108,26 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
 
         var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, text, ct));
-        var engine = await StartAsync(run, argv, spec.Timeout, output.OnStdoutLineAsync, abort);
+        run.EngineEnv = launch.Environment;
+        ProcessRunResult? engine;
+        Agents.AgentVerdict? verdict = null;
+        if (launch.Stream is { } stream)
+        {
+            // An agent CLI: its raw JSON lines go to stream.jsonl; the log and the progress events get readable lines.
+            using var raw = new LineLog(Path.Combine(run.Files.Dir, "stream.jsonl"));
+            engine = await StartAsync(run, argv, spec.Timeout, (line, ct) => OnAgentLineAsync(run, stream, line, ct), abort, raw);
+            if (engine is not null)
+            {
+                verdict = stream.Finish(engine.ExitCode, engine.LastStderrLine);
+                if (engine.LastStderrLine is { } stderr && verdict.Failure is not null)
+                    run.Log.Note($"last stderr line: {Truncate(stderr, 500)}");
+            }
+        }
+        else
+        {
+            engine = await StartAsync(run, argv, spec.Timeout, output.OnStdoutLineAsync, abort);
+        }
+
         if (engine is null)
         {
             return Fail(FailureClass.Infra, $"cannot start {argv[0]}", run.Result);
@@ -117,8 +136,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         run.Result = run.Result with
         {
             ExitCode = engine.ExitCode,
-            Usage = output.Usage,
-            Summary = output.Summary,
+            Usage = verdict is null ? output.Usage : verdict.Usage?.ToRecord(),
+            Summary = verdict is null ? output.Summary : verdict.FinalMessage is { } final ? Truncate(final.Trim(), 4096) : null,
             EngineRan = engine.Killed is null,
         };
 
@@ -129,7 +148,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             return new AttemptReport(Aborted("while the engine ran"), run.Result, Aborted: true);
         }
 
-        if (ClassifyEngineEnd(run, engine, output, checkpointError) is { } ended)
+        if (ClassifyEngineEnd(run, engine, output.Question, verdict, checkpointError) is { } ended)
         {
             return ended;
         }
@@ -146,13 +165,14 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     }
 
     /// <summary>How the engine's own run ends the attempt, or null when it ended cleanly and the work is to be judged.</summary>
-    private static AttemptReport? ClassifyEngineEnd(RunState run, ProcessRunResult engine, AttemptOutput output, string? checkpointError)
+    private static AttemptReport? ClassifyEngineEnd(
+        RunState run, ProcessRunResult engine, string? protocolQuestion, Agents.AgentVerdict? verdict, string? checkpointError)
     {
         var spec = run.Context.Spec;
 
         // A question is the agent's last word: however the process then ended (exit 0, an error exit, or a
         // hang until the stall timer), the job waits for an answer rather than retrying blind.
-        if (output.Question is { } question)
+        if ((verdict?.Question ?? protocolQuestion) is { } question)
         {
             return new AttemptReport(AttemptOutcome.AwaitAnswer(question), run.Result, Aborted: false);
         }
@@ -161,16 +181,27 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         {
             { Killed: KillReason.Timeout } => Fail(FailureClass.Timeout, $"timed out after {Human(spec.Timeout)}", run.Result),
             { Killed: KillReason.Stalled } => Fail(FailureClass.Stalled, $"no output or progress for {Human(spec.StallTimeout)}", run.Result),
+            // An agent's own verdict (is_error, denials, turn.failed, …) decides, whatever its exit code says.
+            _ when verdict?.Failure is { } failure => Fail(failure.Class, failure.Reason, run.Result),
             { ExitCode: not 0 } => Fail(FailureClass.Crash, CrashReason(engine), run.Result),
             _ when checkpointError is not null => Fail(FailureClass.Infra, $"checkpoint failed: {checkpointError}", run.Result),
             _ => null,
         };
     }
 
-    private async Task<ProcessRunResult?> StartAsync(
-        RunState run, IReadOnlyList<string> argv, TimeSpan timeout, Func<string, CancellationToken, Task>? onLine, CancellationToken abort)
+    private async Task OnAgentLineAsync(RunState run, Agents.AgentStream stream, string line, CancellationToken ct)
     {
-        var request = new ProcessRunRequest(argv, run.Workspace!.Directory, run.Log)
+        if (stream.Read(line) is not { } progress)
+            return;
+        run.Log.WriteLine(progress);
+        await ReportProgressAsync(run.Context, progress, ct);
+    }
+
+    private async Task<ProcessRunResult?> StartAsync(
+        RunState run, IReadOnlyList<string> argv, TimeSpan timeout, Func<string, CancellationToken, Task>? onLine, CancellationToken abort,
+        LineLog? log = null)
+    {
+        var request = new ProcessRunRequest(argv, run.Workspace!.Directory, log ?? run.Log)
         {
             Environment = BuildEnvironment(run),
             Timeout = timeout,
@@ -191,7 +222,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
     private static Dictionary<string, string?> BuildEnvironment(RunState run)
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var env = new Dictionary<string, string?>(run.EngineEnv, StringComparer.Ordinal);
         foreach (var (name, value) in run.Context.Spec.Env)
         {
             env[name] = value;
@@ -253,5 +284,6 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public LineLog Log { get; } = log;
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
+        public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
     }
 }

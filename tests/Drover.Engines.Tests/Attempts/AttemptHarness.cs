@@ -33,7 +33,7 @@ public sealed class AttemptHarness : IDisposable
     public string Plain { get; }
 
     public RecordingSink Sink { get; } = new();
-    public IAttemptRunner Runner { get; } = new ShellAttemptRunner();
+    public IAttemptRunner Runner { get; set; } = new ShellAttemptRunner();
     public TimeSpan KillGrace { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Parses a spec from JSON keys (repo defaults to <see cref="Repo"/>) and records its base like submit does.</summary>

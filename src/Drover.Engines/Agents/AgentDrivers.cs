@@ -1,0 +1,206 @@
+using System.Text;
+using Drover.Core.Configuration;
+using Drover.Engines.Attempts;
+
+namespace Drover.Engines.Agents;
+
+/// <summary>
+/// Shared parts of the agent CLI drivers (SPEC §8, RECIPES.md): find the binary, give every run its own config
+/// home (so runs never share state), switch telemetry and update checks off, pass the prompt as one argv element
+/// (never through a shell), and add the configured model, args and env.
+/// </summary>
+public abstract class AgentDriver : IEngineDriver
+{
+    /// <summary>Linux caps one argv string at 128 KiB; longer prompts are handed over as a file to read.</summary>
+    internal const int MaxArgvPromptBytes = 96 * 1024;
+
+    protected AgentDriver(EngineConfig? config) => Config = config ?? new EngineConfig();
+
+    public abstract string Name { get; }
+
+    protected EngineConfig Config { get; }
+
+    /// <summary>The executable's name on PATH when no <c>path</c> is configured.</summary>
+    protected virtual string Binary => Name;
+
+    public EngineLaunch Launch(EngineRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var binary = Resolve();
+        if (binary is null)
+            return EngineLaunch.Refuse($"{Name}: {Config.Path ?? Binary} not found (install it or set [engines.{Name}] path)");
+
+        var runDir = Path.GetDirectoryName(request.PromptFile)!;
+        var home = Path.Combine(runDir, "agent-home");
+        Directory.CreateDirectory(home);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var model = request.Context.Spec.Model ?? Config.Model;
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var argv = new List<string> { binary };
+        Build(new AgentInvocation(request, home, model, PromptArgument(request.PromptFile), argv, env));
+        argv.AddRange(Config.Args);
+        foreach (var (name, value) in Config.Env)
+            env[name] = value;
+        return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream() };
+    }
+
+    /// <summary>Adds the CLI's arguments after the binary and its environment; the prompt goes last, after <c>--</c>.</summary>
+    protected abstract void Build(AgentInvocation run);
+
+    public abstract AgentStream CreateStream();
+
+    /// <summary>The configured path, else the first executable <see cref="Binary"/> on PATH; null when neither exists.</summary>
+    public string? Resolve()
+    {
+        if (Config.Path is { Length: > 0 } configured)
+            return File.Exists(configured) ? Path.GetFullPath(configured) : null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, Binary);
+            if (File.Exists(candidate) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(candidate) & UnixFileMode.UserExecute) != 0))
+                return candidate;
+        }
+
+        return null;
+    }
+
+    private static string PromptArgument(string promptFile)
+    {
+        var text = File.ReadAllText(promptFile, Encoding.UTF8);
+        return Encoding.UTF8.GetByteCount(text) <= MaxArgvPromptBytes
+            ? text
+            : $"Your task is too long to pass inline. Read it in full from the file {promptFile} before doing anything else, then do it.";
+    }
+
+    /// <summary>Copies a login file (0600) into the run's home so a per-run config dir keeps the user's credentials.</summary>
+    protected static void CopySecret(string? from, string to)
+    {
+        if (from is null || !File.Exists(from))
+            return;
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        File.Copy(from, to, overwrite: true);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(to, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    protected static string? UserHome(params string[] parts)
+    {
+        var home = Environment.GetEnvironmentVariable("HOME");
+        return string.IsNullOrEmpty(home) ? null : Path.Combine([home, .. parts]);
+    }
+}
+
+/// <summary>What a driver fills in for one run.</summary>
+public sealed record AgentInvocation(
+    EngineRequest Request, string Home, string? Model, string Prompt, List<string> Argv, Dictionary<string, string?> Env);
+
+/// <summary>Claude Code: <c>claude -p --output-format stream-json --verbose</c>, config in CLAUDE_CONFIG_DIR.</summary>
+public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(config)
+{
+    public override string Name => "claude";
+
+    public override AgentStream CreateStream() => new ClaudeStream();
+
+    protected override void Build(AgentInvocation run)
+    {
+        run.Env["CLAUDE_CONFIG_DIR"] = run.Home;
+        run.Env["DISABLE_TELEMETRY"] = "1";
+        run.Env["DISABLE_AUTOUPDATER"] = "1";
+        run.Env["DISABLE_ERROR_REPORTING"] = "1";
+        run.Env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
+        run.Env["CLAUDE_CODE_MAX_RETRIES"] = "0"; // Drover retries; the CLI's own 10 retries would hide an outage
+        CopySecret(UserHome(".claude", ".credentials.json"), Path.Combine(run.Home, ".credentials.json"));
+        run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]);
+        if (run.Model is { } model)
+            run.Argv.AddRange(["--model", model]);
+        run.Argv.AddRange(["--", run.Prompt]);
+    }
+}
+
+/// <summary>Codex: <c>codex exec --json</c>, config.toml in a per-run CODEX_HOME with update checks and plugins off.</summary>
+public sealed class CodexDriver(EngineConfig? config = null) : AgentDriver(config)
+{
+    public override string Name => "codex";
+
+    public override AgentStream CreateStream() => new CodexStream();
+
+    protected override void Build(AgentInvocation run)
+    {
+        run.Env["CODEX_HOME"] = run.Home;
+        File.WriteAllText(Path.Combine(run.Home, "config.toml"), """
+            check_for_update_on_startup = false
+            web_search = "disabled"
+            [analytics]
+            enabled = false
+            [features]
+            plugins = false
+            unbounded_connection_retries = false
+
+            """);
+        CopySecret(UserHome(".codex", "auth.json"), Path.Combine(run.Home, "auth.json"));
+        run.Argv.AddRange(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", "-C", run.Request.Workspace]);
+        if (run.Model is { } model)
+            run.Argv.AddRange(["-m", model]);
+        run.Argv.AddRange(["--", run.Prompt]);
+    }
+}
+
+/// <summary>OpenCode: <c>opencode run --format json</c> with per-run XDG dirs and its downloads/sharing off.</summary>
+public sealed class OpenCodeDriver(EngineConfig? config = null) : AgentDriver(config)
+{
+    public override string Name => "opencode";
+
+    public override AgentStream CreateStream() => new OpenCodeStream();
+
+    protected override void Build(AgentInvocation run)
+    {
+        foreach (var (name, dir) in new[] { ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state") })
+        {
+            var path = Path.Combine(run.Home, dir);
+            Directory.CreateDirectory(path);
+            run.Env[name] = path;
+        }
+
+        foreach (var flag in new[] { "OPENCODE_DISABLE_AUTOUPDATE", "OPENCODE_DISABLE_MODELS_FETCH", "OPENCODE_DISABLE_LSP_DOWNLOAD", "OPENCODE_DISABLE_DEFAULT_PLUGINS", "OPENCODE_DISABLE_SHARE" })
+            run.Env[flag] = "1";
+        var userConfig = UserHome(".config", "opencode", "opencode.json");
+        CopySecret(userConfig, Path.Combine(run.Home, "config", "opencode", "opencode.json"));
+        CopySecret(UserHome(".local", "share", "opencode", "auth.json"), Path.Combine(run.Home, "data", "opencode", "auth.json"));
+        run.Argv.AddRange(["run", "--format", "json"]);
+        if (run.Model is { } model)
+            run.Argv.AddRange(["-m", model]);
+        run.Argv.AddRange(["--", run.Prompt]);
+    }
+}
+
+/// <summary>Qwen Code: <c>qwen --yolo -o stream-json</c> with a per-run QWEN_HOME whose settings switch telemetry off.</summary>
+public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config)
+{
+    public override string Name => "qwen";
+
+    public override AgentStream CreateStream() => new QwenStream();
+
+    protected override void Build(AgentInvocation run)
+    {
+        run.Env["QWEN_HOME"] = run.Home;
+        run.Env["QWEN_CODE_SUPPRESS_YOLO_WARNING"] = "1";
+        File.WriteAllText(Path.Combine(run.Home, "settings.json"),
+            """{"general":{"disableAutoUpdate":true,"disableUpdateNag":true},"privacy":{"usageStatisticsEnabled":false},"telemetry":{"enabled":false}}""");
+        run.Argv.AddRange(["--yolo", "--chat-recording", "false", "-o", "stream-json"]);
+        if (run.Model is { } model)
+            run.Argv.AddRange(["-m", model]);
+        run.Argv.AddRange(["--", run.Prompt]);
+    }
+}
+
+/// <summary>The built-in drivers, configured from <c>[engines.*]</c>.</summary>
+public static class EngineDrivers
+{
+    public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
+    {
+        EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
+        return [new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")), new QwenDriver(For("qwen"))];
+    }
+}
