@@ -89,8 +89,11 @@ public sealed partial class SqliteJobStore
                 data = new { epoch = job.Epoch, blocked_on = blockedOn, question };
                 break;
             case AttemptOutcomeKind.Released:
-                (state, evt, next) = (JobState.Queued, "job.released", now);
-                data = new { epoch = job.Epoch, reason };
+                // Not a failure: a shutdown release runs again at once; a rate/usage limit waits for its reset.
+                (state, evt, next, cls) = (JobState.Queued, "job.released", outcome.NotBefore is { } notBefore && notBefore > now ? notBefore : now, outcome.Class);
+                data = new { epoch = job.Epoch, @class = cls, reason, next_eligible_at = next };
+                if (outcome.GateEngine is { } engine && outcome.NotBefore is { } until && until > now)
+                    CloseEngineGate(s, engine, until, reason ?? cls ?? "limit reached", now);
                 break;
             default:
                 cls = outcome.Class ?? FailureClass.Unknown;

@@ -39,6 +39,9 @@ public sealed partial class SqliteJobStore
         if ((long)s.Cmd(FleetPausedSql).ExecuteScalar()! != 0)
             return [];
 
+        var gated = ClosedGates(s, p.Now);
+        if (gated.Count > 0)
+            p = p with { PausedEngines = new HashSet<string>([.. p.PausedEngines ?? new HashSet<string>(), .. gated.Select(g => g.Engine)], StringComparer.Ordinal) };
         var picked = PickCandidates(s, p);
         var now = SqliteRows.Ms(p.Now);
         var lease = SqliteRows.Ms(p.Now + p.LeaseTtl);

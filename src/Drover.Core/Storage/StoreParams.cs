@@ -32,13 +32,22 @@ public enum AttemptOutcomeKind { Succeeded, Failed, Blocked, Released }
 /// <param name="Class">Failure class for Failed (see <see cref="FailureClass"/>).</param>
 /// <param name="BlockedOn">"question" or "approval" for Blocked.</param>
 /// <param name="Question">The agent's question when BlockedOn is "question".</param>
+/// <param name="NotBefore">For a release: the job is not eligible again before this time.</param>
+/// <param name="GateEngine">For a release: also close this engine's gate fleet-wide until <paramref name="NotBefore"/>
+/// (a provider's usage limit applies to every job of the engine, not just this one).</param>
 public sealed record AttemptOutcome(
     AttemptOutcomeKind Kind,
     string? Class = null,
     string? Reason = null,
     string? BlockedOn = null,
-    string? Question = null)
+    string? Question = null,
+    DateTimeOffset? NotBefore = null,
+    string? GateEngine = null)
 {
+    /// <summary>A rate or usage limit with a known reset: back to queued until then, not a failed attempt.</summary>
+    public static AttemptOutcome WaitForReset(string cls, string reason, DateTimeOffset resetAt, string engine) =>
+        new(AttemptOutcomeKind.Released, cls, reason, NotBefore: resetAt, GateEngine: engine);
+
     public static AttemptOutcome Success() => new(AttemptOutcomeKind.Succeeded);
     public static AttemptOutcome Failure(string cls, string reason) => new(AttemptOutcomeKind.Failed, cls, reason);
     public static AttemptOutcome AwaitAnswer(string question) => new(AttemptOutcomeKind.Blocked, BlockedOn: "question", Question: question);
@@ -85,7 +94,13 @@ public sealed record WorkerStopParams(string Name, DateTimeOffset Now);
 
 public sealed record WorkerRescueParams(DateTimeOffset Now, TimeSpan HeartbeatTimeout, double JitterUnit);
 
-public sealed record FleetState(bool Paused, DateTimeOffset? PausedAt);
+public sealed record FleetState(bool Paused, DateTimeOffset? PausedAt)
+{
+    /// <summary>Engines whose gate is closed until a time (a provider's rate or usage limit).</summary>
+    public IReadOnlyList<EngineGate> Gates { get; init; } = [];
+}
+
+public sealed record EngineGate(string Engine, DateTimeOffset Until, string Reason);
 
 public sealed record FleetPauseParams(bool Paused, DateTimeOffset Now);
 

@@ -181,6 +181,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         {
             { Killed: KillReason.Timeout } => Fail(FailureClass.Timeout, $"timed out after {Human(spec.Timeout)}", run.Result),
             { Killed: KillReason.Stalled } => Fail(FailureClass.Stalled, $"no output or progress for {Human(spec.StallTimeout)}", run.Result),
+            // A limit with a known reset is not a failed attempt: the job (and its engine, fleet-wide) waits for it.
+            _ when verdict?.Failure is { RetryAt: { } resetAt } limit && limit.Class is FailureClass.RateLimited or FailureClass.QuotaExhausted =>
+                new AttemptReport(AttemptOutcome.WaitForReset(limit.Class, limit.Reason, resetAt, spec.Engine), run.Result, Aborted: false),
             // An agent's own verdict (is_error, denials, turn.failed, …) decides, whatever its exit code says.
             _ when verdict?.Failure is { } failure => Fail(failure.Class, failure.Reason, run.Result),
             { ExitCode: not 0 } => Fail(FailureClass.Crash, CrashReason(engine), run.Result),

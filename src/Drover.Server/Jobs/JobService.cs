@@ -153,6 +153,8 @@ public sealed partial class JobService : IDroverApi
         var gates = new List<string>();
         if (fleet.Paused)
             gates.Add("fleet paused" + (fleet.PausedAt is { } at ? $" since {at:u}" : ""));
+        foreach (var g in fleet.Gates)
+            gates.Add($"engine {g.Engine} waiting until {g.Until:yyyy-MM-dd'T'HH:mm:ss'Z'}: {g.Reason}");
         return new StatusView(
             workers,
             Enum.GetValues<JobState>().ToDictionary(s => s.ToWire(), s => counts.TryGetValue(s, out var n) ? n : 0),

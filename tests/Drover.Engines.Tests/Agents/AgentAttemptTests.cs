@@ -130,6 +130,24 @@ public sealed class AgentAttemptTests : IDisposable
     }
 
     [Fact]
+    public async Task Codex_UsageLimitWithReset_WaitsForTheResetInsteadOfFailing()
+    {
+        var sample = WriteSample("""
+            {"type":"thread.started","thread_id":"t"}
+            {"type":"turn.failed","error":{"message":"You've hit your usage limit. Try again in 5 minutes."}}
+            """);
+        UseDriver(new CodexDriver(new EngineConfig { Path = FakeCli("codex", sample, exit: 1) }));
+        var before = DateTimeOffset.UtcNow;
+
+        var report = await _h.RunAsync("""{"engine": "codex", "prompt": "hi"}""");
+
+        report.Outcome.Kind.ShouldBe(AttemptOutcomeKind.Released);
+        report.Outcome.Class.ShouldBe(FailureClass.RateLimited);
+        report.Outcome.GateEngine.ShouldBe("codex");
+        report.Outcome.NotBefore.ShouldNotBeNull().ShouldBeInRange(before.AddMinutes(5), DateTimeOffset.UtcNow.AddMinutes(5));
+    }
+
+    [Fact]
     public async Task Claude_AskUserQuestion_BlocksForAnAnswer()
     {
         var sample = WriteSample("""
