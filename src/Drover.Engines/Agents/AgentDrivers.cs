@@ -39,14 +39,16 @@ public abstract class AgentDriver : IEngineDriver
         var model = request.Context.Spec.Model ?? Config.Model;
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         var argv = new List<string> { binary };
-        Build(new AgentInvocation(request, home, model, PromptArgument(request.PromptFile), argv, env));
+        Build(new AgentInvocation(request, home, model, argv, env));
+        // Configured args go before the prompt: after "--" everything is the prompt.
         argv.AddRange(Config.Args);
+        argv.AddRange(["--", PromptArgument(request.PromptFile)]);
         foreach (var (name, value) in Config.Env)
             env[name] = value;
         return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream() };
     }
 
-    /// <summary>Adds the CLI's arguments after the binary and its environment; the prompt goes last, after <c>--</c>.</summary>
+    /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>
     protected abstract void Build(AgentInvocation run);
 
     public abstract AgentStream CreateStream();
@@ -94,7 +96,7 @@ public abstract class AgentDriver : IEngineDriver
 
 /// <summary>What a driver fills in for one run.</summary>
 public sealed record AgentInvocation(
-    EngineRequest Request, string Home, string? Model, string Prompt, List<string> Argv, Dictionary<string, string?> Env);
+    EngineRequest Request, string Home, string? Model, List<string> Argv, Dictionary<string, string?> Env);
 
 /// <summary>Claude Code: <c>claude -p --output-format stream-json --verbose</c>, config in CLAUDE_CONFIG_DIR.</summary>
 public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(config)
@@ -115,7 +117,6 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]);
         if (run.Model is { } model)
             run.Argv.AddRange(["--model", model]);
-        run.Argv.AddRange(["--", run.Prompt]);
     }
 }
 
@@ -143,7 +144,6 @@ public sealed class CodexDriver(EngineConfig? config = null) : AgentDriver(confi
         run.Argv.AddRange(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", "-C", run.Request.Workspace]);
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
-        run.Argv.AddRange(["--", run.Prompt]);
     }
 }
 
@@ -171,7 +171,6 @@ public sealed class OpenCodeDriver(EngineConfig? config = null) : AgentDriver(co
         run.Argv.AddRange(["run", "--format", "json"]);
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
-        run.Argv.AddRange(["--", run.Prompt]);
     }
 }
 
@@ -191,7 +190,6 @@ public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config
         run.Argv.AddRange(["--yolo", "--chat-recording", "false", "-o", "stream-json"]);
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
-        run.Argv.AddRange(["--", run.Prompt]);
     }
 }
 

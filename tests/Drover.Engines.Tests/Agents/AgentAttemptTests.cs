@@ -94,7 +94,7 @@ public sealed class AgentAttemptTests : IDisposable
         var argv = File.ReadAllLines(Path.Combine(_h.Plain, "claude.argv"));
         string.Join(' ', argv).ShouldContain("-p --output-format stream-json --verbose");
         string.Join(' ', argv).ShouldContain("--model claude-sonnet-4-5");
-        string.Join(' ', argv).ShouldContain("--max-turns 30");
+        string.Join(' ', argv).ShouldEndWith("--max-turns 30 -- hi");
         (File.GetUnixFileMode(Path.Combine(_h.RunDir(), "agent-home")) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)).ShouldBe(UnixFileMode.None);
     }
 
