@@ -69,9 +69,9 @@ public sealed class Runtime : IAsyncDisposable
     public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config) =>
         new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines));
 
-    /// <summary><c>engine:&lt;name&gt;</c> for every agent CLI this machine has (configured path or PATH), so jobs naming it can be claimed here.</summary>
-    public static IEnumerable<string> DetectedEngineCapabilities(DroverConfig config) =>
-        EngineDrivers.All(config.Engines).OfType<AgentDriver>().Where(d => d.Resolve() is not null).Select(d => $"engine:{d.Name}");
+    /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
+    public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>
+        [.. (await EngineDrivers.DetectAsync(config.Engines, ct)).SelectMany(e => e.Capabilities)];
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 

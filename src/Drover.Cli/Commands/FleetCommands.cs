@@ -1,17 +1,19 @@
 using System.CommandLine;
 using Drover.Cli.Output;
 using Drover.Core.Configuration;
+using Drover.Engines.Agents;
 using Drover.Server.Hosting;
 
 namespace Drover.Cli.Commands;
 
-/// <summary>status, workers, pause, resume, token, init.</summary>
+/// <summary>status, workers, engines, pause, resume, token, init.</summary>
 public static class FleetCommands
 {
     public static IEnumerable<Command> Create(GlobalOptions g)
     {
         yield return Status(g);
         yield return Workers(g);
+        yield return Engines(g);
         yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
         yield return Pause(g, "resume", "Resume claiming", false);
         yield return Token(g);
@@ -93,6 +95,31 @@ public static class FleetCommands
                     Render.Json(await api.StatusAsync(ct));
                 else
                     Console.WriteLine(paused ? "fleet paused" : "fleet resumed");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Engines(GlobalOptions g)
+    {
+        var cmd = new Command("engines", "List the agent engines this machine has: path, version, capabilities (--version of each, 10 s at most)");
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var home = DroverHome.Resolve(s.Home);
+            var config = await Runtime.LoadConfigAsync(home, ct);
+            var engines = await EngineDrivers.DetectAsync(config.Engines, ct);
+            if (s.Json)
+            {
+                Render.Json(new
+                {
+                    engines = engines.Select(e => new { name = e.Name, path = e.Path, version = e.Version, available = e.Path is not null, capabilities = e.Capabilities, error = e.Error }),
+                });
+            }
+            else
+            {
+                Render.Engines(engines);
             }
 
             return ExitCodes.Ok;

@@ -47,7 +47,7 @@ public static class ServeCommands
             Heartbeat = r.GetValue(Heartbeat) is { } h ? Durations.Parse(h, "--heartbeat") : config.Worker.Heartbeat,
             ShutdownGrace = r.GetValue(Grace) is { } g ? Durations.Parse(g, "--grace") : TimeSpan.FromSeconds(10),
             KillGrace = r.GetValue(KillGrace) is { } k ? Durations.Parse(k, "--kill-grace") : config.Worker.KillGrace,
-            Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).Concat(Runtime.DetectedEngineCapabilities(config)).ToList(),
+            Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).ToList(),
         };
     }
 
@@ -75,6 +75,7 @@ public static class ServeCommands
 
             await using var rt = await Runtime.OpenAsync(s, ct);
             var worker = flags.Read(r, home, rt.Config);
+            worker = worker with { Capabilities = [.. worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             using var signal = new ShutdownSignal(ct);
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
             {
@@ -109,6 +110,7 @@ public static class ServeCommands
         {
             await using var rt = await Runtime.OpenAsync(s, ct);
             var options = flags.Read(r, rt.Home, rt.Config);
+            options = options with { Capabilities = [.. options.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             if (options.Slots < 1)
                 throw new ArgumentException("--slots must be at least 1 for a worker");
             using var signal = new ShutdownSignal(ct);

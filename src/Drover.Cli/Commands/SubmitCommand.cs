@@ -177,7 +177,7 @@ public static class SubmitCommand
                 LeaseTtl = local.Config.Worker.LeaseTtl,
                 Heartbeat = local.Config.Worker.Heartbeat,
                 KillGrace = local.Config.Worker.KillGrace,
-                Capabilities = [.. local.Config.Worker.Capabilities, .. Runtime.DetectedEngineCapabilities(local.Config)],
+                Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
             host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config), opts, TimeProvider.System, NullLogger.Instance);
             worker = host.RunAsync(workerCts.Token);

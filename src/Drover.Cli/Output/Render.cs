@@ -117,6 +117,24 @@ public static class Render
         Workers(s.Workers);
     }
 
+    public static void Engines(IReadOnlyList<Drover.Engines.Agents.EngineInfo> engines)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var c in new[] { "ENGINE", "VERSION", "PATH", "CAPABILITIES / PROBLEM" })
+            table.AddColumn(c);
+        table.AddRow("shell", "-", "/bin/sh", "engine:shell");
+        foreach (var e in engines)
+        {
+            table.AddRow(
+                Markup.Escape(e.Name),
+                Markup.Escape(e.Version ?? "-"),
+                Markup.Escape(e.Path ?? "-"),
+                e.Error is { } error ? $"[yellow]{Markup.Escape(error)}[/]" : Markup.Escape(string.Join(", ", e.Capabilities)));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
     public static void Workers(IReadOnlyList<WorkerView> workers)
     {
         if (workers.Count == 0)

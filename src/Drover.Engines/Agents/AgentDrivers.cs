@@ -9,7 +9,7 @@ namespace Drover.Engines.Agents;
 /// home (so runs never share state), switch telemetry and update checks off, pass the prompt as one argv element
 /// (never through a shell), and add the configured model, args and env.
 /// </summary>
-public abstract class AgentDriver : IEngineDriver
+public abstract partial class AgentDriver : IEngineDriver
 {
     /// <summary>Linux caps one argv string at 128 KiB; longer prompts are handed over as a file to read.</summary>
     internal const int MaxArgvPromptBytes = 96 * 1024;
@@ -68,6 +68,57 @@ public abstract class AgentDriver : IEngineDriver
         return null;
     }
 
+    /// <summary>
+    /// Where the CLI is and which version it reports (<c>--version</c>, 10 s at most). Never throws: a missing or
+    /// broken CLI is reported in <see cref="EngineInfo.Error"/>.
+    /// </summary>
+    public async Task<EngineInfo> DetectAsync(CancellationToken ct)
+    {
+        var path = Resolve();
+        if (path is null)
+            return new EngineInfo(Name, null, null, $"{Config.Path ?? Binary} not found" + (Config.Path is null ? " on PATH" : ""));
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(path, "--version")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (var (name, value) in Config.Env)
+                psi.Environment[name] = value;
+            using var process = System.Diagnostics.Process.Start(psi)!;
+            process.StandardInput.Close();
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(TimeSpan.FromSeconds(10));
+            var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
+            var stderr = process.StandardError.ReadToEndAsync(limit.Token);
+            try
+            {
+                await process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                process.Kill(entireProcessTree: true);
+                return new EngineInfo(Name, path, null, "--version did not answer within 10 s");
+            }
+
+            var text = await stdout + "\n" + await stderr;
+            var version = VersionPattern().Match(text);
+            return process.ExitCode == 0 && version.Success
+                ? new EngineInfo(Name, path, version.Value, null)
+                : new EngineInfo(Name, path, null, $"--version exited {process.ExitCode}: {FailureText.Trim(text, 200)}");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        {
+            return new EngineInfo(Name, path, null, e.Message);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?")]
+    private static partial System.Text.RegularExpressions.Regex VersionPattern();
+
     private static string PromptArgument(string promptFile)
     {
         var text = File.ReadAllText(promptFile, Encoding.UTF8);
@@ -92,6 +143,16 @@ public abstract class AgentDriver : IEngineDriver
         var home = Environment.GetEnvironmentVariable("HOME");
         return string.IsNullOrEmpty(home) ? null : Path.Combine([home, .. parts]);
     }
+}
+
+/// <summary>A detected engine: its path and version, or why it cannot run here.</summary>
+public sealed record EngineInfo(string Name, string? Path, string? Version, string? Error)
+{
+    /// <summary>What a worker with this engine offers: <c>engine:&lt;name&gt;</c>, and <c>engine:&lt;name&gt;=&lt;version&gt;</c>
+    /// so jobs can ask for <c>engine:claude&gt;=2.1</c>.</summary>
+    public IReadOnlyList<string> Capabilities => Path is null
+        ? []
+        : Version is null ? [$"engine:{Name}"] : [$"engine:{Name}", $"engine:{Name}={Version}"];
 }
 
 /// <summary>What a driver fills in for one run.</summary>
@@ -196,6 +257,10 @@ public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config
 /// <summary>The built-in drivers, configured from <c>[engines.*]</c>.</summary>
 public static class EngineDrivers
 {
+    /// <summary>Every agent engine with its path, version or error (shell is always there and not listed).</summary>
+    public static async Task<IReadOnlyList<EngineInfo>> DetectAsync(IReadOnlyDictionary<string, EngineConfig>? engines, CancellationToken ct) =>
+        await Task.WhenAll(All(engines).OfType<AgentDriver>().Select(d => d.DetectAsync(ct)));
+
     public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
     {
         EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
