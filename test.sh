@@ -10,7 +10,7 @@ dotnet format whitespace Drover.slnx --verify-no-changes
 dotnet format style Drover.slnx --verify-no-changes --no-restore
 set +e
 log=$(mktemp)
-dotnet test Drover.slnx -c Debug --no-build -nologo -v quiet "$@" 2>&1 | tee "$log"
+dotnet test Drover.slnx -c Debug --no-build -nologo -v quiet --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 # VSTest prints one "Passed!/Failed! - Failed: F, Passed: P, Skipped: S, Total: T" line per test project.
 summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | sed -E 's/.*Failed: +([0-9]+), +Passed: +([0-9]+), +Skipped: +([0-9]+).*/\1 \2 \3/' |
