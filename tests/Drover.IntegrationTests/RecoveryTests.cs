@@ -38,27 +38,34 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Sigstop_WorkerPastLease_ItsLateCompletionIsRejectedAndAgentKilled()
     {
+        // A 4 s lease (not 2 s): on a loaded two-core machine a 2 s stall of A before the SIGSTOP would
+        // already lose the lease, and the test would observe a different (also correct) history.
+        string[] worker = ["--slots", "1", "--lease-ttl", "4s", "--heartbeat", "1s", "--kill-grace", "1s"];
         using var t = new TestHome();
-        await using var a = t.Cli.Start(["worker", "--name", "A", .. FastWorker]);
+        await using var a = t.Cli.Start(["worker", "--name", "A", .. worker]);
         var id = await SubmitAsync(t, "echo $$ > agent-$DROVER_ATTEMPT.pid; if [ \"$DROVER_ATTEMPT\" = 1 ]; then sleep 60; fi; echo $DROVER_ATTEMPT >> done.txt");
         await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "running" && j.GetProperty("worker").GetString() == "A", TimeSpan.FromSeconds(60));
+        var pidFile = Path.Combine(t.Scratch, "agent-1.pid");
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(pidFile) && DateTime.UtcNow < until)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
 
         a.Signal(Native.SIGSTOP);
-        await using var b = t.Cli.Start(["worker", "--name", "B", .. FastWorker]);
-        await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
-        var firstAgent = int.Parse(File.ReadAllText(Path.Combine(t.Scratch, "agent-1.pid")).Trim());
-        Native.Alive(firstAgent).ShouldBeTrue("the stale agent is still running while its worker is stopped");
+        await using var b = t.Cli.Start(["worker", "--name", "B", .. worker]);
+        var done = await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
+        var firstAgent = int.Parse(File.ReadAllText(pidFile).Trim());
+        Native.Alive(firstAgent).ShouldBeTrue($"the stale agent is still running while its worker is stopped; job: {done}");
 
         a.Signal(Native.SIGCONT);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (Native.Alive(firstAgent) && DateTime.UtcNow < deadline)
             await Task.Delay(200, TestContext.Current.CancellationToken);
 
-        Native.Alive(firstAgent).ShouldBeFalse("the stale worker must kill its agent once it sees the lease is gone");
+        Native.Alive(firstAgent).ShouldBeFalse($"the stale worker must kill its agent once it sees the lease is gone; worker A: {a.Output}");
         var job = (await t.Cli.RunAsync("show", id.ToString(), "--json")).Json;
         job.GetProperty("state").GetString().ShouldBe("succeeded");
-        CountEvents(job, "job.succeeded").ShouldBe(1);
-        File.ReadAllLines(Path.Combine(t.Scratch, "done.txt")).ShouldBe(["2"]);
+        CountEvents(job, "job.succeeded").ShouldBe(1, job.ToString());
+        File.ReadAllLines(Path.Combine(t.Scratch, "done.txt")).ShouldBe(["2"], job.ToString());
     }
 
     [Fact]
