@@ -67,7 +67,7 @@ public sealed class Runtime : IAsyncDisposable
     }
 
     public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config) =>
-        new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines));
+        new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices);
 
     /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
     public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>

@@ -10,7 +10,8 @@ public sealed partial class SqliteJobStore
     // Only what ending an attempt needs: never the spec JSON, which may be a large prompt.
     private const string RunningJobSql =
         "SELECT id, epoch, attempt, worker, failures, max_attempts, backoff_ms, max_backoff_ms, retry_on, engine_done, " +
-        "next_eligible_at, input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model FROM jobs " + FenceSql;
+        "next_eligible_at, input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, cache_write_tokens, " +
+        "reasoning_tokens FROM jobs " + FenceSql;
 
     private const string EndAttemptSql =
         "UPDATE jobs SET state = @state, worker = NULL, lease_expires_at = NULL, class = @class, reason = @reason, " +
@@ -19,12 +20,12 @@ public sealed partial class SqliteJobStore
         "diff_files = COALESCE(@diff_files, diff_files), diff_added = COALESCE(@diff_added, diff_added), " +
         "diff_deleted = COALESCE(@diff_deleted, diff_deleted), input_tokens = @in, cached_tokens = @cached, " +
         "output_tokens = @out, cost_nusd = @cost, cost_source = @cost_source, model = @model, " +
-        "summary = COALESCE(@summary, summary), updated_at = @now " + FenceSql;
+        "cache_write_tokens = @cache_write, reasoning_tokens = @reasoning, summary = COALESCE(@summary, summary), updated_at = @now " + FenceSql;
 
     private const string CloseAttemptSql =
         "UPDATE attempts SET state = @state, class = @class, reason = @reason, exit_code = @exit, ended_at = @now, " +
         "input_tokens = @in, cached_tokens = @cached, output_tokens = @out, cost_nusd = @cost, cost_source = @cost_source, " +
-        "model = @model, head = @head, diff_files = @diff_files, diff_added = @diff_added, diff_deleted = @diff_deleted, " +
+        "cache_write_tokens = @cache_write, reasoning_tokens = @reasoning, model = @model, head = @head, diff_files = @diff_files, diff_added = @diff_added, diff_deleted = @diff_deleted, " +
         "summary = @summary, log_tail = @log WHERE job_id = @id AND n = @n AND ended_at IS NULL";
 
     private const string QueuedDependentsSql =
@@ -50,7 +51,11 @@ public sealed partial class SqliteJobStore
             TimeSpan.FromMilliseconds(r.GetInt64(7)),
             RetryOn(r.GetString(8)));
         var usage = new UsageRecord(
-            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), SqliteRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16));
+            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), SqliteRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16))
+        {
+            CacheWriteTokens = r.GetInt64(17),
+            ReasoningTokens = r.GetInt64(18),
+        };
         return new RunningJob(
             r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.NullableString(3), r.GetInt32(4), retry, r.GetInt64(9) != 0,
             SqliteRows.Time(r.GetInt64(10)), usage);
@@ -149,6 +154,8 @@ public sealed partial class SqliteJobStore
         cmd.P("@in", usage.InputTokens)
             .P("@cached", usage.CachedInputTokens)
             .P("@out", usage.OutputTokens)
+            .P("@cache_write", usage.CacheWriteTokens)
+            .P("@reasoning", usage.ReasoningTokens)
             .P("@cost", SqliteRows.Nano(usage.CostUsd))
             .P("@cost_source", usage.CostSource)
             .P("@model", usage.Model)

@@ -12,11 +12,12 @@ internal static class SqliteRows
         "id, title, state, priority, engine, attempt, max_attempts, failures, worker, epoch, class, reason, key, lock_key, " +
         "spec_json, spec_hash, capabilities, labels, after_ids, deps_mode, created_at, updated_at, next_eligible_at, " +
         "lease_expires_at, blocked_on, question, answers, engine_done, branch, head, diff_files, diff_added, diff_deleted, " +
-        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary";
+        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens";
 
     public const string AttemptColumns =
         "job_id, n, worker, epoch, state, class, reason, exit_code, started_at, ended_at, input_tokens, cached_tokens, " +
-        "output_tokens, cost_nusd, cost_source, model, head, diff_files, diff_added, diff_deleted, summary, log_tail";
+        "output_tokens, cost_nusd, cost_source, model, head, diff_files, diff_added, diff_deleted, summary, log_tail, " +
+        "cache_write_tokens, reasoning_tokens";
 
     public const string WorkerColumns = "name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at";
 
@@ -63,7 +64,7 @@ internal static class SqliteRows
         Branch = r.NullableString(28),
         Head = r.NullableString(29),
         Diff = ReadDiff(r, 30),
-        Usage = ReadUsage(r, 33),
+        Usage = ReadUsage(r, 33) with { CacheWriteTokens = r.GetInt64(40), ReasoningTokens = r.GetInt64(41) },
         Summary = r.NullableString(39),
     };
 
@@ -79,7 +80,7 @@ internal static class SqliteRows
         ExitCode = r.IsDBNull(7) ? null : r.GetInt32(7),
         StartedAt = Time(r.GetInt64(8)),
         EndedAt = r.IsDBNull(9) ? null : Time(r.GetInt64(9)),
-        Usage = ReadUsage(r, 10),
+        Usage = ReadUsage(r, 10) with { CacheWriteTokens = r.GetInt64(22), ReasoningTokens = r.GetInt64(23) },
         Head = r.NullableString(16),
         Diff = ReadDiff(r, 17),
         Summary = r.NullableString(20),

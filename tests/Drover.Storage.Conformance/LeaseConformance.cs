@@ -118,7 +118,7 @@ public abstract class LeaseConformance : StoreConformanceBase
         var store = await NewStoreAsync();
         await SubmitAsync(store);
         var job = await ClaimOneAsync(store, At(0));
-        var usage = new UsageRecord(100, 10, 50, 0.25m, "reported", "m1");
+        var usage = new UsageRecord(100, 10, 50, 0.25m, "reported", "m1") { CacheWriteTokens = 7, ReasoningTokens = 3 };
         var result = new AttemptResult(0, usage, "drover/1", "abc123", new DiffStats(2, 30, 4), "done", "tail", EngineRan: true);
 
         var r = await CompleteAsync(store, job, AttemptOutcome.Success(), At(9), result);
@@ -154,13 +154,15 @@ public abstract class LeaseConformance : StoreConformanceBase
             new AttemptResult(Usage: new UsageRecord(10, 0, 5, 0.10m, "reported", "m")));
         var second = await ClaimOneAsync(store, At(3600));
         await CompleteAsync(store, second, AttemptOutcome.Success(), At(3601),
-            new AttemptResult(Usage: new UsageRecord(20, 1, 7, 0.15m, "reported", "m")));
+            new AttemptResult(Usage: new UsageRecord(20, 1, 7, 0.15m, "reported", "m") { CacheWriteTokens = 4, ReasoningTokens = 2 }));
 
         var usage = (await GetAsync(store, first.Id)).Usage;
 
         usage.InputTokens.ShouldBe(30);
         usage.CachedInputTokens.ShouldBe(1);
         usage.OutputTokens.ShouldBe(12);
+        usage.CacheWriteTokens.ShouldBe(4);
+        usage.ReasoningTokens.ShouldBe(2);
         usage.CostUsd.ShouldBe(0.25m);
     }
 

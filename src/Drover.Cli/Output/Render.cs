@@ -50,6 +50,18 @@ public static class Render
         AnsiConsole.Write(t);
     }
 
+    /// <summary>"in 120 + cached 2,100 + cache write 0, out 90 (reasoning 10), $0.0012 (priced, gpt-5.5)".</summary>
+    private static string Usage(UsageView u)
+    {
+        var ic = CultureInfo.InvariantCulture;
+        var input = string.Create(ic, $"in {u.InputTokens:N0} + cached {u.CachedInputTokens:N0}")
+            + (u.CacheWriteTokens > 0 ? string.Create(ic, $" + cache write {u.CacheWriteTokens:N0}") : "");
+        var output = string.Create(ic, $"out {u.OutputTokens:N0}")
+            + (u.ReasoningTokens > 0 ? string.Create(ic, $" (reasoning {u.ReasoningTokens:N0})") : "");
+        var cost = u.CostSource == "unknown" ? "cost unknown" : string.Create(ic, $"${u.CostUsd:0.######} ({u.CostSource})");
+        return $"{input}, {output}, {cost}" + (u.Model is { } m ? $", {m}" : "");
+    }
+
     public static void Job(JobView j)
     {
         AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");
@@ -74,8 +86,8 @@ public static class Render
             Field("branch", $"{branch} @ {j.Head?[..Math.Min(12, j.Head.Length)]}");
         if (j.Diff is { } d)
             Field("diff", $"{d.Files} files, +{d.Added} -{d.Deleted}");
-        if (j.Usage.InputTokens + j.Usage.OutputTokens > 0 || j.Usage.CostUsd > 0)
-            Field("usage", $"in {j.Usage.InputTokens} (cached {j.Usage.CachedInputTokens}), out {j.Usage.OutputTokens}, ${j.Usage.CostUsd:0.####} ({j.Usage.CostSource})");
+        if (j.Usage.InputTokens + j.Usage.CachedInputTokens + j.Usage.CacheWriteTokens + j.Usage.OutputTokens > 0 || j.Usage.CostUsd > 0)
+            Field("usage", Usage(j.Usage));
         if (j.Summary is { Length: > 0 } summary)
             Field("summary", Cut(summary.ReplaceLineEndings(" "), 200));
         Field("created", $"{j.CreatedAt:yyyy-MM-dd HH:mm:ss}Z, updated {Ago(j.UpdatedAt)}");

@@ -35,6 +35,14 @@ public sealed partial record DroverConfig
         # command = ["mytool", "--prompt-file", "{prompt_file}", "--cwd", "{workspace}", "--model", "{model}"]
         # usage = "drover"             # drover | claude | codex | opencode | qwen | none
 
+        # Prices in USD per million tokens, used when an engine reports tokens but no cost (codex, qwen,
+        # gemini). A run of a model not listed here keeps cost_source = "unknown"; nothing is guessed.
+        # [prices."gpt-5.5"]
+        # input = 1.25
+        # cached_input = 0.125
+        # cache_write = 0.0
+        # output = 10.0
+
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
         # [profiles.default]

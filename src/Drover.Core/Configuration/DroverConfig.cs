@@ -17,6 +17,9 @@ public sealed partial record DroverConfig
     public FleetConfig Fleet { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 
+    /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
+    public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
+
     /// <summary><c>[profiles.NAME]</c>: spec keys (snake_case) used as job defaults.</summary>
     public IReadOnlyDictionary<string, JsonObject> Profiles { get; init; } = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
 
@@ -87,4 +90,31 @@ public sealed class DroverConfigException : DroverException
     public DroverConfigException(string message) : base(message) { }
 
     public DroverConfigException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>USD per million tokens of each kind (<c>[prices."MODEL"]</c>).</summary>
+public sealed record ModelPrice(decimal Input, decimal CachedInput, decimal CacheWrite, decimal Output)
+{
+    private const decimal Million = 1_000_000m;
+
+    /// <summary>The cost of these tokens: output includes reasoning, so reasoning is not priced twice.</summary>
+    public decimal Cost(Jobs.UsageRecord usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        return ((usage.InputTokens * Input) + (usage.CachedInputTokens * CachedInput) + (usage.CacheWriteTokens * CacheWrite)
+            + (usage.OutputTokens * Output)) / Million;
+    }
+
+    /// <summary>
+    /// Prices a record that carries tokens but no reported cost; a record with a cost, without tokens, or of a model
+    /// with no price stays as it is (cost_source says which).
+    /// </summary>
+    public static Jobs.UsageRecord Apply(Jobs.UsageRecord usage, IReadOnlyDictionary<string, ModelPrice> prices)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        ArgumentNullException.ThrowIfNull(prices);
+        if (usage.CostSource != "unknown" || usage.IsEmpty || usage.Model is not { } model || !prices.TryGetValue(model, out var price))
+            return usage;
+        return usage with { CostUsd = price.Cost(usage), CostSource = "priced" };
+    }
 }

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "profiles", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -80,6 +80,7 @@ public static partial class DroverConfigLoader
             Worker = Worker(root.Section("worker")),
             Fleet = Fleet(root.Section("fleet")),
             Engines = Engines(root.Section("engines")),
+            Prices = Prices(root.Section("prices")),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,
@@ -186,6 +187,23 @@ public static partial class DroverConfigLoader
                 Command = command,
                 Usage = usage,
             };
+        }
+
+        return result;
+    }
+
+    private static SortedDictionary<string, ModelPrice> Prices(TomlSection? s)
+    {
+        var result = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
+        foreach (var (model, p) in s?.Sections() ?? [])
+        {
+            if (model.Length is 0 or > 200 || SpecGrammar.TextProblem(model, multiline: false) is not null)
+                throw s!.Error(model, "is not a model name");
+            p.AllowOnly("input", "cached_input", "cache_write", "output");
+            if (!p.Table.ContainsKey("input") || !p.Table.ContainsKey("output"))
+                throw p.Error(p.Table.ContainsKey("input") ? "output" : "input", "is required (USD per million tokens)");
+            var input = p.Usd("input")!.Value;
+            result[model] = new ModelPrice(input, p.Usd("cached_input") ?? input, p.Usd("cache_write") ?? input, p.Usd("output")!.Value);
         }
 
         return result;

@@ -68,6 +68,22 @@ internal sealed class TomlSection(TomlTable table, string path, string source, T
         return n;
     }
 
+    /// <summary>A price in USD per million tokens: a non-negative number (integer or float) below a million.</summary>
+    public decimal? Usd(string key)
+    {
+        if (!table.TryGetValue(key, out var value))
+            return null;
+        decimal d = value switch
+        {
+            long n => n,
+            double x when double.IsFinite(x) && Math.Abs(x) < 1e6 => (decimal)x,
+            _ => throw Error(key, $"expected a number of USD per million tokens, got {Kind(value)}"),
+        };
+        if (d is < 0 or >= 1_000_000)
+            throw Error(key, $"{d.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range (0..999999)");
+        return d;
+    }
+
     public TimeSpan? Duration(string key, TimeSpan min, TimeSpan max)
     {
         if (!table.TryGetValue(key, out var value))

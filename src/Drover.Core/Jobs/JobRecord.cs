@@ -54,7 +54,12 @@ public sealed record JobRecord
 
 public sealed record DiffStats(int Files, int Added, int Deleted);
 
-/// <summary>Tokens and dollars. <see cref="CostSource"/>: reported | priced | estimated | unknown.</summary>
+/// <summary>
+/// Tokens and dollars. <see cref="InputTokens"/> is fresh input only: cache reads (<see cref="CachedInputTokens"/>) and
+/// cache writes (<see cref="CacheWriteTokens"/>) are kept apart because they are priced apart.
+/// <see cref="OutputTokens"/> includes <see cref="ReasoningTokens"/>. <see cref="CostSource"/>: reported | priced |
+/// estimated | unknown | mixed.
+/// </summary>
 public sealed record UsageRecord(
     long InputTokens,
     long CachedInputTokens,
@@ -65,7 +70,12 @@ public sealed record UsageRecord(
 {
     public static readonly UsageRecord Empty = new(0, 0, 0, 0m, "unknown", null);
 
-    public bool IsEmpty => InputTokens == 0 && CachedInputTokens == 0 && OutputTokens == 0 && CostUsd == 0m;
+    public long CacheWriteTokens { get; init; }
+
+    /// <summary>Reasoning ("thinking") tokens, already counted in <see cref="OutputTokens"/>.</summary>
+    public long ReasoningTokens { get; init; }
+
+    public bool IsEmpty => InputTokens == 0 && CachedInputTokens == 0 && CacheWriteTokens == 0 && OutputTokens == 0 && CostUsd == 0m;
 
     public UsageRecord Add(UsageRecord other) => new(
         InputTokens + other.InputTokens,
@@ -73,7 +83,11 @@ public sealed record UsageRecord(
         OutputTokens + other.OutputTokens,
         CostUsd + other.CostUsd,
         IsEmpty ? other.CostSource : other.IsEmpty ? CostSource : CostSource == other.CostSource ? CostSource : "mixed",
-        other.Model ?? Model);
+        other.Model ?? Model)
+    {
+        CacheWriteTokens = CacheWriteTokens + other.CacheWriteTokens,
+        ReasoningTokens = ReasoningTokens + other.ReasoningTokens,
+    };
 }
 
 /// <summary>One execution of a job by a worker.</summary>

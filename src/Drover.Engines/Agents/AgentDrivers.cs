@@ -45,7 +45,7 @@ public abstract partial class AgentDriver : IEngineDriver
         argv.AddRange(["--", PromptArgument(request.PromptFile)]);
         foreach (var (name, value) in Config.Env)
             env[name] = value;
-        return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream() };
+        return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model };
     }
 
     /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>

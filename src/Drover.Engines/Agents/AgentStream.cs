@@ -13,14 +13,17 @@ public sealed record AgentUsage(long Input, long CachedInput, long CacheWrite, l
     /// <summary>Every CLI reports zeros when the endpoint sent no usage: zero means "unknown", not "free".</summary>
     public bool IsZero => Input == 0 && CachedInput == 0 && CacheWrite == 0 && Output == 0 && CostUsd is null or 0m;
 
-    /// <summary>The stored record: fresh input plus cache writes count as input; cost is reported or unknown.</summary>
-    public UsageRecord ToRecord() => new(
-        Input + CacheWrite,
-        CachedInput,
-        Output,
-        CostUsd ?? 0m,
-        CostUsd is null ? "unknown" : "reported",
-        Model);
+    /// <summary>
+    /// The stored record, every kind of token kept apart; cost is reported or unknown (the runner may price it).
+    /// All zeros means the endpoint sent no usage: stored as unknown, never as a free run.
+    /// </summary>
+    public UsageRecord ToRecord() => IsZero
+        ? UsageRecord.Empty with { Model = Model }
+        : new UsageRecord(Input, CachedInput, Output, CostUsd ?? 0m, CostUsd is null ? "unknown" : "reported", Model)
+        {
+            CacheWriteTokens = CacheWrite,
+            ReasoningTokens = Reasoning,
+        };
 }
 
 /// <summary>Why an agent run failed even if its exit code says otherwise.</summary>

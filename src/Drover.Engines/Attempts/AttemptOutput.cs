@@ -16,7 +16,7 @@ internal sealed class AttemptOutput
     private readonly LinkedList<string> _paragraph = new();
     private int _paragraphBytes;
     private bool _paragraphEnded;
-    private long _input, _cached, _output;
+    private long _input, _cached, _cacheWrite, _reasoning, _output;
     private decimal _cost;
     private int _usageLines, _costedLines;
     private string? _model;
@@ -35,7 +35,11 @@ internal sealed class AttemptOutput
     public UsageRecord? Usage => _usageLines == 0
         ? null
         : new UsageRecord(_input, _cached, _output, _cost,
-            _costedLines == _usageLines ? "reported" : _costedLines == 0 ? "unknown" : "mixed", _model);
+            _costedLines == _usageLines ? "reported" : _costedLines == 0 ? "unknown" : "mixed", _model)
+        {
+            CacheWriteTokens = _cacheWrite,
+            ReasoningTokens = _reasoning,
+        };
 
     /// <summary>The last paragraph of ordinary stdout lines (the agent's last message), at most 4 KiB.</summary>
     public string? Summary => _paragraph.Count == 0 ? null : string.Join('\n', _paragraph);
@@ -71,6 +75,8 @@ internal sealed class AttemptOutput
         _usageLines++;
         _input += usage.InputTokens;
         _cached += usage.CachedInputTokens;
+        _cacheWrite += usage.CacheWriteTokens;
+        _reasoning += usage.ReasoningTokens;
         _output += usage.OutputTokens;
         _cost += usage.CostUsd;
         _model = usage.Model ?? _model;

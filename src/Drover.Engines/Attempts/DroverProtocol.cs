@@ -69,7 +69,11 @@ public static class DroverProtocol
                 Tokens(root, "output_tokens"),
                 cost ?? 0m,
                 cost is null ? "unknown" : "reported",
-                Model(root));
+                Model(root))
+            {
+                CacheWriteTokens = Tokens(root, "cache_write_tokens"),
+                ReasoningTokens = Tokens(root, "reasoning_tokens"),
+            };
             return new ProtocolLine(ProtocolKind.Usage, json, usage);
         }
         catch (JsonException e)

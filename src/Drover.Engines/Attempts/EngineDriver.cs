@@ -17,6 +17,9 @@ public sealed record EngineLaunch(IReadOnlyList<string>? Argv, string? Error)
     /// </summary>
     public Agents.AgentStream? Stream { get; init; }
 
+    /// <summary>The model the engine was told to use (job's, else the engine's configured one); null = the CLI's default.</summary>
+    public string? Model { get; init; }
+
     public static EngineLaunch Run(IReadOnlyList<string> argv) => new(argv, null);
 
     public static EngineLaunch Refuse(string error) => new(null, error);

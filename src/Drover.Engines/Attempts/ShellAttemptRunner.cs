@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Drover.Core.Configuration;
 using Drover.Core.Jobs;
 using Drover.Core.Storage;
 using Drover.Engines.Processes;
@@ -25,14 +26,17 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     private readonly GitWorkspaces _workspaces;
     private readonly ProcessGroupRunner _processes;
     private readonly Dictionary<string, IEngineDriver> _drivers;
+    private readonly IReadOnlyDictionary<string, ModelPrice> _prices;
 
     public ShellAttemptRunner(
         ILogger<ShellAttemptRunner>? logger = null,
         TimeProvider? time = null,
         GitWorkspaces? workspaces = null,
         ProcessGroupRunner? processes = null,
-        IEnumerable<IEngineDriver>? drivers = null)
+        IEnumerable<IEngineDriver>? drivers = null,
+        IReadOnlyDictionary<string, ModelPrice>? prices = null)
     {
+        _prices = prices ?? new Dictionary<string, ModelPrice>();
         _logger = logger ?? NullLogger<ShellAttemptRunner>.Instance;
         _time = time ?? TimeProvider.System;
         _workspaces = workspaces ?? new GitWorkspaces();
@@ -80,6 +84,10 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
         return Finished(context, report);
     }
+
+    /// <summary>Names the model the run was told to use when the engine did not say, and prices tokens that came without a cost.</summary>
+    private UsageRecord? Priced(UsageRecord? usage, string? model) =>
+        usage is null ? null : ModelPrice.Apply(usage.Model is null && model is not null ? usage with { Model = model } : usage, _prices);
 
     private async Task<AttemptReport> RunInDirAsync(RunState run, IEngineDriver driver, CancellationToken abort)
     {
@@ -136,7 +144,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         run.Result = run.Result with
         {
             ExitCode = engine.ExitCode,
-            Usage = verdict is null ? output.Usage : verdict.Usage?.ToRecord(),
+            Usage = Priced(verdict is null ? output.Usage : verdict.Usage?.ToRecord(), launch.Model),
             Summary = verdict is null ? output.Summary : verdict.FinalMessage is { } final ? Truncate(final.Trim(), 4096) : null,
             EngineRan = engine.Killed is null,
         };

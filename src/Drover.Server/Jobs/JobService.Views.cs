@@ -120,7 +120,7 @@ public sealed partial class JobService
     };
 
     internal static UsageView ToView(UsageRecord u) =>
-        new(u.InputTokens, u.CachedInputTokens, u.OutputTokens, u.CostUsd, u.CostSource, u.Model);
+        new(u.InputTokens, u.CachedInputTokens, u.OutputTokens, u.CostUsd, u.CostSource, u.Model, u.CacheWriteTokens, u.ReasoningTokens);
 
     internal static AttemptView ToView(AttemptRecord a) => new(
         a.N,

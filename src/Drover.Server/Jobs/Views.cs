@@ -11,7 +11,9 @@ public sealed record UsageView(
     long OutputTokens,
     decimal CostUsd,
     string CostSource,
-    string? Model);
+    string? Model,
+    long CacheWriteTokens,
+    long ReasoningTokens);
 
 public sealed record DiffView(int Files, int Added, int Deleted);
 

@@ -57,6 +57,51 @@ public sealed class DroverConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_Prices_PerModelWithCacheDefaultsToInput()
+    {
+        var config = DroverConfigLoader.Parse("""
+            [prices."gpt-5.5"]
+            input = 1.25
+            cached_input = 0.125
+            output = 10
+
+            [prices.local-model]
+            input = 0
+            output = 0
+            """);
+
+        config.Prices["gpt-5.5"].ShouldBe(new ModelPrice(1.25m, 0.125m, 1.25m, 10m));
+        config.Prices["local-model"].ShouldBe(new ModelPrice(0m, 0m, 0m, 0m));
+    }
+
+    [Theory]
+    [InlineData("[prices.m]\ninput = -1\noutput = 1", "prices.m.input")]
+    [InlineData("[prices.m]\ninput = \"cheap\"\noutput = 1", "prices.m.input")]
+    [InlineData("[prices.m]\ninput = 1", "prices.m.output")]
+    [InlineData("[prices.m]\ninput = 1\noutput = 1\nsurcharge = 2", "surcharge")]
+    [InlineData("[prices.m]\ninput = 1\noutput = inf", "prices.m.output")]
+    public void Parse_BadPrice_NamesTheKey(string toml, string named)
+    {
+        var e = Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse(toml));
+        e.Message.ShouldContain(named);
+    }
+
+    [Fact]
+    public void ModelPrice_Apply_PricesOnlyUnknownCostsOfListedModels()
+    {
+        var prices = new Dictionary<string, ModelPrice> { ["m"] = new(2m, 0.5m, 2.5m, 8m) };
+        var tokens = new Drover.Core.Jobs.UsageRecord(1_000_000, 2_000_000, 500_000, 0m, "unknown", "m") { CacheWriteTokens = 400_000, ReasoningTokens = 100_000 };
+
+        var priced = ModelPrice.Apply(tokens, prices);
+        priced.CostSource.ShouldBe("priced");
+        priced.CostUsd.ShouldBe(2m + 1m + 1m + 4m, "reasoning is part of output and is not priced twice");
+
+        ModelPrice.Apply(tokens with { CostUsd = 0.5m, CostSource = "reported" }, prices).CostUsd.ShouldBe(0.5m);
+        ModelPrice.Apply(tokens with { Model = "other" }, prices).CostSource.ShouldBe("unknown");
+        ModelPrice.Apply(Drover.Core.Jobs.UsageRecord.Empty with { Model = "m" }, prices).CostSource.ShouldBe("unknown", "no tokens: nothing to price");
+    }
+
+    [Fact]
     public void Parse_AllSections_AreTyped()
     {
         var config = DroverConfigLoader.Parse("""

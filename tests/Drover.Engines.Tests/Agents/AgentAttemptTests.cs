@@ -172,6 +172,25 @@ public sealed class AgentAttemptTests : IDisposable
         report.Outcome.Reason.ShouldNotBeNull().ShouldContain("not found");
     }
 
+    [Theory]
+    [InlineData("gpt-5.5", "priced", "0.0016625")]
+    [InlineData("not-in-the-table", "unknown", "0")]
+    public async Task Codex_TokensWithoutCost_ArePricedFromTheTableOnlyForAListedModel(string model, string source, string cost)
+    {
+        // codex reports tokens, never dollars: 2,500 input of which 2,100 cached, 90 output.
+        var prices = new Dictionary<string, ModelPrice> { ["gpt-5.5"] = new(1.25m, 0.125m, 1.5m, 10m) };
+        _h.Runner = new ShellAttemptRunner(drivers: [new CodexDriver(new EngineConfig { Path = FakeCli("codex", SampleFile("codex.out.jsonl")) })], prices: prices);
+
+        var report = await _h.RunAsync($$"""{"engine": "codex", "model": "{{model}}", "prompt": "create hello.txt"}""");
+
+        report.Outcome.Kind.ShouldBe(AttemptOutcomeKind.Succeeded, report.Outcome.Reason);
+        var usage = report.Result.Usage.ShouldNotBeNull();
+        usage.Model.ShouldBe(model, "codex's stream names no model: the one the run was given is recorded");
+        (usage.InputTokens, usage.CachedInputTokens, usage.CacheWriteTokens, usage.OutputTokens).ShouldBe((400L, 2100L, 0L, 90L));
+        usage.CostSource.ShouldBe(source);
+        usage.CostUsd.ShouldBe(decimal.Parse(cost, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task HugePrompt_IsHandedOverAsAFileNotAnArgvString()
     {

@@ -71,7 +71,7 @@ public sealed class AgentStreamFailureTests
         var usage = verdict.Usage.ShouldNotBeNull();
         usage.CostUsd.ShouldBeNull();
         usage.Model.ShouldBe("my-model");
-        usage.ToRecord().ShouldBe(new UsageRecord(120, 0, 7, 0m, "unknown", "my-model"));
+        usage.ToRecord().ShouldBe(new UsageRecord(100, 0, 7, 0m, "unknown", "my-model") { CacheWriteTokens = 20 });
     }
 
     [Fact]
