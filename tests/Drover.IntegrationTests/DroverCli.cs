@@ -11,6 +11,9 @@ public sealed class DroverCli
 
     public string Home { get; }
 
+    /// <summary>A command every drover process is started through, e.g. <c>nsenter --net=… --</c>.</summary>
+    public IReadOnlyList<string> Prefix { get; set; } = [];
+
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "drover.dll");
 
     public async Task<CliResult> RunAsync(params string[] args) => await RunInAsync(null, args);
@@ -31,7 +34,7 @@ public sealed class DroverCli
 
     private ProcessStartInfo StartInfo(string? cwd, string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(Prefix.Count > 0 ? Prefix[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -39,6 +42,10 @@ public sealed class DroverCli
             UseShellExecute = false,
             WorkingDirectory = cwd ?? Home,
         };
+        foreach (var p in Prefix.Skip(1))
+            psi.ArgumentList.Add(p);
+        if (Prefix.Count > 0)
+            psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);
         foreach (var a in args)
             psi.ArgumentList.Add(a);

@@ -175,7 +175,12 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         run.Env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
         run.Env["CLAUDE_CODE_MAX_RETRIES"] = "0"; // Drover retries; the CLI's own 10 retries would hide an outage
         CopySecret(UserHome(".claude", ".credentials.json"), Path.Combine(run.Home, ".credentials.json"));
-        run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]);
+        run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose"]);
+        // Claude refuses bypassPermissions as root (containers, CI); there, edits are accepted and the
+        // tools an unattended run needs are allowed by name instead (RECIPES.md).
+        run.Argv.AddRange(Environment.IsPrivilegedProcess
+            ? ["--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write MultiEdit NotebookEdit"]
+            : ["--permission-mode", "bypassPermissions"]);
         if (run.Model is { } model)
             run.Argv.AddRange(["--model", model]);
     }

@@ -159,7 +159,8 @@ public sealed partial class JobService : IDroverApi
             workers,
             Enum.GetValues<JobState>().ToDictionary(s => s.ToWire(), s => counts.TryGetValue(s, out var n) ? n : 0),
             fleet.Paused,
-            gates);
+            gates,
+            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))]);
     }
 
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>

@@ -87,7 +87,11 @@ public sealed record StatusView(
     IReadOnlyList<WorkerView> Workers,
     IReadOnlyDictionary<string, long> Counts,
     bool Paused,
-    IReadOnlyList<string> Gates);
+    IReadOnlyList<string> Gates,
+    IReadOnlyList<EngineGateView> EngineGates);
+
+/// <summary>An engine no job is started on until <see cref="Until"/> (its provider's usage limit resets then).</summary>
+public sealed record EngineGateView(string Engine, DateTimeOffset Until, string Reason);
 
 public sealed record SubmitView(JobView Job, string Outcome);
 
