@@ -31,6 +31,7 @@ public static class SubmitCommand
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Retry: attempts in all" };
         var backoff = new Option<string?>("--backoff") { Description = "Retry: first backoff, e.g. 30s" };
         var verify = new Option<string?>("--verify") { Description = "Shell command that must pass after the engine succeeds" };
+        var expectChanges = new Option<bool>("--expect-changes") { Description = "Fail an attempt that changes nothing in the repo" };
         var allowed = new Option<string[]>("--allowed-path") { Description = "Glob the job may change (repeatable)" };
         var scope = new Option<string?>("--scope-policy") { Description = "warn|enforce" };
         var review = new Option<string?>("--review") { Description = "auto|human" };
@@ -43,7 +44,7 @@ public static class SubmitCommand
 
         var cmd = new Command("submit", "Queue a job");
         cmd.Arguments.Add(prompt);
-        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, timeout, stall, maxAttempts, backoff, verify, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
+        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
             cmd.Options.Add(o);
 
         cmd.SetHandler(g, async (r, s, ct) =>
@@ -103,6 +104,8 @@ public static class SubmitCommand
             }
 
             Set("verify", r.GetValue(verify));
+            if (r.GetValue(expectChanges))
+                spec["expect_changes"] = true;
             SetList("allowed_paths", r.GetValue(allowed));
             Set("scope_policy", r.GetValue(scope));
             Set("review", r.GetValue(review));

@@ -50,6 +50,9 @@ public sealed record JobSpec
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
     public Budget? Budget { get; init; }
     public string? Verify { get; init; }
+
+    /// <summary>The job is meant to change the repo: an attempt that ends with no diff from the base fails.</summary>
+    public bool ExpectChanges { get; init; }
     public IReadOnlyList<string> AllowedPaths { get; init; } = [];
     public ScopePolicy ScopePolicy { get; init; } = ScopePolicy.Warn;
     public ReviewMode Review { get; init; } = ReviewMode.Auto;

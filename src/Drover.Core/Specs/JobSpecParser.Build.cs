@@ -59,6 +59,7 @@ public static partial class JobSpecParser
             Retry = retry,
             Budget = Budget(r.Object("budget")),
             Verify = NonEmpty(r, "verify", multiline: true),
+            ExpectChanges = r.Bool("expect_changes") ?? false,
             AllowedPaths = AllowedPaths(r),
             ScopePolicy = Choice(r, "scope_policy", ScopePolicy.Warn, ("warn", ScopePolicy.Warn), ("enforce", ScopePolicy.Enforce)),
             Review = Choice(r, "review", ReviewMode.Auto, ("auto", ReviewMode.Auto), ("human", ReviewMode.Human)),

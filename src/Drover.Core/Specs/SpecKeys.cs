@@ -12,7 +12,7 @@ internal static class SpecKeys
     {
         "title", "prompt", "engine", "engine_class", "prefers", "command", "model", "repo", "base",
         "priority", "capabilities", "key", "after", "deps_mode", "lock", "timeout", "stall_timeout",
-        "retry", "budget", "verify", "allowed_paths", "scope_policy", "review", "profile", "labels",
+        "retry", "budget", "verify", "expect_changes", "allowed_paths", "scope_policy", "review", "profile", "labels",
         "tracker", "env", "secrets",
     };
 

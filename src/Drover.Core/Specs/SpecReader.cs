@@ -29,6 +29,19 @@ internal sealed class SpecReader(JsonObject obj, string? prefix = null)
 
     public JsonNode? Node(string name) => obj[name];
 
+    public bool? Bool(string name)
+    {
+        var node = obj[name];
+        if (node is null)
+            return null;
+        return node.GetValueKind() switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Error(name, $"expected true or false, got {Kind(node)}"),
+        };
+    }
+
     public string? String(string name, bool multiline = false)
     {
         var node = obj[name];

@@ -46,6 +46,13 @@ public sealed partial class ShellAttemptRunner
             return scopeFailure;
         }
 
+        if (spec.ExpectChanges && run.Workspace!.IsGit && run.Result.Diff is { Files: 0 })
+        {
+            // The agent ended "successfully" without touching the repo: for a job meant to change it, that is no success.
+            run.Log.Note("error: no changes made, and the job expects changes (expect_changes)");
+            return Fail(FailureClass.VerifyFailed, "no changes made (expect_changes: true)", run.Result);
+        }
+
         if (!string.IsNullOrWhiteSpace(spec.Verify) && await VerifyAsync(run, spec.Verify, spec.Timeout - engine.Duration, abort) is { } verifyEnd)
         {
             return verifyEnd;

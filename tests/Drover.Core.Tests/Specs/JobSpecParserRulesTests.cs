@@ -10,6 +10,8 @@ public sealed class JobSpecParserRulesTests : SpecTestBase
     [InlineData("""{"budget": {"dollars": 3}}""", "budget.dollars", "unknown key \"budget.dollars\"")]
     [InlineData("""{"stall_timeout": "5m", "stall-timeout": "6m"}""", "stall_timeout", "more than once")]
     // types
+    [InlineData("""{"expect_changes": "yes"}""", "expect_changes", "expected true or false, got a string")]
+    [InlineData("""{"expect-changes": 1}""", "expect_changes", "expected true or false")]
     [InlineData("""{"title": 5}""", "title", "expected a string, got a number")]
     [InlineData("""{"capabilities": "os:linux"}""", "capabilities", "expected an array of strings, got a string")]
     [InlineData("""{"capabilities": [1]}""", "capabilities", "item 0 expected a string, got a number")]
@@ -98,6 +100,15 @@ public sealed class JobSpecParserRulesTests : SpecTestBase
     [InlineData("""{"profile": "a b"}""", "profile", "not a valid profile name")]
     public void Parse_WhenRuleBroken_RejectsNamingFieldAndRule(string extra, string field, string contains) =>
         Rejects(extra, field, contains);
+
+    [Fact]
+    public void Parse_ExpectChanges_DefaultsFalseAndRoundTrips()
+    {
+        With("""{}""").ExpectChanges.ShouldBeFalse();
+        var spec = With("""{"expect-changes": true}""");
+        spec.ExpectChanges.ShouldBeTrue();
+        JobSpecJson.Deserialize(JobSpecJson.Serialize(spec)).ExpectChanges.ShouldBeTrue();
+    }
 
     [Fact]
     public void Parse_ErrorMessage_StartsWithTheField() =>

@@ -28,6 +28,27 @@ public sealed class ShellAttemptRunnerJudgeTests : IDisposable
     }
 
     [Fact]
+    public async Task ExpectChanges_NothingChanged_FailsBeforeVerifyRuns()
+    {
+        var marker = Path.Combine(_h.Plain, "verified");
+        var report = await _h.RunAsync(Shell("echo looked around, changed nothing", $"\"expect_changes\": true, \"verify\": {Quote($"touch '{marker}'")}"));
+
+        report.Outcome.Class.ShouldBe(FailureClass.VerifyFailed);
+        report.Outcome.Reason.ShouldBe("no changes made (expect_changes: true)");
+        report.Result.Diff.ShouldBe(new DiffStats(0, 0, 0));
+        File.Exists(marker).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task ExpectChanges_SomethingChanged_Succeeds()
+    {
+        var report = await _h.RunAsync(Shell("echo work > w.txt", "\"expect_changes\": true"));
+
+        report.Outcome.ShouldBe(AttemptOutcome.Success());
+        report.Result.Diff.ShouldBe(new DiffStats(1, 1, 0));
+    }
+
+    [Fact]
     public async Task Verify_Passes_RunsInTheWorkspaceWithTheAttemptsEnvironment()
     {
         var report = await _h.RunAsync(Shell(
