@@ -42,7 +42,7 @@ public abstract partial class AgentDriver : IEngineDriver
         Build(new AgentInvocation(request, home, model, argv, env));
         // Configured args go before the prompt: after "--" everything is the prompt.
         argv.AddRange(Config.Args);
-        argv.AddRange(["--", PromptArgument(request.PromptFile)]);
+        argv.AddRange(PromptArguments(request.PromptFile));
         foreach (var (name, value) in Config.Env)
             env[name] = value;
         return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream() };
@@ -52,6 +52,9 @@ public abstract partial class AgentDriver : IEngineDriver
     protected abstract void Build(AgentInvocation run);
 
     public abstract AgentStream CreateStream();
+
+    /// <summary>How the prompt is handed over, last: by default one argv element after <c>--</c>.</summary>
+    protected virtual IEnumerable<string> PromptArguments(string promptFile) => ["--", PromptArgument(promptFile)];
 
     /// <summary>The configured path, else the first executable <see cref="Binary"/> on PATH; null when neither exists.</summary>
     public string? Resolve()
@@ -119,7 +122,8 @@ public abstract partial class AgentDriver : IEngineDriver
     [System.Text.RegularExpressions.GeneratedRegex(@"\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?")]
     private static partial System.Text.RegularExpressions.Regex VersionPattern();
 
-    private static string PromptArgument(string promptFile)
+    /// <summary>The prompt text for argv, or for prompts over <see cref="MaxArgvPromptBytes"/> a request to read the file.</summary>
+    protected static string PromptArgument(string promptFile)
     {
         var text = File.ReadAllText(promptFile, Encoding.UTF8);
         return Encoding.UTF8.GetByteCount(text) <= MaxArgvPromptBytes
