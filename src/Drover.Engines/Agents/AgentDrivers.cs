@@ -268,6 +268,6 @@ public static class EngineDrivers
     public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
     {
         EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
-        return [new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")), new QwenDriver(For("qwen")), new GeminiDriver(For("gemini"))];
+        return [new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")), new QwenDriver(For("qwen")), new GeminiDriver(For("gemini")), new AiderDriver(For("aider"))];
     }
 }
