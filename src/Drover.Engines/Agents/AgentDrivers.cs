@@ -258,16 +258,32 @@ public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config
     }
 }
 
-/// <summary>The built-in drivers, configured from <c>[engines.*]</c>.</summary>
+/// <summary>The built-in drivers, configured from <c>[engines.*]</c>, and the custom engines defined there.</summary>
 public static class EngineDrivers
 {
-    /// <summary>Every agent engine with its path, version or error (shell is always there and not listed).</summary>
+    /// <summary>Every agent and custom engine with its path, version or error (shell is always there and not listed).</summary>
     public static async Task<IReadOnlyList<EngineInfo>> DetectAsync(IReadOnlyDictionary<string, EngineConfig>? engines, CancellationToken ct) =>
-        await Task.WhenAll(All(engines).OfType<AgentDriver>().Select(d => d.DetectAsync(ct)));
+        await Task.WhenAll(All(engines).Select(d => d switch
+        {
+            AgentDriver agent => agent.DetectAsync(ct),
+            CustomEngineDriver custom => custom.DetectAsync(ct),
+            _ => null,
+        }).OfType<Task<EngineInfo>>());
 
     public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
     {
         EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
-        return [new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")), new QwenDriver(For("qwen")), new GeminiDriver(For("gemini")), new AiderDriver(For("aider"))];
+        IEngineDriver[] builtIn =
+        [
+            new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")),
+            new QwenDriver(For("qwen")), new GeminiDriver(For("gemini")), new AiderDriver(For("aider")),
+        ];
+
+        // [engines.NAME] with a command is a custom engine; it takes the place of a built-in of the same name.
+        var custom = (engines ?? new Dictionary<string, EngineConfig>())
+            .Where(e => e.Value.Command is { Count: > 0 })
+            .Select(e => new CustomEngineDriver(e.Key, e.Value))
+            .ToList();
+        return [.. builtIn.Where(d => custom.TrueForAll(c => c.Name != d.Name)), .. custom];
     }
 }
