@@ -14,6 +14,9 @@ public sealed class DroverCli
     /// <summary>A command every drover process is started through, e.g. <c>nsenter --net=… --</c>.</summary>
     public IReadOnlyList<string> Prefix { get; set; } = [];
 
+    /// <summary>Extra environment for every command this runs (PATH with stand-in CLIs, …).</summary>
+    public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
+
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "drover.dll");
 
     public async Task<CliResult> RunAsync(params string[] args) => await RunInAsync(null, args);
@@ -53,6 +56,8 @@ public sealed class DroverCli
         psi.Environment.Remove("DROVER_URL");
         psi.Environment.Remove("DROVER_STORE");
         psi.Environment.Remove("DROVER_TOKEN");
+        foreach (var (name, value) in Env)
+            psi.Environment[name] = value;
         return psi;
     }
 }

@@ -6,7 +6,7 @@ using Drover.Server.Hosting;
 
 namespace Drover.Cli.Commands;
 
-/// <summary>status, workers, engines, pause, resume, token, init.</summary>
+/// <summary>status, workers, engines, doctor, pause, resume, token, init.</summary>
 public static class FleetCommands
 {
     public static IEnumerable<Command> Create(GlobalOptions g)
@@ -14,6 +14,7 @@ public static class FleetCommands
         yield return Status(g);
         yield return Workers(g);
         yield return Engines(g);
+        yield return DoctorCommand(g);
         yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
         yield return Pause(g, "resume", "Resume claiming", false);
         yield return Token(g);
@@ -123,6 +124,22 @@ public static class FleetCommands
             }
 
             return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command DoctorCommand(GlobalOptions g)
+    {
+        var cmd = new Command("doctor", "Check this machine: home, drover.toml, token mode, store, git, and each agent CLI and its version; exits 1 when a check fails");
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var checks = await Doctor.RunAsync(DroverHome.Resolve(s.Home), s.Store, ct);
+            var failed = checks.Any(c => c.Status == DoctorCheck.FailStatus);
+            if (s.Json)
+                Render.Json(new { ok = !failed, checks = checks.Select(c => new { check = c.Name, status = c.Status, detail = c.Detail }) });
+            else
+                Render.Doctor(checks);
+            return failed ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -147,6 +147,16 @@ public static class Render
         AnsiConsole.Write(table);
     }
 
+    /// <summary>One plain line per check (status, what, detail), then the counts: easy to read and to grep.</summary>
+    public static void Doctor(IReadOnlyList<Commands.DoctorCheck> checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        var width = checks.Max(c => c.Name.Length);
+        foreach (var c in checks)
+            Console.Out.WriteLine($"{c.Status,-4}  {c.Name.PadRight(width)}  {c.Detail}");
+        Console.Out.WriteLine(Commands.Doctor.Summary(checks));
+    }
+
     public static void Workers(IReadOnlyList<WorkerView> workers)
     {
         if (workers.Count == 0)

@@ -175,8 +175,12 @@ public static partial class DroverConfigLoader
             if (usage is not null && !UsageParsers.Contains(usage, StringComparer.Ordinal))
                 throw e.Error("usage", $"{SpecGrammar.Quote(usage)} is not one of {string.Join(", ", UsageParsers)}");
             var command = e.StringList("command");
-            if (command is { Count: 0 })
-                throw e.Error("command", "must not be empty");
+            if (command is { Count: 0 } || command?[0].Length == 0)
+                throw e.Error("command", "must not be empty (the first element is the program)");
+            if (command is not null && name == "shell")
+                throw e.Error("command", "the shell engine takes its command from each job");
+            if (usage is not null && command is null)
+                throw e.Error("usage", "only applies to a custom engine (one with a command)");
             result[name] = new EngineConfig
             {
                 Path = e.String("path"),

@@ -42,7 +42,7 @@ public abstract partial class AgentDriver : IEngineDriver
         Build(new AgentInvocation(request, home, model, argv, env));
         // Configured args go before the prompt: after "--" everything is the prompt.
         argv.AddRange(Config.Args);
-        argv.AddRange(["--", PromptArgument(request.PromptFile)]);
+        argv.AddRange(PromptArguments(request.PromptFile));
         foreach (var (name, value) in Config.Env)
             env[name] = value;
         return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model };
@@ -52,6 +52,9 @@ public abstract partial class AgentDriver : IEngineDriver
     protected abstract void Build(AgentInvocation run);
 
     public abstract AgentStream CreateStream();
+
+    /// <summary>How the prompt is handed over, last: by default one argv element after <c>--</c>.</summary>
+    protected virtual IEnumerable<string> PromptArguments(string promptFile) => ["--", PromptArgument(promptFile)];
 
     /// <summary>The configured path, else the first executable <see cref="Binary"/> on PATH; null when neither exists.</summary>
     public string? Resolve()
@@ -119,7 +122,8 @@ public abstract partial class AgentDriver : IEngineDriver
     [System.Text.RegularExpressions.GeneratedRegex(@"\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?")]
     private static partial System.Text.RegularExpressions.Regex VersionPattern();
 
-    private static string PromptArgument(string promptFile)
+    /// <summary>The prompt text for argv, or for prompts over <see cref="MaxArgvPromptBytes"/> a request to read the file.</summary>
+    protected static string PromptArgument(string promptFile)
     {
         var text = File.ReadAllText(promptFile, Encoding.UTF8);
         return Encoding.UTF8.GetByteCount(text) <= MaxArgvPromptBytes
@@ -259,16 +263,32 @@ public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config
     }
 }
 
-/// <summary>The built-in drivers, configured from <c>[engines.*]</c>.</summary>
+/// <summary>The built-in drivers, configured from <c>[engines.*]</c>, and the custom engines defined there.</summary>
 public static class EngineDrivers
 {
-    /// <summary>Every agent engine with its path, version or error (shell is always there and not listed).</summary>
+    /// <summary>Every agent and custom engine with its path, version or error (shell is always there and not listed).</summary>
     public static async Task<IReadOnlyList<EngineInfo>> DetectAsync(IReadOnlyDictionary<string, EngineConfig>? engines, CancellationToken ct) =>
-        await Task.WhenAll(All(engines).OfType<AgentDriver>().Select(d => d.DetectAsync(ct)));
+        await Task.WhenAll(All(engines).Select(d => d switch
+        {
+            AgentDriver agent => agent.DetectAsync(ct),
+            CustomEngineDriver custom => custom.DetectAsync(ct),
+            _ => null,
+        }).OfType<Task<EngineInfo>>());
 
     public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
     {
         EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
-        return [new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")), new QwenDriver(For("qwen"))];
+        IEngineDriver[] builtIn =
+        [
+            new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")),
+            new QwenDriver(For("qwen")), new GeminiDriver(For("gemini")), new AiderDriver(For("aider")),
+        ];
+
+        // [engines.NAME] with a command is a custom engine; it takes the place of a built-in of the same name.
+        var custom = (engines ?? new Dictionary<string, EngineConfig>())
+            .Where(e => e.Value.Command is { Count: > 0 })
+            .Select(e => new CustomEngineDriver(e.Key, e.Value))
+            .ToList();
+        return [.. builtIn.Where(d => custom.TrueForAll(c => c.Name != d.Name)), .. custom];
     }
 }

@@ -60,8 +60,9 @@ public abstract class AgentStream
     /// <summary>The engine this stream reads (<c>claude</c>, <c>codex</c>, …).</summary>
     public abstract string Engine { get; }
 
-    /// <summary>Reads one stdout line; returns a human-readable progress line, or null for lines that say nothing new.</summary>
-    public string? Read(string line)
+    /// <summary>Reads one stdout line; returns a human-readable progress line, or null for lines that say nothing new.
+    /// JSON-line CLIs are read here; CLIs that print plain text override it (<see cref="TextStream"/>).</summary>
+    public virtual string? Read(string line)
     {
         if (string.IsNullOrWhiteSpace(line) || line[0] != '{')
             return null;
@@ -84,6 +85,7 @@ public abstract class AgentStream
     /// <summary>Judges the run once the process has exited with <paramref name="exitCode"/>.</summary>
     public AgentVerdict Finish(int exitCode, string? lastStderrLine)
     {
+        OnExit(exitCode, lastStderrLine);
         var failure = Failure;
         if (failure is null && exitCode != 0)
         {
@@ -93,7 +95,7 @@ public abstract class AgentStream
                 : new AgentFailure(FailureClass.Crash, $"{Engine} exited with code {exitCode}" + (text is null ? "" : $": {FailureText.Trim(text)}"));
         }
 
-        if (failure is null && Question is null && string.IsNullOrWhiteSpace(FinalMessage))
+        if (failure is null && Question is null && NeedsFinalMessage && string.IsNullOrWhiteSpace(FinalMessage))
             failure = new AgentFailure(FailureClass.ModelError, $"{Engine} ended without a final message");
 
         var usage = Usage is { } u ? u with { Model = u.Model ?? Model } : null;
@@ -101,6 +103,17 @@ public abstract class AgentStream
     }
 
     protected abstract string? ReadEvent(JsonElement e);
+
+    /// <summary>Whether a run that ends without a final message failed (agents: yes; a plain command judged by its exit code: no).</summary>
+    protected virtual bool NeedsFinalMessage => true;
+
+    /// <summary>The last error text the CLI printed (<see cref="SawError"/>), fatal or not.</summary>
+    protected string? LastError => _lastError;
+
+    /// <summary>Called once the process has exited, before the verdict: where a CLI's exit codes mean more than "failed".</summary>
+    protected virtual void OnExit(int exitCode, string? lastStderrLine)
+    {
+    }
 
     /// <summary>Remembers an error text the CLI printed, and classifies it when it names a known cause.</summary>
     protected void SawError(string text, bool fatal)

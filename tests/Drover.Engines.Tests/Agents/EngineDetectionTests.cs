@@ -61,5 +61,61 @@ public sealed class EngineDetectionTests : IDisposable
         info.Capabilities.ShouldBe(["engine:opencode"]);
     }
 
+    [Fact]
+    public void All_RegistersEveryBuiltIn_AndACustomEngineTakesTheNameItIsGiven()
+    {
+        var drivers = EngineDrivers.All(new Dictionary<string, EngineConfig>
+        {
+            ["codex"] = new() { Command = ["my-codex-wrapper", "{prompt_file}"], Usage = "codex" },
+            ["mytool"] = new() { Command = ["mytool"] },
+            ["claude"] = new() { Model = "opus" },
+        });
+
+        drivers.Select(d => d.Name).ShouldBe(["shell", "claude", "opencode", "qwen", "gemini", "aider", "codex", "mytool"], ignoreOrder: true);
+        drivers.Single(d => d.Name == "codex").ShouldBeOfType<CustomEngineDriver>();
+        drivers.Single(d => d.Name == "claude").ShouldBeOfType<ClaudeDriver>();
+    }
+
+    [Fact]
+    public void CustomEngine_UnknownUsage_FailsAtStartNotOnTheFirstJob() =>
+        Should.Throw<ArgumentException>(() => new CustomEngineDriver("x", new EngineConfig { Command = ["x"], Usage = "magic" }))
+            .Message.ShouldContain("usage \"magic\"");
+
+    [Fact]
+    public async Task Detect_CustomEngine_FindsItsProgramWithoutRunningIt()
+    {
+        var marker = _dir.Combine("ran");
+        var path = Script("mytool", $"touch '{marker}'");
+
+        var found = await new CustomEngineDriver("mytool", new EngineConfig { Command = [path, "{prompt_file}"] }).DetectAsync(TestContext.Current.CancellationToken);
+        var missing = await new CustomEngineDriver("ghost", new EngineConfig { Command = ["no-such-program-anywhere"] }).DetectAsync(TestContext.Current.CancellationToken);
+        var perRun = await new CustomEngineDriver("local", new EngineConfig { Command = ["{workspace}/run.sh"] }).DetectAsync(TestContext.Current.CancellationToken);
+
+        found.ShouldBe(new EngineInfo("mytool", path, null, null));
+        found.Capabilities.ShouldBe(["engine:mytool"]);
+        File.Exists(marker).ShouldBeFalse();
+        missing.Path.ShouldBeNull();
+        missing.Error.ShouldNotBeNull().ShouldContain("no-such-program-anywhere not found on PATH");
+        perRun.Capabilities.ShouldBe(["engine:local"]);
+    }
+
+    [Fact]
+    public async Task DetectAll_IncludesGeminiAiderAndCustomEngines()
+    {
+        var infos = await EngineDrivers.DetectAsync(
+            new Dictionary<string, EngineConfig>
+            {
+                ["gemini"] = new() { Path = Script("gemini", "echo 0.9.0") },
+                ["aider"] = new() { Path = Script("aider", "echo 'aider 0.86.1'") },
+                ["mytool"] = new() { Command = [Script("mytool", "exit 1")] },
+            },
+            TestContext.Current.CancellationToken);
+
+        infos.Single(i => i.Name == "gemini").Version.ShouldBe("0.9.0");
+        infos.Single(i => i.Name == "aider").Version.ShouldBe("0.86.1");
+        infos.Single(i => i.Name == "mytool").Error.ShouldBeNull();
+        infos.ShouldNotContain(i => i.Name == "shell");
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -1,0 +1,180 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Drover.Core.Configuration;
+using Drover.Engines.Agents;
+using Drover.Server.Hosting;
+
+namespace Drover.Cli.Commands;
+
+/// <summary>One line of <c>drover doctor</c>: <c>ok</c>, <c>warn</c> (works, but look) or <c>fail</c> (will not work).</summary>
+public sealed record DoctorCheck(string Name, string Status, string Detail)
+{
+    public const string OkStatus = "ok";
+    public const string WarnStatus = "warn";
+    public const string FailStatus = "fail";
+
+    public static DoctorCheck Ok(string name, string detail) => new(name, OkStatus, detail);
+
+    public static DoctorCheck Warn(string name, string detail) => new(name, WarnStatus, detail);
+
+    public static DoctorCheck Fail(string name, string detail) => new(name, FailStatus, detail);
+}
+
+/// <summary>
+/// What would stop this machine from running jobs: the home dir, drover.toml, the token's mode, the store, git, and
+/// each agent CLI (found, answers <c>--version</c>, the version Drover's driver was tested with). Read-only apart
+/// from a probe file in the home and the store's own migrations.
+/// </summary>
+public static class Doctor
+{
+    public static async Task<IReadOnlyList<DoctorCheck>> RunAsync(DroverHome home, string? store, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        var (config, configCheck) = await LoadConfigAsync(home, ct);
+        return
+        [
+            CheckHome(home),
+            configCheck,
+            CheckToken(home),
+            await CheckStoreAsync(home, store, ct),
+            await CheckGitAsync(ct),
+            .. await CheckEnginesAsync(config, ct),
+        ];
+    }
+
+    private static DoctorCheck CheckHome(DroverHome home)
+    {
+        if (!Directory.Exists(home.Root))
+            return DoctorCheck.Fail("home", $"{home.Root} does not exist (drover init creates it)");
+        var probe = Path.Combine(home.Root, $".doctor-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return DoctorCheck.Ok("home", $"{home.Root} is writable");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return DoctorCheck.Fail("home", $"{home.Root} is not writable: {e.Message}");
+        }
+    }
+
+    private static async Task<(DroverConfig Config, DoctorCheck Check)> LoadConfigAsync(DroverHome home, CancellationToken ct)
+    {
+        try
+        {
+            var config = await Runtime.LoadConfigAsync(home, ct);
+            return (config, DoctorCheck.Ok("config", config.Source is { } source ? $"{source} is valid" : "no drover.toml: built-in defaults"));
+        }
+        catch (DroverConfigException e)
+        {
+            return (DroverConfig.Default, DoctorCheck.Fail("config", e.Message + " (the checks below use the defaults)"));
+        }
+    }
+
+    private static DoctorCheck CheckToken(DroverHome home)
+    {
+        if (!File.Exists(home.TokenPath))
+            return DoctorCheck.Warn("token", $"{home.TokenPath} does not exist yet (drover init or drover token creates it)");
+        if (OperatingSystem.IsWindows())
+            return DoctorCheck.Ok("token", home.TokenPath);
+        var mode = File.GetUnixFileMode(home.TokenPath);
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        var octal = Convert.ToString((int)mode, 8).PadLeft(4, '0');
+        return (mode & others) == 0
+            ? DoctorCheck.Ok("token", $"{home.TokenPath} ({octal})")
+            : DoctorCheck.Fail("token", $"{home.TokenPath} is {octal}, readable by others: chmod 600 {home.TokenPath}");
+    }
+
+    private static async Task<DoctorCheck> CheckStoreAsync(DroverHome home, string? store, CancellationToken ct)
+    {
+        if (store is null && !File.Exists(home.DatabasePath))
+            return DoctorCheck.Warn("store", $"{home.DatabasePath} does not exist yet (drover init creates it)");
+        var name = store ?? "sqlite:" + home.DatabasePath;
+        try
+        {
+            await using (await Runtime.OpenStoreAsync(home, store, ct))
+            {
+            }
+
+            return DoctorCheck.Ok("store", $"{name} opens, schema current");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever stops the store from opening (bad URL, locked or corrupt file, a newer schema) is the finding.
+            return DoctorCheck.Fail("store", $"{name}: {e.Message}");
+        }
+    }
+
+    private static async Task<DoctorCheck> CheckGitAsync(CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo("git", "--version")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        try
+        {
+            using var git = Process.Start(psi)!;
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(TimeSpan.FromSeconds(10));
+            var output = await git.StandardOutput.ReadToEndAsync(limit.Token);
+            await git.WaitForExitAsync(limit.Token);
+            return git.ExitCode == 0
+                ? DoctorCheck.Ok("git", output.Trim())
+                : DoctorCheck.Fail("git", $"git --version exited {git.ExitCode}");
+        }
+        catch (Win32Exception)
+        {
+            return DoctorCheck.Fail("git", "git not found on PATH (worktrees, checkpoints and diffs need it)");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return DoctorCheck.Fail("git", "git --version did not answer within 10 s");
+        }
+    }
+
+    /// <summary>
+    /// A CLI that is missing is a warning (jobs for it wait for a worker that has it), unless drover.toml configures
+    /// it; a CLI that is there but does not answer <c>--version</c> fails; a version other than the tested one warns.
+    /// </summary>
+    private static async Task<IEnumerable<DoctorCheck>> CheckEnginesAsync(DroverConfig config, CancellationToken ct)
+    {
+        var engines = await EngineDrivers.DetectAsync(config.Engines, ct);
+        return engines.Select(info =>
+        {
+            var name = "engine " + info.Name;
+            config.Engines.TryGetValue(info.Name, out var configured);
+            if (info.Path is null)
+            {
+                return configured is not null
+                    ? DoctorCheck.Fail(name, $"{info.Error} (configured in [engines.{info.Name}])")
+                    : DoctorCheck.Warn(name, $"{info.Error}; jobs for {info.Name} wait for a worker that has it");
+            }
+
+            if (configured?.Command is not null)
+                return DoctorCheck.Ok(name, $"{info.Path} (custom engine, usage {configured.Usage ?? "drover"})");
+            if (info.Version is null)
+                return DoctorCheck.Fail(name, $"{info.Path}: {info.Error}");
+            return TestedVersions.For(info.Name) switch
+            {
+                null => DoctorCheck.Warn(name, $"{info.Version} at {info.Path}; no {info.Name} version has been tested with Drover yet"),
+                var tested when string.Equals(tested, info.Version, StringComparison.Ordinal) =>
+                    DoctorCheck.Ok(name, $"{info.Version} at {info.Path} (tested)"),
+                var tested => DoctorCheck.Warn(name, $"{info.Version} at {info.Path}; Drover was tested with {tested}"),
+            };
+        });
+    }
+
+    /// <summary>"3 ok, 1 warn, 0 fail".</summary>
+    public static string Summary(IReadOnlyList<DoctorCheck> checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        int Count(string status) => checks.Count(c => c.Status == status);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Count(DoctorCheck.OkStatus)} ok, {Count(DoctorCheck.WarnStatus)} warn, {Count(DoctorCheck.FailStatus)} fail");
+    }
+}
