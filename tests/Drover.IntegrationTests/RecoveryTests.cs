@@ -43,14 +43,20 @@ public sealed class RecoveryTests
         string[] worker = ["--slots", "1", "--lease-ttl", "4s", "--heartbeat", "1s", "--kill-grace", "1s"];
         using var t = new TestHome();
         await using var a = t.Cli.Start(["worker", "--name", "A", .. worker]);
-        var id = await SubmitAsync(t, "echo $$ > agent-$DROVER_ATTEMPT.pid; if [ \"$DROVER_ATTEMPT\" = 1 ]; then sleep 60; fi; echo $DROVER_ATTEMPT >> done.txt");
-        await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "running" && j.GetProperty("worker").GetString() == "A", TimeSpan.FromSeconds(60));
-        var pidFile = Path.Combine(t.Scratch, "agent-1.pid");
-        var until = DateTime.UtcNow.AddSeconds(30);
+        // A's agent (whichever attempt it is: a loaded machine may already have cost A a lease) sleeps; once B
+        // exists, agents finish at once.
+        var id = await SubmitAsync(t, "echo $$ > agent-$DROVER_ATTEMPT.pid; if [ ! -e b-started ]; then sleep 60; fi; echo $DROVER_ATTEMPT >> done.txt");
+        var running = await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "running" && j.GetProperty("worker").GetString() == "A", TimeSpan.FromSeconds(60));
+        var n = running.GetProperty("attempt").GetInt32();
+        var pidFile = Path.Combine(t.Scratch, $"agent-{n}.pid");
+        // "running" is set at the claim, before the agent starts: stop A only once its agent is really running.
+        var until = DateTime.UtcNow.AddSeconds(120);
         while (!File.Exists(pidFile) && DateTime.UtcNow < until)
             await Task.Delay(50, TestContext.Current.CancellationToken);
+        File.Exists(pidFile).ShouldBeTrue($"attempt {n}'s agent did not start within 120 s; job: {running}; worker A: {a.Output}");
 
         a.Signal(Native.SIGSTOP);
+        await File.WriteAllTextAsync(Path.Combine(t.Scratch, "b-started"), "", TestContext.Current.CancellationToken);
         await using var b = t.Cli.Start(["worker", "--name", "B", .. worker]);
         var done = await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
         var firstAgent = int.Parse(File.ReadAllText(pidFile).Trim());
@@ -65,7 +71,9 @@ public sealed class RecoveryTests
         var job = (await t.Cli.RunAsync("show", id.ToString(), "--json")).Json;
         job.GetProperty("state").GetString().ShouldBe("succeeded");
         CountEvents(job, "job.succeeded").ShouldBe(1, job.ToString());
-        File.ReadAllLines(Path.Combine(t.Scratch, "done.txt")).ShouldBe(["2"], job.ToString());
+        var attempts = job.GetProperty("attempts");
+        attempts[attempts.GetArrayLength() - 1].GetProperty("worker").GetString().ShouldBe("B");
+        File.ReadAllLines(Path.Combine(t.Scratch, "done.txt")).ShouldBe([job.GetProperty("attempt").GetInt32().ToString()], "only B's attempt finished; A's was killed");
     }
 
     [Fact]
