@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(1030, LogLevel.Information, "reaper requeued or failed {Count} jobs with expired leases")]
     public static partial void Rescued(ILogger logger, int count);
 
+    [LoggerMessage(1032, LogLevel.Warning, "reaper failed {Count} jobs whose engine no live worker has had for {Waited}")]
+    public static partial void NoEngine(ILogger logger, int count, TimeSpan waited);
+
     [LoggerMessage(1031, LogLevel.Warning, "reaper marked worker {Worker} lost")]
     public static partial void WorkerLost(ILogger logger, string worker);
 }

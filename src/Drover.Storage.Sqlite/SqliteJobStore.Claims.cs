@@ -66,6 +66,10 @@ public sealed partial class SqliteJobStore
         return claimed;
     }
 
+    /// <summary>An engine_class job (no engine named) needs a worker with at least one agent engine; the worker picks which.</summary>
+    private static bool HasAgentEngine(IReadOnlyList<string> offered) =>
+        offered.Any(c => c.StartsWith("engine:", StringComparison.Ordinal) && !c.StartsWith("engine:shell", StringComparison.Ordinal));
+
     private static bool HasEngine(IReadOnlyList<string> offered, string engine)
     {
         foreach (var cap in offered)
@@ -98,7 +102,7 @@ public sealed partial class SqliteJobStore
                     continue;
                 // A job runs only where its engine is: workers advertise engine:<name> for each CLI they have.
                 var engine = r.GetString(1);
-                if (engine.Length > 0 && !HasEngine(p.Capabilities, engine))
+                if (engine.Length > 0 ? !HasEngine(p.Capabilities, engine) : !HasAgentEngine(p.Capabilities))
                     continue;
                 var caps = r.GetString(2);
                 if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, SqliteRows.Strings(caps)))

@@ -76,6 +76,53 @@ public sealed partial class SqliteJobStore
             ct);
     }
 
+    private const string LongQueuedSql =
+        "SELECT id, engine FROM jobs WHERE state = 'queued' AND next_eligible_at <= @cutoff";
+
+    private const string FailNoEngineSql =
+        "UPDATE jobs SET state = 'failed', class = 'no_engine', reason = @reason, updated_at = @now " +
+        "WHERE id = @id AND state = 'queued' RETURNING engine_done";
+
+    public Task<IReadOnlyList<long>> JobFailWithoutEngineAsync(JobNoEngineParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync<IReadOnlyList<long>>(
+            s =>
+            {
+                var stranded = new List<(long Id, string Engine)>();
+                using (var r = s.Cmd(LongQueuedSql).P("@cutoff", SqliteRows.Ms(p.Now - p.Waited)).ExecuteReader())
+                {
+                    while (r.Read())
+                    {
+                        if (!p.Engines.Contains(r.GetString(1)))
+                            stranded.Add((r.GetInt64(0), r.GetString(1)));
+                    }
+                }
+
+                var failed = new List<long>();
+                foreach (var (id, engine) in stranded)
+                {
+                    var reason = $"no live worker has engine {engine} (waited {Human(p.Waited)})";
+                    using var r = s.Cmd(FailNoEngineSql).P("@reason", reason).P("@now", SqliteRows.Ms(p.Now)).P("@id", id).ExecuteReader();
+                    if (!r.Read())
+                        continue;
+                    var engineDone = r.GetInt64(0) != 0;
+                    r.Close();
+                    AppendEvent(s, "job.failed", id, null, new { @class = FailureClass.NoEngine, reason }, p.Now);
+                    PropagateDepFailed(s, id, engineDone, p.Now);
+                    failed.Add(id);
+                }
+
+                return failed;
+            },
+            ct);
+    }
+
+    private static string Human(TimeSpan t) =>
+        t.TotalHours >= 1 && t.Minutes == 0 && t.Seconds == 0 ? $"{(int)t.TotalHours}h"
+        : t.TotalMinutes >= 1 && t.Seconds == 0 ? $"{(int)t.TotalMinutes}m"
+        : $"{(int)t.TotalSeconds}s";
+
     /// <summary>The running attempt is gone (lease expired, worker lost): a failed attempt of class lost.</summary>
     private static void LoseJob(SqliteSession s, long id, long epoch, string reason, DateTimeOffset now, double jitter)
     {

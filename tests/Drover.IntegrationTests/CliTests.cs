@@ -44,6 +44,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_JobForAnEngineNoWorkerHas_WaitsWithAWhyThenFailsNoEngine()
+    {
+        using var t = new TestHome();
+        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[fleet]\nno_engine_after = \"3s\"\n");
+        await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "1", "--lease-ttl", "2s", "--heartbeat", "1s"]);
+        await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "needs a tool nobody has", "--engine", "nosuchagent", "--json");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var id = r.Json.GetProperty("id").GetInt64();
+        var waiting = (await t.Cli.RunAsync("show", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json")).Json;
+        waiting.GetProperty("why").GetString().ShouldNotBeNull().ShouldContain("nosuchagent");
+
+        var job = await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(60));
+        job.GetProperty("class").GetString().ShouldBe("no_engine");
+        job.GetProperty("reason").GetString().ShouldBe("no live worker has engine nosuchagent (waited 3s)");
+        job.GetProperty("attempts").GetArrayLength().ShouldBe(0, "nothing ever ran");
+    }
+
+    [Fact]
     public async Task SubmitWait_FailingCommand_ExitsOneWithCrashClass()
     {
         using var t = new TestHome();

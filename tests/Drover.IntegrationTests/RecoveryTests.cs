@@ -192,6 +192,34 @@ public sealed class RecoveryTests
             await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task Worker_EngineMaxConcurrency_NeverRunsMoreThanTheLimitAtOnce()
+    {
+        using var t = new TestHome();
+        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[engines.shell]\nmax_concurrency = 1\n");
+        await using var w = t.Cli.Start("worker", "--name", "W", "--slots", "3", "--lease-ttl", "5s", "--heartbeat", "1s");
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "echo \"+ $(date +%s%N)\" >> spans.txt; sleep 0.5; echo \"- $(date +%s%N)\" >> spans.txt",
+                "--lock", "none", "--json");
+            r.ExitCode.ShouldBe(0, r.ToString());
+            ids.Add(r.Json.GetProperty("id").GetInt64());
+        }
+
+        foreach (var id in ids)
+            await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
+
+        // Replay the start (+) and end (-) marks in time order: the most running at once is the limit, not the 3 slots.
+        var marks = File.ReadAllLines(Path.Combine(t.Scratch, "spans.txt"))
+            .Select(l => (Time: long.Parse(l[2..], System.Globalization.CultureInfo.InvariantCulture), Delta: l[0] == '+' ? 1 : -1))
+            .OrderBy(m => m.Time).ThenBy(m => m.Delta);
+        var (running, most) = (0, 0);
+        foreach (var m in marks)
+            most = Math.Max(most, running += m.Delta);
+        most.ShouldBe(1);
+    }
+
     private static async Task<long> SubmitAsync(TestHome t, string command, int maxAttempts = 3)
     {
         var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", command, "--max-attempts", maxAttempts.ToString(), "--backoff", "1s", "--json");

@@ -105,4 +105,15 @@ public abstract class CapabilitiesConformance : StoreConformanceBase
         (await store.FleetGetAsync(Ct)).Gates.ShouldBeEmpty();
         (await GetAsync(store, job.Id)).NextEligibleAt.ShouldBe(At(11));
     }
+
+    [Fact]
+    public async Task JobClaim_EngineClassJob_NeedsAWorkerWithSomeAgentEngine()
+    {
+        var store = await NewStoreAsync();
+        var job = await SubmitAsync(store, Spec("any coder", engine: "") with { EngineClass = "agentic-coder" });
+
+        (await ClaimAsync(store, At(1))).ShouldBeEmpty("a worker with only the shell engine cannot run an agentic-coder job");
+        var claimed = await ClaimAsync(store, At(2), capabilities: ["engine:codex", "engine:codex=0.169.0"]);
+        claimed.Single().Id.ShouldBe(job.Id);
+    }
 }

@@ -96,4 +96,29 @@ public abstract class RescueConformance : StoreConformanceBase
         var page = await store.JobListAsync(new JobListParams(Limit: 100), Ct);
         page.Jobs.ShouldAllBe(j => j.Failures == 1 && j.State == JobState.Queued);
     }
+
+    [Fact]
+    public async Task JobFailWithoutEngine_OnlyLongWaitingJobsOfMissingEngines_FailWithTheirDependents()
+    {
+        var store = await NewStoreAsync();
+        var stranded = await SubmitAsync(store, Spec("gemini job", engine: "gemini"), At(0));
+        var child = await SubmitAsync(store, Spec("after it", after: [stranded.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]), At(0));
+        var young = await SubmitAsync(store, Spec("young gemini job", engine: "gemini"), At(3000));
+        var served = await SubmitAsync(store, Spec("claude job", engine: "claude"), At(0));
+        var engines = new HashSet<string>(["shell", "claude"], StringComparer.Ordinal);
+
+        var failed = await store.JobFailWithoutEngineAsync(new JobNoEngineParams(engines, At(3600), TimeSpan.FromMinutes(30)), Ct);
+
+        failed.ShouldBe([stranded.Id]);
+        var job = await GetAsync(store, stranded.Id);
+        job.State.ShouldBe(JobState.Failed);
+        job.Class.ShouldBe(FailureClass.NoEngine);
+        job.Reason.ShouldBe("no live worker has engine gemini (waited 30m)");
+        (await GetAsync(store, child.Id)).Class.ShouldBe(FailureClass.DepFailed);
+        (await GetAsync(store, young.Id)).State.ShouldBe(JobState.Queued, "it has not waited 30 minutes yet");
+        (await GetAsync(store, served.Id)).State.ShouldBe(JobState.Queued, "a live worker has claude");
+        (await EventTypesAsync(store, stranded.Id)).Last().ShouldBe("job.failed");
+
+        (await store.JobFailWithoutEngineAsync(new JobNoEngineParams(engines, At(3600), TimeSpan.FromMinutes(30)), Ct)).ShouldBeEmpty("a failed job is not failed twice");
+    }
 }

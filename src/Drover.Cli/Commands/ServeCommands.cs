@@ -48,6 +48,9 @@ public static class ServeCommands
             ShutdownGrace = r.GetValue(Grace) is { } g ? Durations.Parse(g, "--grace") : TimeSpan.FromSeconds(10),
             KillGrace = r.GetValue(KillGrace) is { } k ? Durations.Parse(k, "--kill-grace") : config.Worker.KillGrace,
             Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).ToList(),
+            NoEngineAfter = config.Fleet.NoEngineAfter,
+            EngineLimits = config.Engines.Where(e => e.Value.MaxConcurrency is > 0)
+                .ToDictionary(e => e.Key, e => e.Value.MaxConcurrency!.Value, StringComparer.Ordinal),
         };
     }
 

@@ -22,6 +22,7 @@ public sealed partial record DroverConfig
         [fleet]
         # max_running = 0              # running jobs across all workers; 0 = unlimited
         # min_free_memory = "0"        # e.g. "512MB": no new claims below this much free memory
+        # no_engine_after = "1h"       # a job whose engine no live worker has fails no_engine after this; "0s" = never
 
         # An engine's settings (claude, codex, gemini, opencode, qwen, aider), or a custom engine.
         # [engines.codex]

@@ -66,6 +66,9 @@ public sealed record FleetConfig
 
     /// <summary>No new claims while less memory than this is available; 0 = no gate.</summary>
     public long MinFreeMemoryBytes { get; init; }
+
+    /// <summary>A queued job whose engine no live worker offers fails <c>no_engine</c> after this long; zero = never.</summary>
+    public TimeSpan NoEngineAfter { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary><c>[engines.NAME]</c> (SPEC §8): overrides for a built-in driver, or a custom engine when <see cref="Command"/> is set.</summary>

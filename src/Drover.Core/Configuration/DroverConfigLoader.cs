@@ -132,11 +132,12 @@ public static partial class DroverConfigLoader
     {
         if (s is null)
             return new FleetConfig();
-        s.AllowOnly("max_running", "min_free_memory");
+        s.AllowOnly("max_running", "min_free_memory", "no_engine_after");
         return new FleetConfig
         {
             MaxRunning = (int)(s.Integer("max_running", 0, 1_000_000) ?? 0),
             MinFreeMemoryBytes = MemorySize(s, "min_free_memory"),
+            NoEngineAfter = s.Duration("no_engine_after", TimeSpan.Zero, TimeSpan.FromDays(30)) ?? new FleetConfig().NoEngineAfter,
         };
     }
 

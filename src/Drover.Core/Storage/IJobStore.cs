@@ -67,6 +67,12 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Requeues (class lost) or fails every running job whose lease expired before Now.</summary>
     Task<IReadOnlyList<long>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct);
 
+    /// <summary>
+    /// Fails (class no_engine) every queued job that has been eligible since <c>EligibleBefore</c> or longer and whose
+    /// engine is not in <c>Engines</c> (what live workers offer); its hard dependents fail with dep_failed.
+    /// </summary>
+    Task<IReadOnlyList<long>> JobFailWithoutEngineAsync(JobNoEngineParams p, CancellationToken ct);
+
     // ---- jobs: operator actions ----
 
     /// <summary>queued|running|blocked → cancelled. <see cref="ConflictException"/> when terminal.</summary>

@@ -78,6 +78,10 @@ public sealed record JobCompleteResult(bool Applied, JobState? State);
 
 public sealed record JobRescueParams(DateTimeOffset Now, double JitterUnit);
 
+/// <param name="Engines">Engine names some live worker offers.</param>
+/// <param name="Waited">How long the jobs may wait for one (for the reason text).</param>
+public sealed record JobNoEngineParams(IReadOnlySet<string> Engines, DateTimeOffset Now, TimeSpan Waited);
+
 public sealed record JobCancelParams(long JobId, DateTimeOffset Now, string? Reason = null);
 
 public sealed record JobRetryParams(long JobId, DateTimeOffset Now);

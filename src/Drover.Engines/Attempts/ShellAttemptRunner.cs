@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
+using Drover.Core.Specs;
 using Drover.Core.Storage;
 using Drover.Engines.Processes;
 using Drover.Engines.Workspaces;
@@ -47,6 +48,18 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     public async Task<AttemptReport> RunAsync(AttemptContext context, CancellationToken abort)
     {
         var job = context.Job;
+        if (context.Spec.Engine.Length == 0)
+        {
+            // engine_class: the first preferred engine this worker actually has (SPEC §3).
+            if (ResolveEngineClass(context.Spec) is not { } chosen)
+            {
+                var order = string.Join(", ", context.Spec.Prefers.Count > 0 ? context.Spec.Prefers : DefaultPreference);
+                return Finished(context, Fail(FailureClass.NoEngine, $"none of {order} (engine_class {context.Spec.EngineClass}) is installed on this worker", new AttemptResult()));
+            }
+
+            context = context with { Spec = context.Spec with { Engine = chosen } };
+        }
+
         if (!_drivers.TryGetValue(context.Spec.Engine, out var driver))
         {
             // Nothing ran and nothing was written: another worker may have this engine.
@@ -84,6 +97,13 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
         return Finished(context, report);
     }
+
+    /// <summary>The order <c>engine_class</c> tries engines in when the job gives no <c>prefers</c> (SPEC §3).</summary>
+    public static readonly IReadOnlyList<string> DefaultPreference = ["claude", "codex", "opencode", "qwen", "gemini", "aider"];
+
+    private string? ResolveEngineClass(JobSpec spec) =>
+        (spec.Prefers.Count > 0 ? spec.Prefers : DefaultPreference).FirstOrDefault(name =>
+            _drivers.TryGetValue(name, out var d) && (d is not Agents.AgentDriver agent || agent.Resolve() is not null));
 
     /// <summary>Names the model the run was told to use when the engine did not say, and prices tokens that came without a cost.</summary>
     private UsageRecord? Priced(UsageRecord? usage, string? model) =>

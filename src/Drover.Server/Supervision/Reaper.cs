@@ -38,5 +38,27 @@ public sealed class Reaper(IJobStore store, WorkerOptions options, TimeProvider 
         var rescued = await store.JobRescueExpiredAsync(new JobRescueParams(now, Random.Shared.NextDouble()), ct);
         if (rescued.Count > 0)
             Log.Rescued(logger, rescued.Count);
+        await FailStrandedAsync(now, ct);
+    }
+
+    /// <summary>
+    /// Fails jobs whose engine no live worker offers once they have waited <see cref="WorkerOptions.NoEngineAfter"/>.
+    /// With no live worker at all nothing is failed: the fleet is down, not missing an engine.
+    /// </summary>
+    private async Task FailStrandedAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        if (options.NoEngineAfter <= TimeSpan.Zero)
+            return;
+        var live = (await store.WorkerListAsync(ct)).Where(w => w.State is not ("lost" or "stopped")).ToList();
+        if (live.Count == 0)
+            return;
+        var engines = live
+            .SelectMany(w => w.Capabilities.Concat(WorkerOptions.BuiltInCapabilities()))
+            .Where(c => c.StartsWith("engine:", StringComparison.Ordinal) && !c.Contains('=', StringComparison.Ordinal))
+            .Select(c => c["engine:".Length..])
+            .ToHashSet(StringComparer.Ordinal);
+        var failed = await store.JobFailWithoutEngineAsync(new JobNoEngineParams(engines, now, options.NoEngineAfter), ct);
+        if (failed.Count > 0)
+            Log.NoEngine(logger, failed.Count, options.NoEngineAfter);
     }
 }

@@ -83,11 +83,13 @@ public sealed partial class WorkerHost : IDisposable
                 continue;
             }
 
+            // With per-engine limits, claim one job at a time so a batch cannot overshoot a limit.
+            var max = _options.EngineLimits.Count > 0 ? 1 : free;
             IReadOnlyList<JobRecord> claimed;
             try
             {
                 claimed = await _store.JobClaimAsync(
-                    new JobClaimParams(_options.Name, _time.GetUtcNow(), _options.LeaseTtl, free, _capabilities),
+                    new JobClaimParams(_options.Name, _time.GetUtcNow(), _options.LeaseTtl, max, _capabilities, EnginesAtLimit()),
                     stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -104,7 +106,7 @@ public sealed partial class WorkerHost : IDisposable
             foreach (var job in claimed)
                 Start(job);
 
-            if (claimed.Count < free)
+            if (claimed.Count < max)
             {
                 // Idle slots: sleep until the store changes (in-process at once, another process within
                 // milliseconds) or a slot frees; the timeout is only a backstop.
@@ -112,6 +114,21 @@ public sealed partial class WorkerHost : IDisposable
                 await WaitQuietlyAsync(Task.WhenAny(change, slotFreed.WaitAsync(stopping)));
             }
         }
+    }
+
+    /// <summary>Engines this host runs as many attempts of as <c>[engines.NAME] max_concurrency</c> allows; null when none.</summary>
+    private HashSet<string>? EnginesAtLimit()
+    {
+        if (_options.EngineLimits.Count == 0)
+            return null;
+        HashSet<string>? full = null;
+        foreach (var (engine, limit) in _options.EngineLimits)
+        {
+            if (_running.Values.Count(a => a.Job.Engine == engine) >= limit)
+                (full ??= new HashSet<string>(StringComparer.Ordinal)).Add(engine);
+        }
+
+        return full;
     }
 
     private void Start(JobRecord job)

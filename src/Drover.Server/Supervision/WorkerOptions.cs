@@ -17,6 +17,12 @@ public sealed record WorkerOptions
 
     public IReadOnlyList<string> Capabilities { get; init; } = [];
 
+    /// <summary>At most this many attempts of an engine at once on this host (<c>[engines.NAME] max_concurrency</c>).</summary>
+    public IReadOnlyDictionary<string, int> EngineLimits { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>A queued job whose engine no live worker offers fails no_engine after this long; zero = never.</summary>
+    public TimeSpan NoEngineAfter { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 

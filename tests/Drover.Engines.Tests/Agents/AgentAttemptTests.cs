@@ -192,6 +192,34 @@ public sealed class AgentAttemptTests : IDisposable
     }
 
     [Fact]
+    public async Task EngineClass_RunsTheFirstPreferredEngineThisWorkerHas()
+    {
+        var claude = FakeCli("claude", SampleFile("claude.write.out.jsonl"));
+        _h.Runner = new ShellAttemptRunner(drivers:
+        [
+            new CodexDriver(new EngineConfig { Path = Path.Combine(_h.Plain, "not-installed-codex") }),
+            new ClaudeDriver(new EngineConfig { Path = claude }),
+        ]);
+
+        var report = await _h.RunAsync("""{"engine_class": "agentic-coder", "prefers": ["codex", "claude"], "prompt": "create hello.txt"}""");
+
+        report.Outcome.Kind.ShouldBe(AttemptOutcomeKind.Succeeded, report.Outcome.Reason);
+        File.Exists(Path.Combine(_h.Plain, "claude.argv")).ShouldBeTrue("codex is preferred but not installed: claude ran");
+        _h.OnJobBranch("hello.txt").ShouldBe("hello from agent");
+    }
+
+    [Fact]
+    public async Task EngineClass_NoneOfThePreferredInstalled_IsNoEngine()
+    {
+        _h.Runner = new ShellAttemptRunner(drivers: [new CodexDriver(new EngineConfig { Path = Path.Combine(_h.Plain, "not-installed-codex") })]);
+
+        var report = await _h.RunAsync("""{"engine_class": "agentic-coder", "prefers": ["codex"], "prompt": "create hello.txt"}""");
+
+        report.Outcome.Class.ShouldBe(FailureClass.NoEngine);
+        report.Outcome.Reason.ShouldBe("none of codex (engine_class agentic-coder) is installed on this worker");
+    }
+
+    [Fact]
     public async Task HugePrompt_IsHandedOverAsAFileNotAnArgvString()
     {
         UseDriver(new CodexDriver(new EngineConfig { Path = FakeCli("codex", SampleFile("codex.out.jsonl")) }));
