@@ -234,8 +234,29 @@ public sealed class RealCliTests : IAsyncLifetime
         return output;
     }
 
+    /// <summary>
+    /// With DROVER_RECORD_SAMPLES=DIR, keeps each attempt's raw CLI output (paths rewritten to /srv/demo) so it can
+    /// become a contract-test sample in tests/corpus/agent-samples/recorded.
+    /// </summary>
+    private void KeepSamples()
+    {
+        var into = Environment.GetEnvironmentVariable("DROVER_RECORD_SAMPLES");
+        var runs = Path.Combine(_t.Home, "runs");
+        if (string.IsNullOrEmpty(into) || !Directory.Exists(runs))
+            return;
+        Directory.CreateDirectory(into);
+        var test = TestContext.Current.TestMethod?.MethodName ?? "run";
+        foreach (var stream in Directory.EnumerateFiles(runs, "stream.jsonl", SearchOption.AllDirectories))
+        {
+            var attempt = Path.GetFileName(Path.GetDirectoryName(stream)!);
+            var job = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(stream))!);
+            File.WriteAllText(Path.Combine(into, $"{test}.job{job}.attempt{attempt}.jsonl"), File.ReadAllText(stream).Replace(_t.Root, "/srv/demo", StringComparison.Ordinal));
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        KeepSamples();
         if (_serve is not null)
             await _serve.DisposeAsync();
         if (_model is not null)
