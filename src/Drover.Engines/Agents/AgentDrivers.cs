@@ -36,13 +36,30 @@ public abstract partial class AgentDriver : IEngineDriver
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        // Continue the last attempt's session: its config home (which holds the session) comes along.
+        var resume = request.Resume is { } r && r.Engine == Name && SupportsResume && Directory.Exists(r.Home) ? r : null;
+        if (resume is not null)
+            CopyTree(resume.Home, home);
+
         var model = request.Context.Spec.Model ?? Config.Model;
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         var argv = new List<string> { binary };
-        Build(new AgentInvocation(request, home, model, argv, env));
+        var run = new AgentInvocation(request, home, model, argv, env);
+        Build(run);
+        var promptFile = request.PromptFile;
+        if (resume is not null)
+        {
+            AddResume(run, resume.SessionId);
+            promptFile = Path.Combine(runDir, "resume-prompt.md");
+            File.WriteAllText(promptFile,
+                $"The previous attempt at this task stopped early ({resume.Why}). Continue from where it stopped; the task again, for reference:\n\n"
+                + File.ReadAllText(request.PromptFile, Encoding.UTF8),
+                new UTF8Encoding(false));
+        }
+
         // Configured args go before the prompt: after "--" everything is the prompt.
         argv.AddRange(Config.Args);
-        argv.AddRange(PromptArguments(request.PromptFile));
+        argv.AddRange(PromptArguments(promptFile));
         foreach (var (name, value) in Config.Env)
             env[name] = value;
         return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model };
@@ -52,6 +69,27 @@ public abstract partial class AgentDriver : IEngineDriver
     protected abstract void Build(AgentInvocation run);
 
     public abstract AgentStream CreateStream();
+
+    /// <summary>Whether this CLI can continue a session by id (<see cref="AddResume"/>).</summary>
+    protected virtual bool SupportsResume => false;
+
+    /// <summary>Adds the arguments that continue session <paramref name="sessionId"/>, after <see cref="Build"/>'s.</summary>
+    protected virtual void AddResume(AgentInvocation run, string sessionId)
+    {
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            if (new FileInfo(file).LinkTarget is not null)
+                continue;
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            File.Copy(file, target, overwrite: true);
+        }
+    }
 
     /// <summary>How the prompt is handed over, last: by default one argv element after <c>--</c>.</summary>
     protected virtual IEnumerable<string> PromptArguments(string promptFile) => ["--", PromptArgument(promptFile)];
@@ -188,6 +226,10 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         if (run.Model is { } model)
             run.Argv.AddRange(["--model", model]);
     }
+
+    protected override bool SupportsResume => true;
+
+    protected override void AddResume(AgentInvocation run, string sessionId) => run.Argv.AddRange(["--resume", sessionId]);
 }
 
 /// <summary>Codex: <c>codex exec --json</c>, config.toml in a per-run CODEX_HOME with update checks and plugins off.</summary>
@@ -215,6 +257,11 @@ public sealed class CodexDriver(EngineConfig? config = null) : AgentDriver(confi
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
     }
+
+    protected override bool SupportsResume => true;
+
+    /// <summary><c>codex exec [options] resume &lt;id&gt; [-c …] -- &lt;prompt&gt;</c>; the session lives in CODEX_HOME/sessions.</summary>
+    protected override void AddResume(AgentInvocation run, string sessionId) => run.Argv.AddRange(["resume", sessionId]);
 }
 
 /// <summary>OpenCode: <c>opencode run --format json</c> with per-run XDG dirs and its downloads/sharing off.</summary>

@@ -3,7 +3,14 @@ namespace Drover.Engines.Attempts;
 /// <summary>What a driver gets to build its invocation.</summary>
 /// <param name="Workspace">The engine's working directory.</param>
 /// <param name="PromptFile">prompt.md of this attempt (also in $DROVER_PROMPT_FILE).</param>
-public sealed record EngineRequest(AttemptContext Context, string Workspace, string PromptFile);
+public sealed record EngineRequest(AttemptContext Context, string Workspace, string PromptFile)
+{
+    /// <summary>The previous attempt's agent session on this host, when this attempt should continue it.</summary>
+    public ResumeFrom? Resume { get; init; }
+}
+
+/// <summary>An agent session to continue: its id, the config home that holds it, and why the last attempt ended.</summary>
+public sealed record ResumeFrom(string Engine, string SessionId, string Home, string Why);
 
 /// <summary>A driver's answer: the argv to run, or why this job cannot run on this engine.</summary>
 public sealed record EngineLaunch(IReadOnlyList<string>? Argv, string? Error)

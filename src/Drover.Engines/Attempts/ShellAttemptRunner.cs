@@ -95,6 +95,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         report = report with { Result = report.Result with { LogTail = files.ReadLogTail() } };
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
+        if (run.Session is var (engineName, sessionId))
+            files.WriteSession(engineName, sessionId, report.Aborted ? AttemptOutcome.Release("aborted") : report.Outcome);
         return Finished(context, report);
     }
 
@@ -129,7 +131,10 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         run.Result = run.Result with { Branch = run.Workspace.Branch };
         run.Files.WritePrompt(spec.Prompt, context.Job.Answers);
-        var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath));
+        var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
+        if (resume is not null && resume.Engine == driver.Name)
+            run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");
+        var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath) { Resume = resume });
         if (launch.Argv is not { Count: > 0 } argv)
         {
             return Fail(FailureClass.NoEngine, launch.Error ?? $"engine {driver.Name} built no command", run.Result);
@@ -147,6 +152,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             if (engine is not null)
             {
                 verdict = stream.Finish(engine.ExitCode, engine.LastStderrLine);
+                run.Session = verdict.SessionId is { } session ? (driver.Name, session) : null;
                 if (engine.LastStderrLine is { } stderr && verdict.Failure is not null)
                     run.Log.Note($"last stderr line: {Truncate(stderr, 500)}");
             }
@@ -316,5 +322,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
+
+        /// <summary>The agent CLI's session (engine, id), when it reported one.</summary>
+        public (string Engine, string Id)? Session { get; set; }
     }
 }

@@ -39,6 +39,7 @@ public sealed class FakeModelServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<FakeReply> _script = new();
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _bodies = new();
     private int _ids;
 
     private FakeModelServer(WebApplication app, int port)
@@ -53,6 +54,9 @@ public sealed class FakeModelServer : IAsyncDisposable
 
     /// <summary>"METHOD path" of every request, in order.</summary>
     public IReadOnlyList<string> Requests => [.. _requests];
+
+    /// <summary>The JSON body of every scripted-protocol request, in order.</summary>
+    public IReadOnlyList<string> Bodies => [.. _bodies];
 
     /// <summary>Replies are repeated forever when <see cref="Repeat"/> is set (e.g. a 500 on every call).</summary>
     public FakeReply? Repeat { get; set; }
@@ -84,8 +88,10 @@ public sealed class FakeModelServer : IAsyncDisposable
     private async Task<JsonObject> ReadAsync(HttpContext c)
     {
         using var reader = new StreamReader(c.Request.Body, Encoding.UTF8);
-        var body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
+        var text = await reader.ReadToEndAsync();
+        var body = JsonNode.Parse(text)!.AsObject();
         _requests.Enqueue($"{c.Request.Method} {c.Request.Path}");
+        _bodies.Enqueue(text);
         return body;
     }
 

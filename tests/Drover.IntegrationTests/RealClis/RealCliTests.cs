@@ -200,6 +200,32 @@ public sealed class RealCliTests : IAsyncLifetime
         (await _t.Cli.RunAsync("show", id.ToString(CultureInfo.InvariantCulture), "--json")).Json.GetProperty("state").GetString().ShouldBe("queued");
     }
 
+    [Theory]
+    [InlineData("codex", "function_call_output")]
+    [InlineData("claude", "tool_result")]
+    public async Task RetryAfterModelError_ContinuesTheAgentSessionInsteadOfStartingOver(string engine, string priorToolResult)
+    {
+        await ServeAsync();
+        // Attempt 1: the agent runs its command, then the endpoint fails; attempt 2 must carry on from there.
+        Model.Script(
+            new RunShell(Hello, new FakeUsage(100, 0, 0, 10, 0)),
+            new HttpError(500),
+            new SayDone("Done: hello.txt was already there.", new FakeUsage(200, 0, 0, 10, 0)));
+
+        var r = await SubmitAsync(engine, "--max-attempts", "2", "--backoff", "1s");
+
+        r.ExitCode.ShouldBe(0, Explain(r));
+        var job = r.Json;
+        job.GetProperty("attempts").GetArrayLength().ShouldBe(2);
+        job.GetProperty("attempts")[0].GetProperty("class").GetString().ShouldBe("model_error");
+        OnBranch(job, "hello.txt").ShouldBe("hello from agent\n");
+        var resumed = Model.Bodies[^1];
+        resumed.ShouldContain(priorToolResult, customMessage: "attempt 2's request carries attempt 1's conversation");
+        resumed.ShouldContain("stopped early");
+        File.ReadAllText(Path.Combine(_t.Home, "runs", job.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture), "2", "log"))
+            .ShouldContain("continuing the agent session");
+    }
+
     private string Explain(CliResult r) =>
         $"{r}\nmodel requests: {string.Join(", ", Model.Requests)}\nserve:\n{_serve?.Output}\nlog:\n{AttemptLogs()}";
 
