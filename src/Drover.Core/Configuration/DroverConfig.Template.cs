@@ -50,6 +50,7 @@ public sealed partial record DroverConfig
         # engine = "claude"
         # timeout = "60m"
         # verify = "make test"
+        # persona = "You are a careful engineer. Keep changes small and run the tests."
         # retry = { max_attempts = 3, backoff = "30s" }
         # labels = { team = "core" }
 

@@ -51,6 +51,9 @@ public sealed record JobSpec
     public Budget? Budget { get; init; }
     public string? Verify { get; init; }
 
+    /// <summary>Standing instructions put before the prompt (usually from a profile: "You are a careful reviewer…").</summary>
+    public string? Persona { get; init; }
+
     /// <summary>The job is meant to change the repo: an attempt that ends with no diff from the base fails.</summary>
     public bool ExpectChanges { get; init; }
     public IReadOnlyList<string> AllowedPaths { get; init; } = [];

@@ -71,6 +71,7 @@ public static class JobSpecJson
         w.WriteEndObject();
         WriteBudget(w, s.Budget);
         WriteNullable(w, "verify", s.Verify);
+        WriteNullable(w, "persona", s.Persona);
         w.WriteBoolean("expect_changes", s.ExpectChanges);
         WriteList(w, "allowed_paths", s.AllowedPaths);
         w.WriteString("scope_policy", s.ScopePolicy == ScopePolicy.Warn ? "warn" : "enforce");

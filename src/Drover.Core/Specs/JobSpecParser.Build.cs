@@ -59,6 +59,7 @@ public static partial class JobSpecParser
             Retry = retry,
             Budget = Budget(r.Object("budget")),
             Verify = NonEmpty(r, "verify", multiline: true),
+            Persona = Persona(r),
             ExpectChanges = r.Bool("expect_changes") ?? false,
             AllowedPaths = AllowedPaths(r),
             ScopePolicy = Choice(r, "scope_policy", ScopePolicy.Warn, ("warn", ScopePolicy.Warn), ("enforce", ScopePolicy.Enforce)),
@@ -130,6 +131,14 @@ public static partial class JobSpecParser
     }
 
     /// <summary>A non-empty string, or null when absent.</summary>
+    private static string? Persona(SpecReader r)
+    {
+        var persona = NonEmpty(r, "persona", multiline: true);
+        if (persona is not null && System.Text.Encoding.UTF8.GetByteCount(persona) > 64 * 1024)
+            throw r.Error("persona", "exceeds the 64 KiB limit");
+        return persona;
+    }
+
     private static string? NonEmpty(SpecReader r, string field, bool multiline)
     {
         var value = r.String(field, multiline);

@@ -10,7 +10,7 @@ internal static class SpecKeys
 {
     public static readonly IReadOnlySet<string> Top = new HashSet<string>(StringComparer.Ordinal)
     {
-        "title", "prompt", "engine", "engine_class", "prefers", "command", "model", "repo", "base",
+        "title", "prompt", "persona", "engine", "engine_class", "prefers", "command", "model", "repo", "base",
         "priority", "capabilities", "key", "after", "deps_mode", "lock", "timeout", "stall_timeout",
         "retry", "budget", "verify", "expect_changes", "allowed_paths", "scope_policy", "review", "profile", "labels",
         "tracker", "env", "secrets",

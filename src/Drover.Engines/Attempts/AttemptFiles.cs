@@ -95,8 +95,9 @@ internal sealed class AttemptFiles
         return text.ToString();
     }
 
-    public void WritePrompt(string prompt, IReadOnlyList<string> answers) =>
-        File.WriteAllText(PromptPath, ComposePrompt(prompt, answers), new UTF8Encoding(false));
+    /// <summary>Writes prompt.md: the persona (a profile's standing instructions) first, when there is one.</summary>
+    public void WritePrompt(string prompt, IReadOnlyList<string> answers, string? persona = null) =>
+        File.WriteAllText(PromptPath, (persona is { Length: > 0 } p ? p.TrimEnd() + "\n\n---\n\n" : "") + ComposePrompt(prompt, answers), new UTF8Encoding(false));
 
     public string ReadLogTail() => Processes.LineLog.ReadTail(LogPath, LogTailBytes);
 

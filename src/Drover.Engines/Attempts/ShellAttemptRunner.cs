@@ -130,7 +130,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
 
         run.Result = run.Result with { Branch = run.Workspace.Branch };
-        run.Files.WritePrompt(spec.Prompt, context.Job.Answers);
+        run.Files.WritePrompt(spec.Prompt, context.Job.Answers, spec.Persona);
         var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
         if (resume is not null && resume.Engine == driver.Name)
             run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");

@@ -11,6 +11,8 @@ public sealed class JobSpecParserRulesTests : SpecTestBase
     [InlineData("""{"stall_timeout": "5m", "stall-timeout": "6m"}""", "stall_timeout", "more than once")]
     // types
     [InlineData("""{"expect_changes": "yes"}""", "expect_changes", "expected true or false, got a string")]
+    [InlineData("""{"persona": "  "}""", "persona", "must not be empty")]
+    [InlineData("""{"persona": 3}""", "persona", "expected a string")]
     [InlineData("""{"expect-changes": 1}""", "expect_changes", "expected true or false")]
     [InlineData("""{"title": 5}""", "title", "expected a string, got a number")]
     [InlineData("""{"capabilities": "os:linux"}""", "capabilities", "expected an array of strings, got a string")]
@@ -100,6 +102,10 @@ public sealed class JobSpecParserRulesTests : SpecTestBase
     [InlineData("""{"profile": "a b"}""", "profile", "not a valid profile name")]
     public void Parse_WhenRuleBroken_RejectsNamingFieldAndRule(string extra, string field, string contains) =>
         Rejects(extra, field, contains);
+
+    [Fact]
+    public void Parse_PersonaOver64KiB_IsRejected() =>
+        Rejects($$"""{"persona": "{{new string('p', (64 * 1024) + 1)}}"}""", "persona", "exceeds the 64 KiB limit");
 
     [Fact]
     public void Parse_ExpectChanges_DefaultsFalseAndRoundTrips()

@@ -28,6 +28,15 @@ public sealed class ShellAttemptRunnerJudgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Persona_ComesBeforeThePromptInPromptMd()
+    {
+        var report = await _h.RunAsync(Shell("cat \"$DROVER_PROMPT_FILE\" > seen.txt", "\"persona\": \"You are a careful reviewer.\", \"prompt\": \"Review x.\""));
+
+        report.Outcome.ShouldBe(AttemptOutcome.Success());
+        _h.OnJobBranch("seen.txt").ShouldBe("You are a careful reviewer.\n\n---\n\nReview x.");
+    }
+
+    [Fact]
     public async Task ExpectChanges_NothingChanged_FailsBeforeVerifyRuns()
     {
         var marker = Path.Combine(_h.Plain, "verified");
