@@ -66,8 +66,10 @@ public sealed class Runtime : IAsyncDisposable
         return store;
     }
 
-    public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config) =>
-        new ShellAttemptRunner(logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices);
+    public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config, DroverHome home) =>
+        new ShellAttemptRunner(
+            logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices,
+            secrets: new Drover.Core.Secrets.SecretStore(home.SecretsPath));
 
     /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
     public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>

@@ -64,6 +64,35 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Secrets_StoredOwnerOnly_ReachTheJobAsEnv_AndAreMaskedInItsLogAndSummary()
+    {
+        using var t = new TestHome();
+        const string value = "sk-live-0123456789abcdefXYZ";
+        (await t.Cli.RunAsync("secret", "set", "API_TOKEN", value)).ExitCode.ShouldBe(0);
+        (await t.Cli.RunAsync("secret", "set", "bad-name", "x")).ExitCode.ShouldBe(2);
+        var list = await t.Cli.RunAsync("secret", "list", "--json");
+        list.Stdout.ShouldNotContain(value);
+        list.Json.GetProperty("secrets")[0].GetProperty("masked").GetString().ShouldBe("sk-…fXYZ");
+        File.GetUnixFileMode(Path.Combine(t.Home, "secrets")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var spec = Path.Combine(t.Scratch, "job.json");
+        File.WriteAllText(spec, """{"command": "test ${#API_TOKEN} -eq 27 && echo token is $API_TOKEN", "secrets": ["API_TOKEN"]}""");
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--file", spec, "--wait", "--json");
+
+        r.ExitCode.ShouldBe(0, r.ToString());
+        r.Stdout.ShouldNotContain(value);
+        r.Json.GetProperty("summary").GetString().ShouldBe("token is [secret API_TOKEN]");
+        var id = r.Json.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.ReadAllText(Path.Combine(t.Home, "runs", id, "1", "log")).ShouldNotContain(value);
+
+        File.WriteAllText(spec, """{"command": "true", "secrets": ["NOT_SET"]}""");
+        var missing = await t.Cli.RunInAsync(t.Scratch, "submit", "--file", spec, "--max-attempts", "1", "--wait", "--json");
+        missing.ExitCode.ShouldBe(1, missing.ToString());
+        missing.Json.GetProperty("class").GetString().ShouldBe("dependency_missing");
+        missing.Json.GetProperty("reason").GetString().ShouldBe("not in the secret store: NOT_SET (drover secret set NAME)");
+    }
+
+    [Fact]
     public async Task SubmitWait_FailingCommand_ExitsOneWithCrashClass()
     {
         using var t = new TestHome();

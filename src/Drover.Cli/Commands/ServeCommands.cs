@@ -98,7 +98,7 @@ public static class ServeCommands
                         await Demo.SubmitAsync(home, jobs, url, token);
                 },
             };
-            await DroverServer.RunAsync(options, rt.Store, rt.Jobs, Runtime.CreateRunner(logs, rt.Config), signal.Token);
+            await DroverServer.RunAsync(options, rt.Store, rt.Jobs, Runtime.CreateRunner(logs, rt.Config, rt.Home), signal.Token);
             return ExitCodes.Ok;
         });
         return cmd;
@@ -123,7 +123,7 @@ public static class ServeCommands
                 o.TimestampFormat = "HH:mm:ss ";
             }));
             var logger = logs.CreateLogger("drover");
-            using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config), options, TimeProvider.System, logger);
+            using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config, rt.Home), options, TimeProvider.System, logger);
             using var reaperCts = new CancellationTokenSource();
             var reaper = new Reaper(rt.Store, options, TimeProvider.System, logger).RunAsync(reaperCts.Token);
             await host.RunAsync(signal.Token);

@@ -182,7 +182,7 @@ public static class SubmitCommand
                 KillGrace = local.Config.Worker.KillGrace,
                 Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
-            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config), opts, TimeProvider.System, NullLogger.Instance);
+            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);
             worker = host.RunAsync(workerCts.Token);
         }
 

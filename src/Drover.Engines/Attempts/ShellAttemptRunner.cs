@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
+using Drover.Core.Secrets;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
 using Drover.Engines.Processes;
@@ -28,6 +29,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     private readonly ProcessGroupRunner _processes;
     private readonly Dictionary<string, IEngineDriver> _drivers;
     private readonly IReadOnlyDictionary<string, ModelPrice> _prices;
+    private readonly SecretStore? _secrets;
 
     public ShellAttemptRunner(
         ILogger<ShellAttemptRunner>? logger = null,
@@ -35,8 +37,10 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         GitWorkspaces? workspaces = null,
         ProcessGroupRunner? processes = null,
         IEnumerable<IEngineDriver>? drivers = null,
-        IReadOnlyDictionary<string, ModelPrice>? prices = null)
+        IReadOnlyDictionary<string, ModelPrice>? prices = null,
+        SecretStore? secrets = null)
     {
+        _secrets = secrets;
         _prices = prices ?? new Dictionary<string, ModelPrice>();
         _logger = logger ?? NullLogger<ShellAttemptRunner>.Instance;
         _time = time ?? TimeProvider.System;
@@ -93,7 +97,11 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             run.Log.Dispose();
         }
 
-        report = report with { Result = report.Result with { LogTail = files.ReadLogTail() } };
+        report = report with
+        {
+            Outcome = report.Outcome with { Reason = report.Outcome.Reason is { } why ? run.Redact(why) : null },
+            Result = report.Result with { LogTail = files.ReadLogTail(), Summary = report.Result.Summary is { } sum ? run.Redact(sum) : null },
+        };
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
         if (run.Session is var (engineName, sessionId))
             files.WriteSession(engineName, sessionId, report.Aborted ? AttemptOutcome.Release("aborted") : report.Outcome);
@@ -130,6 +138,19 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
 
         run.Result = run.Result with { Branch = run.Workspace.Branch };
+        if (spec.Secrets.Count > 0)
+        {
+            var stored = _secrets?.ReadAll() ?? new Dictionary<string, string>();
+            var missing = spec.Secrets.Where(n => !stored.ContainsKey(n)).ToList();
+            if (missing.Count > 0)
+            {
+                return Fail(FailureClass.DependencyMissing, $"not in the secret store: {string.Join(", ", missing)} (drover secret set NAME)", run.Result);
+            }
+
+            run.Secrets = spec.Secrets.ToDictionary(n => n, n => stored[n], StringComparer.Ordinal);
+            run.Log.Redact = run.Redact;
+        }
+
         run.Files.WritePrompt(spec.Prompt, context.Job.Answers, spec.Persona);
         var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
         if (resume is not null && resume.Engine == driver.Name)
@@ -140,14 +161,14 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             return Fail(FailureClass.NoEngine, launch.Error ?? $"engine {driver.Name} built no command", run.Result);
         }
 
-        var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, text, ct));
+        var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, run.Redact(text), ct));
         run.EngineEnv = launch.Environment;
         ProcessRunResult? engine;
         Agents.AgentVerdict? verdict = null;
         if (launch.Stream is { } stream)
         {
             // An agent CLI: its raw JSON lines go to stream.jsonl; the log and the progress events get readable lines.
-            using var raw = new LineLog(Path.Combine(run.Files.Dir, "stream.jsonl"));
+            using var raw = new LineLog(Path.Combine(run.Files.Dir, "stream.jsonl")) { Redact = run.Secrets.Count > 0 ? run.Redact : null };
             engine = await StartAsync(run, argv, spec.Timeout, (line, ct) => OnAgentLineAsync(run, stream, line, ct), abort, raw);
             if (engine is not null)
             {
@@ -231,7 +252,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         if (stream.Read(line) is not { } progress)
             return;
         run.Log.WriteLine(progress);
-        await ReportProgressAsync(run.Context, progress, ct);
+        await ReportProgressAsync(run.Context, run.Redact(progress), ct);
     }
 
     private async Task<ProcessRunResult?> StartAsync(
@@ -261,6 +282,11 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     {
         var env = new Dictionary<string, string?>(run.EngineEnv, StringComparer.Ordinal);
         foreach (var (name, value) in run.Context.Spec.Env)
+        {
+            env[name] = value;
+        }
+
+        foreach (var (name, value) in run.Secrets)
         {
             env[name] = value;
         }
@@ -322,6 +348,20 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
+
+        /// <summary>The job's secrets (name → value), in the engine's environment and masked in everything recorded.</summary>
+        public Dictionary<string, string> Secrets { get; set; } = [];
+
+        public string Redact(string text)
+        {
+            foreach (var (name, value) in Secrets)
+            {
+                if (value.Length >= 4 && text.Contains(value, StringComparison.Ordinal))
+                    text = text.Replace(value, $"[secret {name}]", StringComparison.Ordinal);
+            }
+
+            return text;
+        }
 
         /// <summary>The agent CLI's session (engine, id), when it reported one.</summary>
         public (string Engine, string Id)? Session { get; set; }

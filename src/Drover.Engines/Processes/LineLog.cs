@@ -23,8 +23,13 @@ public sealed class LineLog : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Applied to every line before it is written (masks secret values).</summary>
+    public Func<string, string>? Redact { get; set; }
+
     public void WriteLine(string line)
     {
+        if (Redact is { } redact)
+            line = redact(line);
         var bytes = Encoding.UTF8.GetBytes(line + "\n");
         lock (_gate)
         {

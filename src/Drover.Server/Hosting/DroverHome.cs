@@ -10,6 +10,7 @@ public sealed class DroverHome
     public string Root { get; }
     public string ConfigPath => Path.Combine(Root, "drover.toml");
     public string TokenPath => Path.Combine(Root, "token");
+    public string SecretsPath => Path.Combine(Root, "secrets");
     public string DatabasePath => Path.Combine(Root, "drover.db");
     public string RunsDir => Path.Combine(Root, "runs");
     public string WorkDir => Path.Combine(Root, "work");
