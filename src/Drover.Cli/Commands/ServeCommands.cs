@@ -91,6 +91,7 @@ public static class ServeCommands
                 Worker = worker,
                 Port = r.GetValue(port) ?? rt.Config.Server.Port,
                 Bind = r.GetValue(bind) ?? rt.Config.Server.Bind,
+                Config = rt.Config,
                 OnStarted = async (url, jobs, token) =>
                 {
                     Console.WriteLine($"drover: serving {url} (home {home.Root}; token in {home.TokenPath})");

@@ -44,6 +44,24 @@ public sealed partial record DroverConfig
         # cache_write = 0.0
         # output = 10.0
 
+        # The OpenAI-compatible gateway (drover serve, /v1) and the providers it routes to, in cascade order.
+        # [gateway]
+        # enabled = false
+        # first_byte_timeout = "60s"   # no response headers this soon: try the next provider
+        # idle_timeout = "120s"        # a stream silent this long is cut
+        # max_retry_after = "10s"      # longest Retry-After waited for on the last provider
+        #
+        # [[providers]]
+        # name = "local"
+        # kind = "openai"              # openai | anthropic
+        # base_url = "http://127.0.0.1:11434/v1"
+        # models = ["qwen2.5:14b"]
+        # api_key_env = "LOCAL_KEY"    # or api_key_secret = "NAME" from `drover secret`
+        # price = { input = 0.0, output = 0.0 }
+        #
+        # [routes.default]
+        # cascade = ["local"]          # a client asking for model "default" tries these in order
+
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
         # [profiles.default]

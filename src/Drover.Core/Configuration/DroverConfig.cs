@@ -17,6 +17,13 @@ public sealed partial record DroverConfig
     public FleetConfig Fleet { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 
+    public GatewayConfig Gateway { get; init; } = new();
+
+    /// <summary><c>[[providers]]</c> in file order.</summary>
+    public IReadOnlyList<ProviderConfig> Providers { get; init; } = [];
+
+    public IReadOnlyDictionary<string, RouteConfig> Routes { get; init; } = new SortedDictionary<string, RouteConfig>(StringComparer.Ordinal);
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 
@@ -24,8 +31,8 @@ public sealed partial record DroverConfig
     public IReadOnlyDictionary<string, JsonObject> Profiles { get; init; } = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>gateway</c>,
-    /// <c>providers</c>, <c>routes</c>, <c>budgets</c>, <c>alerts</c>, <c>report</c>), kept as parsed.
+    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>budgets</c>, <c>alerts</c>,
+    /// <c>report</c>), kept as parsed.
     /// </summary>
     public TomlTable Reserved { get; init; } = [];
 

@@ -14,7 +14,7 @@ public static partial class DroverConfigLoader
 {
     public const string FileName = "drover.toml";
 
-    private static readonly string[] ReservedSections = ["gateway", "providers", "routes", "budgets", "alerts", "report"];
+    private static readonly string[] ReservedSections = ["budgets", "alerts", "report"];
     private static readonly string[] UsageParsers = ["drover", "claude", "codex", "opencode", "qwen", "none"];
 
     [GeneratedRegex(@"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$", RegexOptions.IgnoreCase)]
@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -74,6 +74,7 @@ public static partial class DroverConfigLoader
                 reserved[name] = value;
         }
 
+        var providers = Providers(table, source, metadata);
         return new DroverConfig
         {
             Server = Server(root.Section("server")),
@@ -81,6 +82,9 @@ public static partial class DroverConfigLoader
             Fleet = Fleet(root.Section("fleet")),
             Engines = Engines(root.Section("engines")),
             Prices = Prices(root.Section("prices")),
+            Gateway = Gateway(root.Section("gateway")),
+            Providers = providers,
+            Routes = Routes(root.Section("routes"), providers),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,
@@ -192,6 +196,101 @@ public static partial class DroverConfigLoader
                 Command = command,
                 Usage = usage,
             };
+        }
+
+        return result;
+    }
+
+    private static GatewayConfig Gateway(TomlSection? s)
+    {
+        var d = new GatewayConfig();
+        if (s is null)
+            return d;
+        s.AllowOnly("enabled", "first_byte_timeout", "idle_timeout", "max_retry_after");
+        var second = TimeSpan.FromSeconds(1);
+        return new GatewayConfig
+        {
+            Enabled = s.Bool("enabled") ?? d.Enabled,
+            FirstByteTimeout = s.Duration("first_byte_timeout", second, TimeSpan.FromMinutes(30)) ?? d.FirstByteTimeout,
+            IdleTimeout = s.Duration("idle_timeout", second, TimeSpan.FromMinutes(30)) ?? d.IdleTimeout,
+            MaxRetryAfter = s.Duration("max_retry_after", TimeSpan.Zero, TimeSpan.FromMinutes(10)) ?? d.MaxRetryAfter,
+        };
+    }
+
+    private static List<ProviderConfig> Providers(TomlTable root, string source, TomlMetadataStore metadata)
+    {
+        var result = new List<ProviderConfig>();
+        if (!root.TryGetValue("providers", out var value))
+            return result;
+        if (value is not TomlTableArray array)
+            throw new TomlSection(root, "", source, metadata).Error("providers", "expected [[providers]] tables");
+        var index = 0;
+        foreach (var table in array)
+        {
+            var p = new TomlSection(table, $"providers[{index++}]", source, metadata);
+            p.AllowOnly("name", "kind", "base_url", "models", "api_key_env", "api_key_secret", "rpm", "rpd", "tpm", "max_concurrent", "price");
+            var name = p.String("name") ?? throw p.Error("name", "is required");
+            if (!SpecGrammar.EngineName().IsMatch(name))
+                throw p.Error("name", $"{SpecGrammar.Quote(name)} is not a valid provider name ([a-z][a-z0-9_-]{{0,31}})");
+            if (result.Any(r => r.Name == name))
+                throw p.Error("name", $"{SpecGrammar.Quote(name)} is defined twice");
+            var kind = p.String("kind") ?? "openai";
+            if (kind is not ("openai" or "anthropic"))
+                throw p.Error("kind", $"{SpecGrammar.Quote(kind)} is not one of openai, anthropic");
+            var url = p.String("base_url") ?? throw p.Error("base_url", "is required");
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+                throw p.Error("base_url", $"{SpecGrammar.Quote(url)} is not an http(s) URL");
+            var models = p.StringList("models") ?? [];
+            if (models.Count == 0)
+                throw p.Error("models", "must name at least one model");
+            var keyEnv = p.String("api_key_env");
+            var keySecret = p.String("api_key_secret");
+            if (keyEnv is not null && keySecret is not null)
+                throw p.Error("api_key_secret", "give api_key_env or api_key_secret, not both");
+            ModelPrice? price = null;
+            if (p.Section("price") is { } ps)
+            {
+                ps.AllowOnly("input", "cached_input", "cache_write", "output");
+                var input = ps.Usd("input") ?? throw ps.Error("input", "is required (USD per million tokens)");
+                price = new ModelPrice(input, ps.Usd("cached_input") ?? input, ps.Usd("cache_write") ?? input,
+                    ps.Usd("output") ?? throw ps.Error("output", "is required (USD per million tokens)"));
+            }
+
+            result.Add(new ProviderConfig
+            {
+                Name = name,
+                Kind = kind,
+                BaseUrl = baseUrl,
+                Models = models,
+                ApiKeyEnv = keyEnv,
+                ApiKeySecret = keySecret,
+                Rpm = (int)(p.Integer("rpm", 0, 1_000_000) ?? 0),
+                Rpd = (int)(p.Integer("rpd", 0, 100_000_000) ?? 0),
+                Tpm = p.Integer("tpm", 0, 10_000_000_000) ?? 0,
+                MaxConcurrent = (int)(p.Integer("max_concurrent", 0, 100_000) ?? 0),
+                Price = price,
+            });
+        }
+
+        return result;
+    }
+
+    private static SortedDictionary<string, RouteConfig> Routes(TomlSection? s, List<ProviderConfig> providers)
+    {
+        var result = new SortedDictionary<string, RouteConfig>(StringComparer.Ordinal);
+        foreach (var (alias, r) in s?.Sections() ?? [])
+        {
+            r.AllowOnly("cascade");
+            var cascade = r.StringList("cascade") ?? throw r.Error("cascade", "is required (provider names, in order)");
+            if (cascade.Count == 0)
+                throw r.Error("cascade", "must name at least one provider");
+            foreach (var name in cascade)
+            {
+                if (providers.All(p => p.Name != name))
+                    throw r.Error("cascade", $"{SpecGrammar.Quote(name)} is not a [[providers]] name");
+            }
+
+            result[alias] = new RouteConfig(cascade);
         }
 
         return result;

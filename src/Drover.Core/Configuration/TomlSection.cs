@@ -57,6 +57,13 @@ internal sealed class TomlSection(TomlTable table, string path, string source, T
         return s;
     }
 
+    public bool? Bool(string key)
+    {
+        if (!table.TryGetValue(key, out var value))
+            return null;
+        return value is bool b ? b : throw Error(key, $"expected true or false, got {Kind(value)}");
+    }
+
     public long? Integer(string key, long min, long max)
     {
         if (!table.TryGetValue(key, out var value))

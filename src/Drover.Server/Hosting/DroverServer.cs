@@ -3,6 +3,7 @@ using System.Text.Json;
 using Drover.Core.Storage;
 using Drover.Engines.Attempts;
 using Drover.Server.Api;
+using Drover.Server.Gateway;
 using Drover.Server.Jobs;
 using Drover.Server.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,9 @@ public sealed record ServeOptions
 
     /// <summary>0 picks a free port (tests).</summary>
     public int Port { get; init; } = 8731;
+
+    /// <summary>drover.toml; its <c>[gateway]</c>, <c>[[providers]]</c> and <c>[routes]</c> drive the /v1 endpoint.</summary>
+    public Core.Configuration.DroverConfig? Config { get; init; }
 
     /// <summary>Called once the API listens, with its base URL (the demo submits its jobs here).</summary>
     public Func<string, JobService, CancellationToken, Task>? OnStarted { get; init; }
@@ -61,6 +65,8 @@ public static class DroverServer
         app.UseMiddleware<ErrorMapping>();
         app.UseMiddleware<BearerAuth>(token);
         app.MapDroverApi(jobs);
+        if (options.Config is { Gateway.Enabled: true } config)
+            app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);
         FleetMetrics.Register(store);
         app.MapMetrics("/metrics");
 

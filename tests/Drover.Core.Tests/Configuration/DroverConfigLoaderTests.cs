@@ -102,6 +102,52 @@ public sealed class DroverConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_GatewayProvidersRoutes_AreTyped()
+    {
+        var config = DroverConfigLoader.Parse("""
+            [gateway]
+            enabled = true
+            first_byte_timeout = "5s"
+
+            [[providers]]
+            name = "local"
+            base_url = "http://127.0.0.1:11434/v1"
+            models = ["qwen2.5:14b"]
+            rpm = 60
+            price = { input = 0.5, output = 1.5 }
+
+            [[providers]]
+            name = "cloud"
+            kind = "anthropic"
+            base_url = "https://api.example.com"
+            models = ["big-model"]
+            api_key_secret = "CLOUD_KEY"
+
+            [routes.default]
+            cascade = ["local", "cloud"]
+            """);
+
+        config.Gateway.Enabled.ShouldBeTrue();
+        config.Gateway.FirstByteTimeout.ShouldBe(TimeSpan.FromSeconds(5));
+        config.Providers.Select(p => p.Name).ShouldBe(["local", "cloud"]);
+        config.Providers[0].Kind.ShouldBe("openai");
+        config.Providers[0].Rpm.ShouldBe(60);
+        config.Providers[0].Price.ShouldBe(new ModelPrice(0.5m, 0.5m, 0.5m, 1.5m));
+        config.Providers[1].Price.ShouldBeNull("unpriced, not free");
+        config.Routes["default"].Cascade.ShouldBe(["local", "cloud"]);
+    }
+
+    [Theory]
+    [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"ftp://x\"\nmodels = [\"m\"]", "providers[0].base_url")]
+    [InlineData("[[providers]]\nname = \"a\"\nkind = \"grpc\"\nbase_url = \"http://x\"\nmodels = [\"m\"]", "providers[0].kind")]
+    [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = []", "providers[0].models")]
+    [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = [\"m\"]\n[[providers]]\nname = \"a\"\nbase_url = \"http://y\"\nmodels = [\"m\"]", "providers[1].name")]
+    [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = [\"m\"]\n[routes.default]\ncascade = [\"a\", \"nope\"]", "routes.default.cascade")]
+    [InlineData("[gateway]\nenabled = \"yes\"", "gateway.enabled")]
+    public void Parse_BadGatewayConfig_NamesTheKey(string toml, string key) =>
+        Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse(toml)).Message.ShouldContain(key);
+
+    [Fact]
     public void Parse_AllSections_AreTyped()
     {
         var config = DroverConfigLoader.Parse("""
@@ -142,6 +188,11 @@ public sealed class DroverConfigLoaderTests
 
             [[providers]]
             name = "local"
+            base_url = "http://127.0.0.1:11434/v1"
+            models = ["m"]
+
+            [budgets]
+            daily_usd = 20.0
             """);
         config.Server.ShouldBe(new ServerConfig { Bind = "0.0.0.0", Port = 8800 });
         config.Worker.Name.ShouldBe("box-1");
@@ -159,7 +210,9 @@ public sealed class DroverConfigLoaderTests
         codex.MaxConcurrency.ShouldBe(2);
         config.Engines["mytool"].Command.ShouldBe(["mytool", "--prompt-file", "{prompt_file}"]);
         config.Engines["mytool"].Usage.ShouldBe("drover");
-        config.Reserved.Keys.ShouldBe(["gateway", "providers"], ignoreOrder: true);
+        config.Gateway.Enabled.ShouldBeTrue();
+        config.Providers.Single().Name.ShouldBe("local");
+        config.Reserved.Keys.ShouldBe(["budgets"], ignoreOrder: true);
     }
 
     [Fact]
