@@ -100,6 +100,9 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public async Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken ct) =>
         (await GetAsync<WorkersEnvelope>("api/workers", ct)).Workers;
 
+    public Task<SpendView> UsageAsync(string period, string by, CancellationToken ct) =>
+        GetAsync<SpendView>($"api/usage?period={Uri.EscapeDataString(period)}&by={Uri.EscapeDataString(by)}", ct);
+
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>
         PostAsync<StatusView>(paused ? "api/fleet/pause" : "api/fleet/resume", null, ct);
 

@@ -13,6 +13,7 @@ public static class FleetCommands
     {
         yield return Status(g);
         yield return Workers(g);
+        yield return Usage(g);
         yield return Engines(g);
         yield return DoctorCommand(g);
         yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
@@ -57,6 +58,28 @@ public static class FleetCommands
                     }
                 }
                 while (!ct.IsCancellationRequested);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Usage(GlobalOptions g)
+    {
+        var period = new Option<string>("--period") { Description = "day | week | month", DefaultValueFactory = _ => "day" };
+        var by = new Option<string>("--by") { Description = "provider | model | job", DefaultValueFactory = _ => "provider" };
+        var cmd = new Command("usage", "Gateway spend: requests, tokens by kind and cost, grouped") { period, by };
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                var usage = await api.UsageAsync(r.GetValue(period)!, r.GetValue(by)!, ct);
+                if (s.Json)
+                    Render.Json(usage);
+                else
+                    Render.Spend(usage);
             }
 
             return ExitCodes.Ok;

@@ -62,6 +62,22 @@ public static class Render
         return $"{input}, {output}, {cost}" + (u.Model is { } m ? $", {m}" : "");
     }
 
+    public static void Spend(SpendView u)
+    {
+        var t = new Table().Border(TableBorder.Simple).Title($"gateway spend, last {u.Period}, by {u.By}");
+        foreach (var c in new[] { u.By.ToUpperInvariant(), "REQUESTS", "FAILED", "INPUT", "CACHED", "OUTPUT", "COST USD" })
+            t.AddColumn(c);
+        var ic = CultureInfo.InvariantCulture;
+        foreach (var row in u.Rows)
+        {
+            var cost = row.CostUsd.ToString("0.######", ic) + (row.UnpricedRequests > 0 ? $" (+{row.UnpricedRequests} unpriced)" : "");
+            t.AddRow(Markup.Escape(row.Key), row.Requests.ToString(ic), row.Failed.ToString(ic), row.InputTokens.ToString("N0", ic),
+                row.CachedInputTokens.ToString("N0", ic), row.OutputTokens.ToString("N0", ic), Markup.Escape(cost));
+        }
+
+        AnsiConsole.Write(t);
+    }
+
     public static void Job(JobView j)
     {
         AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");

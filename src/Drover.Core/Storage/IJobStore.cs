@@ -114,6 +114,14 @@ public interface IJobStore : IAsyncDisposable
 
     Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct);
 
+    // ---- spend (gateway requests) ----
+
+    /// <summary>Records one gateway request's metadata and usage.</summary>
+    Task SpendAppendAsync(SpendRecord r, CancellationToken ct);
+
+    /// <summary>Spend since <paramref name="since"/> summed per <paramref name="by"/> (provider | model | job), largest cost first.</summary>
+    Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct);
+
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 

@@ -111,3 +111,33 @@ public sealed record FleetPauseParams(bool Paused, DateTimeOffset Now);
 public sealed record EventAppendParams(string Type, long? JobId, string? Worker, string DataJson, DateTimeOffset Now);
 
 public sealed record EventListParams(long AfterId = 0, int Limit = 500, long? JobId = null);
+
+/// <summary>One gateway request: metadata and usage only. <see cref="InputTokens"/> is fresh input (cache reads apart).</summary>
+public sealed record SpendRecord(
+    DateTimeOffset At,
+    long? JobId,
+    int? Attempt,
+    string? Provider,
+    string Model,
+    string? UpstreamModel,
+    string Outcome,
+    int Status,
+    long InputTokens,
+    long CachedInputTokens,
+    long OutputTokens,
+    long ReasoningTokens,
+    decimal? CostUsd,
+    double LatencyMs,
+    double? FirstTokenMs);
+
+/// <summary>Spend summed over a group. <see cref="UnpricedRequests"/> counts requests with tokens but no price.</summary>
+public sealed record SpendTotal(
+    string Key,
+    long Requests,
+    long Failed,
+    long InputTokens,
+    long CachedInputTokens,
+    long OutputTokens,
+    long ReasoningTokens,
+    decimal CostUsd,
+    long UnpricedRequests);

@@ -16,6 +16,8 @@ public static class ApiEndpoints
         app.MapGet("/healthz", () => Results.Json(new { ok = true }, DroverJson.Options));
         app.MapGet("/api/status", async (CancellationToken ct) => Json(await jobs.StatusAsync(ct)));
         app.MapGet("/api/workers", async (CancellationToken ct) => Json(new { workers = await jobs.WorkersAsync(ct) }));
+        app.MapGet("/api/usage", async (HttpRequest req, CancellationToken ct) =>
+            Json(await jobs.UsageAsync(req.Query["period"].FirstOrDefault() ?? "day", req.Query["by"].FirstOrDefault() ?? "provider", ct)));
 
         app.MapPost("/api/jobs", async (HttpRequest req, CancellationToken ct) =>
         {

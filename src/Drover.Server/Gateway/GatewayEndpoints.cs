@@ -39,7 +39,7 @@ public static class GatewayEndpoints
                     upstream_model = call.UpstreamModel,
                     outcome = call.Outcome,
                     status = call.Status,
-                    input_tokens = call.InputTokens,
+                    input_tokens = Math.Max(0, call.InputTokens - call.CachedInputTokens),
                     cached_input_tokens = call.CachedInputTokens,
                     output_tokens = call.OutputTokens,
                     reasoning_tokens = call.ReasoningTokens,
@@ -49,7 +49,11 @@ public static class GatewayEndpoints
                     first_token_ms = call.FirstTokenMs is { } f ? Math.Round(f, 3) : (double?)null,
                     skipped = call.Skipped,
                 });
-                await store.EventAppendAsync(new EventAppendParams("gateway.request", null, null, data, time.GetUtcNow()), ct);
+                var now = time.GetUtcNow();
+                await store.SpendAppendAsync(new SpendRecord(now, null, null, call.Provider, call.Model, call.UpstreamModel, call.Outcome, call.Status,
+                    Math.Max(0, call.InputTokens - call.CachedInputTokens), call.CachedInputTokens, call.OutputTokens, call.ReasoningTokens,
+                    call.CostUsd, call.LatencyMs, call.FirstTokenMs), ct);
+                await store.EventAppendAsync(new EventAppendParams("gateway.request", null, null, data, now), ct);
             });
 
         app.MapPost("/v1/chat/completions", proxy.HandleAsync);

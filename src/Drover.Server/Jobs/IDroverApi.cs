@@ -19,6 +19,9 @@ public interface IDroverApi
     Task<JobView> ApproveAsync(long id, bool approve, string? reason, CancellationToken ct);
     Task<StatusView> StatusAsync(CancellationToken ct);
     Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken ct);
+
+    /// <summary>Gateway spend over the last day, week or month, grouped by provider, model or job.</summary>
+    Task<SpendView> UsageAsync(string period, string by, CancellationToken ct);
     Task SetPausedAsync(bool paused, CancellationToken ct);
     Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);
 

@@ -145,6 +145,21 @@ public sealed partial class JobService : IDroverApi
         return rows.Select(w => ToView(w, now)).ToList();
     }
 
+    public async Task<SpendView> UsageAsync(string period, string by, CancellationToken ct)
+    {
+        var span = period switch
+        {
+            "day" => TimeSpan.FromDays(1),
+            "week" => TimeSpan.FromDays(7),
+            "month" => TimeSpan.FromDays(30),
+            _ => throw new JobSpecException("period", $"\"{period}\" is not day, week or month"),
+        };
+        var since = _time.GetUtcNow() - span;
+        var rows = await _store.SpendTotalsAsync(since, by, ct);
+        return new SpendView(period, by, since, [.. rows.Select(t => new SpendRowView(
+            t.Key, t.Requests, t.Failed, t.InputTokens, t.CachedInputTokens, t.OutputTokens, t.ReasoningTokens, t.CostUsd, t.UnpricedRequests))]);
+    }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct)
     {
         var workers = await WorkersAsync(ct);

@@ -95,6 +95,13 @@ public sealed record EngineGateView(string Engine, DateTimeOffset Until, string 
 
 public sealed record SubmitView(JobView Job, string Outcome);
 
+public sealed record SpendView(string Period, string By, DateTimeOffset Since, IReadOnlyList<SpendRowView> Rows);
+
+/// <summary><see cref="UnpricedRequests"/>: requests with tokens but no price (their cost is unknown, not $0).</summary>
+public sealed record SpendRowView(
+    string Key, long Requests, long Failed, long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens,
+    decimal CostUsd, long UnpricedRequests);
+
 public sealed record ErrorView(string Error, string? Field = null, long? Id = null, string? State = null);
 
 public static class DroverJson

@@ -73,7 +73,7 @@ public sealed class GatewayTests : IAsyncLifetime
         _a.LastBody!["model"]!.GetValue<string>().ShouldBe("model-a", "the route alias becomes the provider's model");
         var call = await LastCallAsync();
         call.GetProperty("provider").GetString().ShouldBe("a");
-        call.GetProperty("input_tokens").GetInt64().ShouldBe(FakeUpstream.PromptTokens);
+        call.GetProperty("input_tokens").GetInt64().ShouldBe(FakeUpstream.PromptTokens - FakeUpstream.CachedTokens, "fresh input; cache reads apart");
         call.GetProperty("cached_input_tokens").GetInt64().ShouldBe(FakeUpstream.CachedTokens);
         call.GetProperty("output_tokens").GetInt64().ShouldBe(FakeUpstream.CompletionTokens);
         // 200 fresh × $2 + 1,000 cached × $0.5 + 30 out × $8, per million.
@@ -175,6 +175,33 @@ public sealed class GatewayTests : IAsyncLifetime
         using var anonymous = new HttpClient();
         var noToken = await anonymous.PostAsync(_url + "/v1/chat/completions", new StringContent("{}", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         noToken.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Usage_ByProvider_MatchesWhatTheUpstreamsSentToTheToken()
+    {
+        await ServeAsync();
+        await Client().CompleteChatAsync([new UserChatMessage("one")]);
+        await Client().CompleteChatAsync([new UserChatMessage("two")]);
+        _a.Mode = UpstreamMode.Status500;
+        await Client().CompleteChatAsync([new UserChatMessage("three")]);
+        await LastCallAsync(atLeast: 3);
+
+        var r = await _t.Cli.RunAsync("usage", "--by", "provider", "--period", "day", "--json");
+
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var rows = r.Json.GetProperty("rows").EnumerateArray().ToDictionary(x => x.GetProperty("key").GetString()!);
+        var a = rows["a"];
+        a.GetProperty("requests").GetInt64().ShouldBe(2);
+        a.GetProperty("input_tokens").GetInt64().ShouldBe(2 * (FakeUpstream.PromptTokens - FakeUpstream.CachedTokens));
+        a.GetProperty("cached_input_tokens").GetInt64().ShouldBe(2 * FakeUpstream.CachedTokens);
+        a.GetProperty("output_tokens").GetInt64().ShouldBe(2 * FakeUpstream.CompletionTokens);
+        a.GetProperty("cost_usd").GetDecimal().ShouldBe(2 * ((200 * 2m) + (1000 * 0.5m) + (30 * 8m)) / 1_000_000m);
+        var b = rows["b"];
+        b.GetProperty("requests").GetInt64().ShouldBe(1);
+        b.GetProperty("cost_usd").GetDecimal().ShouldBe(0m);
+        b.GetProperty("unpriced_requests").GetInt64().ShouldBe(1, "b has no price: flagged, not silently $0");
+        (await _t.Cli.RunAsync("usage", "--by", "colour")).ExitCode.ShouldBe(2);
     }
 
     /// <summary>The newest gateway.request event (recorded just after the answer ends, so it may take a moment).</summary>

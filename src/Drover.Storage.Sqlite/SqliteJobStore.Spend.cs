@@ -1,0 +1,68 @@
+using Drover.Core;
+using Drover.Core.Storage;
+
+namespace Drover.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string SpendInsertSql =
+        "INSERT INTO spend (at, job_id, attempt, provider, model, upstream_model, outcome, status, input_tokens, cached_input_tokens, " +
+        "output_tokens, reasoning_tokens, cost_nusd, latency_ms, first_token_ms) VALUES (@at, @job, @attempt, @provider, @model, " +
+        "@upstream, @outcome, @status, @in, @cached, @out, @reasoning, @cost, @latency, @ttft)";
+
+    public Task SpendAppendAsync(SpendRecord r, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return WriteAsync(
+            s => s.Cmd(SpendInsertSql)
+                .P("@at", SqliteRows.Ms(r.At))
+                .P("@job", r.JobId)
+                .P("@attempt", r.Attempt)
+                .P("@provider", r.Provider)
+                .P("@model", r.Model)
+                .P("@upstream", r.UpstreamModel)
+                .P("@outcome", r.Outcome)
+                .P("@status", r.Status)
+                .P("@in", r.InputTokens)
+                .P("@cached", r.CachedInputTokens)
+                .P("@out", r.OutputTokens)
+                .P("@reasoning", r.ReasoningTokens)
+                .P("@cost", r.CostUsd is { } c ? SqliteRows.Nano(c) : null)
+                .P("@latency", r.LatencyMs)
+                .P("@ttft", r.FirstTokenMs)
+                .ExecuteNonQuery(),
+            ct);
+    }
+
+    public Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct)
+    {
+        // The group column comes from this fixed list, never from the caller's text.
+        var column = by switch
+        {
+            "provider" => "COALESCE(provider, '(none)')",
+            "model" => "model",
+            "job" => "COALESCE(CAST(job_id AS TEXT), '(none)')",
+            _ => throw new JobSpecException("by", $"cannot group spend by \"{by}\" (provider, model or job)"),
+        };
+        var sql =
+            $"SELECT {column} AS k, COUNT(*), SUM(outcome NOT IN ('ok', 'client_error')), SUM(input_tokens), SUM(cached_input_tokens), " +
+            "SUM(output_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_nusd), 0), " +
+            "SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0) " +
+            "FROM spend WHERE at >= @since GROUP BY k ORDER BY COALESCE(SUM(cost_nusd), 0) DESC, k";
+        return Task.FromResult(Read<IReadOnlyList<SpendTotal>>(
+            s =>
+            {
+                var totals = new List<SpendTotal>();
+                using var r = s.Cmd(sql).P("@since", SqliteRows.Ms(since)).ExecuteReader();
+                while (r.Read())
+                {
+                    totals.Add(new SpendTotal(
+                        r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
+                        SqliteRows.Usd(r.GetInt64(7)), r.GetInt64(8)));
+                }
+
+                return totals;
+            },
+            ct));
+    }
+}
