@@ -66,3 +66,6 @@ public sealed class ShellEngineDriver : IEngineDriver
             : EngineLaunch.Run(["/bin/sh", "-c", spec.CommandLine]);
     }
 }
+
+/// <summary>How attempts reach Drover's gateway: its base URL when a server is up (null otherwise), and the secret keys are minted with.</summary>
+public sealed record GatewayAccess(Func<string?> Url, string Secret);

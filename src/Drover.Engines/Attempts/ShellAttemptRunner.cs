@@ -30,6 +30,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     private readonly Dictionary<string, IEngineDriver> _drivers;
     private readonly IReadOnlyDictionary<string, ModelPrice> _prices;
     private readonly SecretStore? _secrets;
+    private readonly GatewayAccess? _gateway;
 
     public ShellAttemptRunner(
         ILogger<ShellAttemptRunner>? logger = null,
@@ -38,9 +39,11 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         ProcessGroupRunner? processes = null,
         IEnumerable<IEngineDriver>? drivers = null,
         IReadOnlyDictionary<string, ModelPrice>? prices = null,
-        SecretStore? secrets = null)
+        SecretStore? secrets = null,
+        GatewayAccess? gateway = null)
     {
         _secrets = secrets;
+        _gateway = gateway;
         _prices = prices ?? new Dictionary<string, ModelPrice>();
         _logger = logger ?? NullLogger<ShellAttemptRunner>.Instance;
         _time = time ?? TimeProvider.System;
@@ -148,6 +151,14 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             }
 
             run.Secrets = spec.Secrets.ToDictionary(n => n, n => stored[n], StringComparer.Ordinal);
+            run.Log.Redact = run.Redact;
+        }
+
+        if (_gateway is not null && _gateway.Url() is { } gatewayUrl)
+        {
+            // The attempt's own gateway key: spend is attributed to it, and it dies with the attempt.
+            run.GatewayUrl = gatewayUrl.TrimEnd('/') + "/v1";
+            run.Secrets["DROVER_GATEWAY_KEY"] = Core.Gateway.JobKeys.Mint(_gateway.Secret, context.Job.Id, context.Job.Attempt);
             run.Log.Redact = run.Redact;
         }
 
@@ -291,6 +302,11 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             env[name] = value;
         }
 
+        if (run.GatewayUrl is { } gateway)
+        {
+            env["DROVER_GATEWAY_URL"] = gateway;
+        }
+
         // Set last so a spec cannot spoof the attempt's identity.
         env["DROVER_JOB_ID"] = run.Context.Job.Id.ToString(CultureInfo.InvariantCulture);
         env["DROVER_ATTEMPT"] = run.Context.Job.Attempt.ToString(CultureInfo.InvariantCulture);
@@ -348,6 +364,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
+
+        /// <summary>Drover's /v1 gateway for this attempt (with DROVER_GATEWAY_KEY among the secrets), when it is on.</summary>
+        public string? GatewayUrl { get; set; }
 
         /// <summary>The job's secrets (name → value), in the engine's environment and masked in everything recorded.</summary>
         public Dictionary<string, string> Secrets { get; set; } = [];

@@ -5,9 +5,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace Drover.Server.Api;
 
-/// <summary>Every request but <c>/healthz</c> needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5).</summary>
-public sealed class BearerAuth(RequestDelegate next, string token)
+/// <summary>
+/// Every request but <c>/healthz</c> needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5). The gateway's
+/// <c>/v1</c> routes also take a running attempt's own key (<see cref="Core.Gateway.JobKeys"/>); the job and attempt it
+/// names are put in <see cref="HttpContext.Items"/> under <see cref="JobKeyItem"/> so spend lands on that job.
+/// </summary>
+public sealed class BearerAuth(RequestDelegate next, string token, Func<long, int, CancellationToken, Task<bool>>? attemptRunning = null)
 {
+    public const string JobKeyItem = "drover.job-key";
+
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
 
     public async Task InvokeAsync(HttpContext context)
@@ -18,18 +24,27 @@ public sealed class BearerAuth(RequestDelegate next, string token)
             return;
         }
 
+        if (attemptRunning is not null && context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+            && Given(context.Request) is { } given && Core.Gateway.JobKeys.Verify(token, given) is var (job, attempt)
+            && await attemptRunning(job, attempt, context.RequestAborted))
+        {
+            context.Items[JobKeyItem] = (job, attempt);
+            await next(context);
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer";
         await context.Response.WriteAsJsonAsync(new ErrorView("missing or invalid bearer token"), DroverJson.Options);
     }
 
-    private bool IsAuthorized(HttpRequest request)
+    private static string? Given(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
-        if (!header.StartsWith(prefix, StringComparison.Ordinal))
-            return false;
-        var given = Encoding.UTF8.GetBytes(header[prefix.Length..].Trim());
-        return CryptographicOperations.FixedTimeEquals(given, _token);
+        return header.StartsWith(prefix, StringComparison.Ordinal) ? header[prefix.Length..].Trim() : null;
     }
+
+    private bool IsAuthorized(HttpRequest request) =>
+        Given(request) is { } given && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _token);
 }

@@ -11,6 +11,8 @@ namespace Drover.Server.Gateway;
 
 /// <summary>What one gateway request did, for spend records and provider health: never prompt or completion text.</summary>
 public sealed record GatewayCall(
+    long? JobId,
+    int? Attempt,
     string Model,
     string? Provider,
     string? UpstreamModel,
@@ -56,6 +58,7 @@ public sealed class ChatProxy(
     public async Task HandleAsync(HttpContext c)
     {
         var clock = Stopwatch.StartNew();
+        var (jobId, attemptNo) = c.Items[Api.BearerAuth.JobKeyItem] is ValueTuple<long, int> who ? ((long?)who.Item1, (int?)who.Item2) : (null, null);
         JsonObject body;
         try
         {
@@ -117,14 +120,14 @@ public sealed class ChatProxy(
             using var response = attempt.Response!;
             var usage = await RelayAsync(c, response, stream, clock);
             var cost = provider.Price is { } price && usage.Any ? price.Cost(usage.ToRecord(upstreamModel)) : (decimal?)null;
-            await record(new GatewayCall(model, provider.Name, upstreamModel, usage.Error ?? (response.IsSuccessStatusCode ? "ok" : "client_error"),
+            await record(new GatewayCall(jobId, attemptNo, model, provider.Name, upstreamModel, usage.Error ?? (response.IsSuccessStatusCode ? "ok" : "client_error"),
                 (int)response.StatusCode, usage.Input, usage.Cached, usage.Output, usage.Reasoning, cost,
                 clock.Elapsed.TotalMilliseconds, usage.FirstTokenMs, skipped), CancellationToken.None);
             return;
         }
 
         await ErrorAsync(c, 502, "upstream_error", "every provider failed: " + string.Join("; ", skipped), null);
-        await record(new GatewayCall(model, null, null, "all_failed", 502, 0, 0, 0, 0, null, clock.Elapsed.TotalMilliseconds, null, skipped), CancellationToken.None);
+        await record(new GatewayCall(jobId, attemptNo, model, null, null, "all_failed", 502, 0, 0, 0, 0, null, clock.Elapsed.TotalMilliseconds, null, skipped), CancellationToken.None);
     }
 
     private sealed record Attempt(HttpResponseMessage? Response, string? Skip, TimeSpan? RetryAfter, bool Retried = false);

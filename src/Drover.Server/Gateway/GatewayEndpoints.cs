@@ -34,6 +34,8 @@ public static class GatewayEndpoints
                 // Metadata only: the gateway never stores prompt or completion text.
                 var data = JsonSerializer.Serialize(new
                 {
+                    job = call.JobId,
+                    attempt = call.Attempt,
                     model = call.Model,
                     provider = call.Provider,
                     upstream_model = call.UpstreamModel,
@@ -50,10 +52,10 @@ public static class GatewayEndpoints
                     skipped = call.Skipped,
                 });
                 var now = time.GetUtcNow();
-                await store.SpendAppendAsync(new SpendRecord(now, null, null, call.Provider, call.Model, call.UpstreamModel, call.Outcome, call.Status,
+                await store.SpendAppendAsync(new SpendRecord(now, call.JobId, call.Attempt, call.Provider, call.Model, call.UpstreamModel, call.Outcome, call.Status,
                     Math.Max(0, call.InputTokens - call.CachedInputTokens), call.CachedInputTokens, call.OutputTokens, call.ReasoningTokens,
                     call.CostUsd, call.LatencyMs, call.FirstTokenMs), ct);
-                await store.EventAppendAsync(new EventAppendParams("gateway.request", null, null, data, now), ct);
+                await store.EventAppendAsync(new EventAppendParams("gateway.request", call.JobId, null, data, now), ct);
             });
 
         app.MapPost("/v1/chat/completions", proxy.HandleAsync);

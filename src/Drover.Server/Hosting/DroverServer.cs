@@ -63,7 +63,10 @@ public static class DroverServer
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMapping>();
-        app.UseMiddleware<BearerAuth>(token);
+        Func<long, int, CancellationToken, Task<bool>>? attemptRunning = options.Config is { Gateway.Enabled: true }
+            ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
+            : null;
+        app.UseMiddleware<BearerAuth>(token, attemptRunning);
         app.MapDroverApi(jobs);
         if (options.Config is { Gateway.Enabled: true } config)
             app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);

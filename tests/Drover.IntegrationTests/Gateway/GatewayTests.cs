@@ -27,7 +27,7 @@ public sealed class GatewayTests : IAsyncLifetime
         _b = await FakeUpstream.StartAsync("b");
     }
 
-    private async Task ServeAsync(string? aUrl = null)
+    private async Task ServeAsync(string? aUrl = null, int slots = 0)
     {
         await File.WriteAllTextAsync(Path.Combine(_t.Home, "drover.toml"), $$"""
             [gateway]
@@ -50,7 +50,7 @@ public sealed class GatewayTests : IAsyncLifetime
             [routes.default]
             cascade = ["a", "b"]
             """);
-        _serve = _t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
+        _serve = _t.Cli.Start(["serve", "--port", "0", "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         _url = await _t.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60));
     }
 
@@ -202,6 +202,42 @@ public sealed class GatewayTests : IAsyncLifetime
         b.GetProperty("cost_usd").GetDecimal().ShouldBe(0m);
         b.GetProperty("unpriced_requests").GetInt64().ShouldBe(1, "b has no price: flagged, not silently $0");
         (await _t.Cli.RunAsync("usage", "--by", "colour")).ExitCode.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task AttemptKey_AttributesSpendToTheJob_IsMaskedInItsOutput_AndDiesWithTheAttempt()
+    {
+        await ServeAsync(slots: 1);
+        var r = await _t.Cli.RunInAsync(_t.Scratch, "submit", "--command",
+            "echo \"$DROVER_GATEWAY_URL\" > gw.url; echo \"$DROVER_GATEWAY_KEY\" > gw.key; echo key $DROVER_GATEWAY_KEY; while [ ! -e release ]; do sleep 0.1; done",
+            "--json");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var id = r.Json.GetProperty("id").GetInt64();
+        var keyFile = Path.Combine(_t.Scratch, "gw.key");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(keyFile) && DateTime.UtcNow < deadline)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var key = File.ReadAllText(keyFile).Trim();
+        File.ReadAllText(Path.Combine(_t.Scratch, "gw.url")).Trim().ShouldBe(_url + "/v1");
+        var asJob = new ChatClient("default", new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(_url + "/v1"), RetryPolicy = new ClientRetryPolicy(0) });
+
+        (await asJob.CompleteChatAsync([new UserChatMessage("hi")])).Value.Content[0].Text.ShouldBe("Hello from a");
+        using (var http = new HttpClient())
+        {
+            http.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            (await http.GetAsync(_url + "/api/status", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "a job key opens the gateway only");
+        }
+
+        File.WriteAllText(Path.Combine(_t.Scratch, "release"), "");
+        var job = await _t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
+        job.GetProperty("summary").GetString().ShouldBe("key [secret DROVER_GATEWAY_KEY]");
+        var usage = await _t.Cli.RunAsync("usage", "--by", "job", "--json");
+        var row = usage.Json.GetProperty("rows").EnumerateArray().Single(x => x.GetProperty("key").GetString() == id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        row.GetProperty("output_tokens").GetInt64().ShouldBe(FakeUpstream.CompletionTokens);
+
+        var dead = await Should.ThrowAsync<ClientResultException>(() => asJob.CompleteChatAsync([new UserChatMessage("again")]));
+        dead.Status.ShouldBe(401, "the key stops working when its attempt ends");
     }
 
     /// <summary>The newest gateway.request event (recorded just after the answer ends, so it may take a moment).</summary>
