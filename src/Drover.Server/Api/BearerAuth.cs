@@ -10,7 +10,7 @@ namespace Drover.Server.Api;
 /// <c>/v1</c> routes also take a running attempt's own key (<see cref="Core.Gateway.JobKeys"/>); the job and attempt it
 /// names are put in <see cref="HttpContext.Items"/> under <see cref="JobKeyItem"/> so spend lands on that job.
 /// </summary>
-public sealed class BearerAuth(RequestDelegate next, string token, Func<long, int, CancellationToken, Task<bool>>? attemptRunning = null)
+public sealed class BearerAuth(RequestDelegate next, string token, Func<long, int, CancellationToken, Task<bool>> attemptRunning)
 {
     public const string JobKeyItem = "drover.job-key";
 
@@ -24,7 +24,7 @@ public sealed class BearerAuth(RequestDelegate next, string token, Func<long, in
             return;
         }
 
-        if (attemptRunning is not null && context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
             && Given(context.Request) is { } given && Core.Gateway.JobKeys.Verify(token, given) is var (job, attempt)
             && await attemptRunning(job, attempt, context.RequestAborted))
         {

@@ -63,9 +63,10 @@ public static class DroverServer
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMapping>();
-        Func<long, int, CancellationToken, Task<bool>>? attemptRunning = options.Config is { Gateway.Enabled: true }
+        // Never null: middleware activation cannot match a null argument to the constructor.
+        Func<long, int, CancellationToken, Task<bool>> attemptRunning = options.Config is { Gateway.Enabled: true }
             ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
-            : null;
+            : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning);
         app.MapDroverApi(jobs);
         if (options.Config is { Gateway.Enabled: true } config)
