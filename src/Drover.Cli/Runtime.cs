@@ -70,21 +70,7 @@ public sealed class Runtime : IAsyncDisposable
         new ShellAttemptRunner(
             logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices,
             secrets: new Drover.Core.Secrets.SecretStore(home.SecretsPath),
-            gateway: config.Gateway.Enabled ? new GatewayAccess(() => ServerUrl(home), home.EnsureToken()) : null);
-
-    /// <summary>The URL a running serve of this home published in server.json; null when none runs.</summary>
-    private static string? ServerUrl(DroverHome home)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(home.ServerInfoPath));
-            return doc.RootElement.GetProperty("url").GetString();
-        }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+            gateway: config.Gateway.Enabled ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken()) : null);
 
     /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
     public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>

@@ -31,7 +31,8 @@ public static class GatewayEndpoints
             http,
             async (call, ct) =>
             {
-                // Metadata only: the gateway never stores prompt or completion text.
+                // Metadata only: the gateway never stores prompt or completion text. Input is recorded fresh (cache reads apart).
+                var fresh = Math.Max(0, call.InputTokens - call.CachedInputTokens);
                 var data = JsonSerializer.Serialize(new
                 {
                     job = call.JobId,
@@ -41,7 +42,7 @@ public static class GatewayEndpoints
                     upstream_model = call.UpstreamModel,
                     outcome = call.Outcome,
                     status = call.Status,
-                    input_tokens = Math.Max(0, call.InputTokens - call.CachedInputTokens),
+                    input_tokens = fresh,
                     cached_input_tokens = call.CachedInputTokens,
                     output_tokens = call.OutputTokens,
                     reasoning_tokens = call.ReasoningTokens,
@@ -53,7 +54,7 @@ public static class GatewayEndpoints
                 });
                 var now = time.GetUtcNow();
                 await store.SpendAppendAsync(new SpendRecord(now, call.JobId, call.Attempt, call.Provider, call.Model, call.UpstreamModel, call.Outcome, call.Status,
-                    Math.Max(0, call.InputTokens - call.CachedInputTokens), call.CachedInputTokens, call.OutputTokens, call.ReasoningTokens,
+                    fresh, call.CachedInputTokens, call.OutputTokens, call.ReasoningTokens,
                     call.CostUsd, call.LatencyMs, call.FirstTokenMs), ct);
                 await store.EventAppendAsync(new EventAppendParams("gateway.request", call.JobId, null, data, now), ct);
             });
