@@ -7,8 +7,8 @@ public sealed partial class SqliteJobStore
 {
     private const string SpendInsertSql =
         "INSERT INTO spend (at, job_id, attempt, provider, model, upstream_model, outcome, status, input_tokens, cached_input_tokens, " +
-        "output_tokens, reasoning_tokens, cost_nusd, latency_ms, first_token_ms) VALUES (@at, @job, @attempt, @provider, @model, " +
-        "@upstream, @outcome, @status, @in, @cached, @out, @reasoning, @cost, @latency, @ttft)";
+        "output_tokens, reasoning_tokens, cost_nusd, latency_ms, first_token_ms, cache_write_tokens) VALUES (@at, @job, @attempt, @provider, @model, " +
+        "@upstream, @outcome, @status, @in, @cached, @out, @reasoning, @cost, @latency, @ttft, @cw)";
 
     public Task SpendAppendAsync(SpendRecord r, CancellationToken ct)
     {
@@ -30,6 +30,7 @@ public sealed partial class SqliteJobStore
                 .P("@cost", r.CostUsd is { } c ? SqliteRows.Nano(c) : null)
                 .P("@latency", r.LatencyMs)
                 .P("@ttft", r.FirstTokenMs)
+                .P("@cw", r.CacheWriteTokens)
                 .ExecuteNonQuery(),
             ct);
     }
@@ -47,7 +48,7 @@ public sealed partial class SqliteJobStore
         var sql =
             $"SELECT {column} AS k, COUNT(*), SUM(outcome NOT IN ('ok', 'client_error')), SUM(input_tokens), SUM(cached_input_tokens), " +
             "SUM(output_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_nusd), 0), " +
-            "SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0) " +
+            "SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), SUM(cache_write_tokens) " +
             "FROM spend WHERE at >= @since GROUP BY k ORDER BY COALESCE(SUM(cost_nusd), 0) DESC, k";
         return Task.FromResult(Read<IReadOnlyList<SpendTotal>>(
             s =>
@@ -58,7 +59,8 @@ public sealed partial class SqliteJobStore
                 {
                     totals.Add(new SpendTotal(
                         r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
-                        SqliteRows.Usd(r.GetInt64(7)), r.GetInt64(8)));
+                        SqliteRows.Usd(r.GetInt64(7)), r.GetInt64(8))
+                    { CacheWriteTokens = r.GetInt64(9) });
                 }
 
                 return totals;

@@ -24,6 +24,8 @@ public sealed partial record DroverConfig
 
     public IReadOnlyDictionary<string, RouteConfig> Routes { get; init; } = new SortedDictionary<string, RouteConfig>(StringComparer.Ordinal);
 
+    public BudgetsConfig Budgets { get; init; } = new();
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 
@@ -31,7 +33,7 @@ public sealed partial record DroverConfig
     public IReadOnlyDictionary<string, JsonObject> Profiles { get; init; } = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>budgets</c>, <c>alerts</c>,
+    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>alerts</c>,
     /// <c>report</c>), kept as parsed.
     /// </summary>
     public TomlTable Reserved { get; init; } = [];

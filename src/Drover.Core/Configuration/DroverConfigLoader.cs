@@ -14,7 +14,7 @@ public static partial class DroverConfigLoader
 {
     public const string FileName = "drover.toml";
 
-    private static readonly string[] ReservedSections = ["budgets", "alerts", "report"];
+    private static readonly string[] ReservedSections = ["alerts", "report"];
     private static readonly string[] UsageParsers = ["drover", "claude", "codex", "opencode", "qwen", "none"];
 
     [GeneratedRegex(@"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$", RegexOptions.IgnoreCase)]
@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -85,6 +85,7 @@ public static partial class DroverConfigLoader
             Gateway = Gateway(root.Section("gateway")),
             Providers = providers,
             Routes = Routes(root.Section("routes"), providers),
+            Budgets = Budgets(root.Section("budgets")),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,
@@ -228,7 +229,8 @@ public static partial class DroverConfigLoader
         foreach (var table in array)
         {
             var p = new TomlSection(table, $"providers[{index++}]", source, metadata);
-            p.AllowOnly("name", "kind", "base_url", "models", "api_key_env", "api_key_secret", "rpm", "rpd", "tpm", "max_concurrent", "price");
+            p.AllowOnly("name", "kind", "base_url", "models", "api_key_env", "api_key_secret", "rpm", "rpd", "tpm", "max_concurrent", "price",
+                "max_output_tokens", "health_check");
             var name = p.String("name") ?? throw p.Error("name", "is required");
             if (!SpecGrammar.EngineName().IsMatch(name))
                 throw p.Error("name", $"{SpecGrammar.Quote(name)} is not a valid provider name ([a-z][a-z0-9_-]{{0,31}})");
@@ -269,10 +271,36 @@ public static partial class DroverConfigLoader
                 Tpm = p.Integer("tpm", 0, 10_000_000_000) ?? 0,
                 MaxConcurrent = (int)(p.Integer("max_concurrent", 0, 100_000) ?? 0),
                 Price = price,
+                MaxOutputTokens = p.Integer("max_output_tokens", 1, 10_000_000) ?? 8192,
+                HealthCheck = p.Bool("health_check") ?? (baseUrl.IsLoopback || baseUrl.Host == "localhost"),
             });
         }
 
         return result;
+    }
+
+    private static BudgetsConfig Budgets(TomlSection? s)
+    {
+        if (s is null)
+            return new BudgetsConfig();
+        s.AllowOnly("daily_usd", "daily_tokens", "labels");
+        var labels = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
+        if (s.Section("labels") is { } ls)
+        {
+            foreach (var key in ls.Table.Keys)
+            {
+                if (key.IndexOf('=', StringComparison.Ordinal) <= 0)
+                    throw ls.Error(key, "a label budget is keyed \"key=value\" (e.g. \"team=core\" = 5.0)");
+                labels[key] = ls.Usd(key, "USD per day") ?? throw ls.Error(key, "expected USD per day");
+            }
+        }
+
+        return new BudgetsConfig
+        {
+            DailyUsd = s.Usd("daily_usd", "USD per day"),
+            DailyTokens = s.Integer("daily_tokens", 1, long.MaxValue),
+            Labels = labels,
+        };
     }
 
     private static SortedDictionary<string, RouteConfig> Routes(TomlSection? s, List<ProviderConfig> providers)

@@ -40,9 +40,26 @@ public sealed record ProviderConfig
 
     public int MaxConcurrent { get; init; }
 
+    /// <summary>Output tokens a call is assumed to produce when it does not say (max_tokens), for its worst-case budget hold.</summary>
+    public long MaxOutputTokens { get; init; } = 8192;
+
+    /// <summary>Probe GET /models every 15 s: on by default for providers on a loopback address, never a generating call.</summary>
+    public bool HealthCheck { get; init; }
+
     /// <summary>USD per million tokens; null = unpriced (its spend is flagged, never counted as $0).</summary>
     public ModelPrice? Price { get; init; }
 }
 
 /// <summary><c>[routes.ALIAS]</c>: a model alias a client may ask for, tried along the cascade in order.</summary>
 public sealed record RouteConfig(IReadOnlyList<string> Cascade);
+
+/// <summary><c>[budgets]</c>: fleet-wide limits per UTC day, in USD and tokens, overall and per label (<c>"team=core" = 5.0</c>).</summary>
+public sealed record BudgetsConfig
+{
+    public decimal? DailyUsd { get; init; }
+
+    public long? DailyTokens { get; init; }
+
+    /// <summary>"key=value" → USD per day for jobs carrying that label.</summary>
+    public IReadOnlyDictionary<string, decimal> Labels { get; init; } = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
+}

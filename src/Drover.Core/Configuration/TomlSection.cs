@@ -76,7 +76,7 @@ internal sealed class TomlSection(TomlTable table, string path, string source, T
     }
 
     /// <summary>A price in USD per million tokens: a non-negative number (integer or float) below a million.</summary>
-    public decimal? Usd(string key)
+    public decimal? Usd(string key, string what = "USD per million tokens")
     {
         if (!table.TryGetValue(key, out var value))
             return null;
@@ -84,7 +84,7 @@ internal sealed class TomlSection(TomlTable table, string path, string source, T
         {
             long n => n,
             double x when double.IsFinite(x) && Math.Abs(x) < 1e6 => (decimal)x,
-            _ => throw Error(key, $"expected a number of USD per million tokens, got {Kind(value)}"),
+            _ => throw Error(key, $"expected a number of {what}, got {Kind(value)}"),
         };
         if (d is < 0 or >= 1_000_000)
             throw Error(key, $"{d.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range (0..999999)");

@@ -122,6 +122,32 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Spend since <paramref name="since"/> summed per <paramref name="by"/> (provider | model | job), largest cost first.</summary>
     Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct);
 
+    // ---- provider gates and budgets (gateway; shared by every process of a fleet) ----
+
+    /// <summary>
+    /// Checks the provider's circuit, quota and limits and, when the call may go, counts it (a half-open circuit admits
+    /// one probe). Providers without limits and with a closed circuit are checked without a write.
+    /// </summary>
+    Task<ProviderAdmission> ProviderAdmitAsync(ProviderAdmitParams p, CancellationToken ct);
+
+    /// <summary>Applies a call's verdict to the circuit and its real tokens to tpm; returns "open"/"closed" on a change.</summary>
+    Task<string?> ProviderReportAsync(ProviderReportParams p, CancellationToken ct);
+
+    /// <summary>Records the result of a health probe (GET /models) of a local provider.</summary>
+    Task ProviderHealthAsync(string provider, bool healthy, string? detail, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Circuit, limits used and recent calls (last <paramref name="window"/>) of these providers.</summary>
+    Task<IReadOnlyList<ProviderStatusRecord>> ProviderStatusAsync(IReadOnlyList<string> providers, DateTimeOffset now, TimeSpan window, CancellationToken ct);
+
+    /// <summary>Holds a call's worst case against every scope, or refuses if any limited scope would go over.</summary>
+    Task<BudgetReservation> BudgetReserveAsync(BudgetReserveParams p, CancellationToken ct);
+
+    /// <summary>Releases the hold and books the call's real cost; returns thresholds newly crossed.</summary>
+    Task<IReadOnlyList<BudgetAlert>> BudgetSettleAsync(BudgetSettleParams p, CancellationToken ct);
+
+    /// <summary>Spent and held per scope key (missing keys have spent nothing).</summary>
+    Task<IReadOnlyList<BudgetLine>> BudgetLinesAsync(IReadOnlyList<string> scopes, DateTimeOffset now, CancellationToken ct);
+
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 

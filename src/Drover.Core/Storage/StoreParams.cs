@@ -128,7 +128,11 @@ public sealed record SpendRecord(
     long ReasoningTokens,
     decimal? CostUsd,
     double LatencyMs,
-    double? FirstTokenMs);
+    double? FirstTokenMs)
+{
+    /// <summary>Tokens written to a prompt cache (Anthropic), priced apart from fresh input.</summary>
+    public long CacheWriteTokens { get; init; }
+}
 
 /// <summary>Spend summed over a group. <see cref="UnpricedRequests"/> counts requests with tokens but no price.</summary>
 public sealed record SpendTotal(
@@ -140,4 +144,7 @@ public sealed record SpendTotal(
     long OutputTokens,
     long ReasoningTokens,
     decimal CostUsd,
-    long UnpricedRequests);
+    long UnpricedRequests)
+{
+    public long CacheWriteTokens { get; init; }
+}

@@ -38,11 +38,14 @@ public sealed class BearerAuth(RequestDelegate next, string token, Func<long, in
         await context.Response.WriteAsJsonAsync(new ErrorView("missing or invalid bearer token"), DroverJson.Options);
     }
 
+    /// <summary>The bearer token, or on <c>/v1</c> the <c>x-api-key</c> header Anthropic-protocol clients send instead.</summary>
     private static string? Given(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
-        return header.StartsWith(prefix, StringComparison.Ordinal) ? header[prefix.Length..].Trim() : null;
+        if (header.StartsWith(prefix, StringComparison.Ordinal))
+            return header[prefix.Length..].Trim();
+        return request.Path.StartsWithSegments("/v1", StringComparison.Ordinal) && request.Headers["x-api-key"] is { Count: 1 } key ? key.ToString().Trim() : null;
     }
 
     private bool IsAuthorized(HttpRequest request) =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Drover.Core.Configuration;
 using Drover.Core.Secrets;
 using Drover.Core.Storage;
@@ -7,11 +6,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace Drover.Server.Gateway;
 
-/// <summary>The OpenAI-compatible endpoint of <c>drover serve</c> when <c>[gateway] enabled = true</c>.</summary>
+/// <summary>The OpenAI- and Anthropic-compatible endpoint of <c>drover serve</c> when <c>[gateway] enabled = true</c>.</summary>
 public static class GatewayEndpoints
 {
-    /// <summary>Maps <c>/v1/chat/completions</c> and <c>/v1/models</c>; each call is recorded as a <c>gateway.request</c> event.</summary>
-    public static ChatProxy MapGateway(this WebApplication app, DroverConfig config, string secretsPath, IJobStore store, TimeProvider time)
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/responses</c>, <c>/v1/messages</c> and <c>/v1/models</c>.</summary>
+    public static GatewayProxy MapGateway(this WebApplication app, DroverConfig config, string secretsPath, IJobStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);
         var secrets = new SecretStore(secretsPath);
@@ -23,43 +22,17 @@ public static class GatewayEndpoints
             UseProxy = false,
         };
         var http = new HttpMessageInvoker(handler);
-        var proxy = new ChatProxy(
+        var proxy = new GatewayProxy(
             config.Gateway,
             config.Providers,
             config.Routes,
             p => p.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : p.ApiKeySecret is { } name ? secrets.Get(name) : null,
             http,
-            async (call, ct) =>
-            {
-                // Metadata only: the gateway never stores prompt or completion text. Input is recorded fresh (cache reads apart).
-                var fresh = Math.Max(0, call.InputTokens - call.CachedInputTokens);
-                var data = JsonSerializer.Serialize(new
-                {
-                    job = call.JobId,
-                    attempt = call.Attempt,
-                    model = call.Model,
-                    provider = call.Provider,
-                    upstream_model = call.UpstreamModel,
-                    outcome = call.Outcome,
-                    status = call.Status,
-                    input_tokens = fresh,
-                    cached_input_tokens = call.CachedInputTokens,
-                    output_tokens = call.OutputTokens,
-                    reasoning_tokens = call.ReasoningTokens,
-                    cost_usd = call.CostUsd,
-                    cost_source = call.CostUsd is null ? "unknown" : "priced",
-                    latency_ms = Math.Round(call.LatencyMs, 3),
-                    first_token_ms = call.FirstTokenMs is { } f ? Math.Round(f, 3) : (double?)null,
-                    skipped = call.Skipped,
-                });
-                var now = time.GetUtcNow();
-                await store.SpendAppendAsync(new SpendRecord(now, call.JobId, call.Attempt, call.Provider, call.Model, call.UpstreamModel, call.Outcome, call.Status,
-                    fresh, call.CachedInputTokens, call.OutputTokens, call.ReasoningTokens,
-                    call.CostUsd, call.LatencyMs, call.FirstTokenMs), ct);
-                await store.EventAppendAsync(new EventAppendParams("gateway.request", call.JobId, null, data, now), ct);
-            });
+            new GatewayAccounting(store, config.Budgets, time));
 
-        app.MapPost("/v1/chat/completions", proxy.HandleAsync);
+        app.MapPost("/v1/chat/completions", proxy.Handler(GatewayProtocol.Chat));
+        app.MapPost("/v1/responses", proxy.Handler(GatewayProtocol.Responses));
+        app.MapPost("/v1/messages", proxy.Handler(GatewayProtocol.Messages));
         app.MapGet("/v1/models", () => Results.Json(new
         {
             @object = "list",

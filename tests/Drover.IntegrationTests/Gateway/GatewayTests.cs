@@ -192,7 +192,8 @@ public sealed class GatewayTests : IAsyncLifetime
         r.ExitCode.ShouldBe(0, r.ToString());
         var rows = r.Json.GetProperty("rows").EnumerateArray().ToDictionary(x => x.GetProperty("key").GetString()!);
         var a = rows["a"];
-        a.GetProperty("requests").GetInt64().ShouldBe(2);
+        a.GetProperty("requests").GetInt64().ShouldBe(3, "two answers and one failed try, each an upstream request");
+        a.GetProperty("failed").GetInt64().ShouldBe(1);
         a.GetProperty("input_tokens").GetInt64().ShouldBe(2 * (FakeUpstream.PromptTokens - FakeUpstream.CachedTokens));
         a.GetProperty("cached_input_tokens").GetInt64().ShouldBe(2 * FakeUpstream.CachedTokens);
         a.GetProperty("output_tokens").GetInt64().ShouldBe(2 * FakeUpstream.CompletionTokens);
