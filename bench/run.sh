@@ -3,6 +3,9 @@
 # Hangfire.InMemory's in the same invocation, for side-by-side numbers.
 #   bench/run.sh                       # everything, 3 reps
 #   bench/run.sh --phases throughput --n 5000 --reps 1
+#   SKIP_GATEWAY=1 bench/run.sh        # without the gateway-overhead run
+# With no arguments it also runs `bench --phases gateway` once after the main run (the gateway phase is not in
+# bench's default list); with arguments only what they name runs, so pass `--phases gateway` to get it.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -10,6 +13,10 @@ root="$(dirname "$here")"
 dotnet build "$root/src/Drover.Cli" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
 echo "== drover"
 dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench "$@"
+if [[ $# -eq 0 && -z "${SKIP_GATEWAY:-}" ]]; then
+  echo "== drover gateway (overhead vs a fake upstream called directly)"
+  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases gateway
+fi
 hf="$root/../shared/bench/hangfire"
 if [[ -d "$hf" && -z "${SKIP_HANGFIRE:-}" ]]; then
   echo "== hangfire (InMemory; same machine, same invocation)"

@@ -8,7 +8,7 @@ public static class BenchCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery", DefaultValueFactory = _ => "throughput,latency,recovery" };
+        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery, gateway (gateway overhead vs a fake upstream; not in the default list)", DefaultValueFactory = _ => "throughput,latency,recovery" };
         var n = new Option<int>("--n") { Description = "Jobs per throughput run", DefaultValueFactory = _ => 10_000 };
         var workers = new Option<string>("--workers") { Description = "Concurrent claimers for throughput", DefaultValueFactory = _ => "2,8,32" };
         var reps = new Option<int>("--reps") { Description = "Repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
@@ -16,11 +16,14 @@ public static class BenchCommand
         var latInterval = new Option<int>("--lat-interval-ms") { Description = "Gap between latency jobs", DefaultValueFactory = _ => 20 };
         var latSlots = new Option<int>("--lat-slots") { Description = "Worker slots in the latency runs", DefaultValueFactory = _ => 8 };
         var leaseTtl = new Option<string>("--lease-ttl") { Description = "Lease TTL for the recovery runs", DefaultValueFactory = _ => "2s" };
+        var gwConcurrency = new Option<string>("--gw-concurrency") { Description = "Concurrent callers for the gateway runs", DefaultValueFactory = _ => "1,50" };
+        var gwRequests = new Option<int>("--gw-requests") { Description = "Requests per gateway run, each of direct and through the gateway", DefaultValueFactory = _ => 2000 };
+        var gwWarmup = new Option<int>("--gw-warmup") { Description = "Requests per concurrency, mode and target in the unmeasured warm-up round of the gateway runs", DefaultValueFactory = _ => 2000 };
         var child = new Option<bool>("--child-worker") { Hidden = true };
         var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
-        var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency and recovery time")
+        var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency, recovery time and gateway overhead")
         {
-            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, child, slots,
+            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, child, slots,
         };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
@@ -47,6 +50,13 @@ public static class BenchCommand
             {
                 await progress.WriteLineAsync($"recovery: SIGKILL a worker holding a job, lease TTL {r.GetValue(leaseTtl)}");
                 await RecoveryBench.RunAsync(r.GetValue(leaseTtl)!, r.GetValue(reps), stats, progress, ct);
+            }
+
+            if (wanted.Contains("gateway"))
+            {
+                var conc = r.GetValue(gwConcurrency)!.Split(',').Select(int.Parse).ToList();
+                await progress.WriteLineAsync($"gateway: {r.GetValue(gwRequests)} requests direct and via `drover serve` to a fake upstream, concurrency {r.GetValue(gwConcurrency)}, {r.GetValue(reps)} reps");
+                await GatewayBench.RunAsync(conc, r.GetValue(gwRequests), r.GetValue(gwWarmup), r.GetValue(reps), stats, progress, ct);
             }
 
             stats.Print(Console.Out);
