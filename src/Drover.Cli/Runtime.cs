@@ -45,7 +45,8 @@ public sealed class Runtime : IAsyncDisposable
             config.SpecContext,
             home,
             TimeProvider.System,
-            config.Worker.Heartbeat * 3);
+            config.Worker.Heartbeat * 3,
+            config.Providers);
         return new Runtime(home, config, store, jobs);
     }
 

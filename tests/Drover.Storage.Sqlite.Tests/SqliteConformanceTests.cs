@@ -147,3 +147,14 @@ public sealed class SqliteSpendTests : SpendConformance
 
     protected override ValueTask CleanupAsync() => _db.DeleteAsync();
 }
+
+public sealed class SqliteGatewayStateTests : GatewayStateConformance
+{
+    private readonly SqliteTestDatabase _db = new();
+
+    protected override Task<IJobStore> CreateStoreAsync() => _db.OpenAsync();
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await _db.OpenAsync();
+
+    protected override ValueTask CleanupAsync() => _db.DeleteAsync();
+}

@@ -100,6 +100,11 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public async Task<IReadOnlyList<WorkerView>> WorkersAsync(CancellationToken ct) =>
         (await GetAsync<WorkersEnvelope>("api/workers", ct)).Workers;
 
+    public async Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct) =>
+        (await GetAsync<ProvidersEnvelope>("api/providers", ct)).Providers;
+
+    private sealed record ProvidersEnvelope(IReadOnlyList<ProviderView> Providers);
+
     public Task<SpendView> UsageAsync(string period, string by, CancellationToken ct) =>
         GetAsync<SpendView>($"api/usage?period={Uri.EscapeDataString(period)}&by={Uri.EscapeDataString(by)}", ct);
 

@@ -14,6 +14,7 @@ public static class FleetCommands
         yield return Status(g);
         yield return Workers(g);
         yield return Usage(g);
+        yield return Providers(g);
         yield return Engines(g);
         yield return DoctorCommand(g);
         yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
@@ -80,6 +81,26 @@ public static class FleetCommands
                     Render.Json(usage);
                 else
                     Render.Spend(usage);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Providers(GlobalOptions g)
+    {
+        var cmd = new Command("providers", "Gateway providers: circuit state, limits used, error rate and latency over the last hour");
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                var providers = await api.ProvidersAsync(ct);
+                if (s.Json)
+                    Render.Json(new { providers });
+                else
+                    Render.Providers(providers);
             }
 
             return ExitCodes.Ok;

@@ -78,6 +78,43 @@ public static class Render
         AnsiConsole.Write(t);
     }
 
+    public static void Providers(IReadOnlyList<ProviderView> providers)
+    {
+        if (providers.Count == 0)
+        {
+            AnsiConsole.MarkupLine("no [[[[providers]]]] in drover.toml");
+            return;
+        }
+
+        var t = new Table().Border(TableBorder.Simple).Title("gateway providers (last hour)");
+        foreach (var c in new[] { "PROVIDER", "KIND", "CIRCUIT", "RPM", "RPD", "TPM", "IN FLIGHT", "CALLS", "ERRORS", "P50 MS", "P99 MS", "HEALTH" })
+            t.AddColumn(c);
+        var ic = CultureInfo.InvariantCulture;
+        static string Used(long used, long limit) => limit > 0 ? $"{used}/{limit}" : used.ToString(CultureInfo.InvariantCulture);
+        foreach (var p in providers)
+        {
+            var c = p.Circuit;
+            var circuit = c.State switch
+            {
+                "open" when c.ProbeDue => "[yellow]open, probe due[/]",
+                "open" => $"[red]open until {c.OpenUntil:HH:mm:ss}[/]",
+                "half_open" => "[yellow]half-open[/]",
+                _ => "[green]closed[/]",
+            };
+            if (c.QuotaUntil is { } q)
+                circuit += $" [red]quota until {q:HH:mm:ss}[/]";
+            t.AddRow(Markup.Escape(p.Name), p.Kind, circuit, Used(p.Used.Rpm, p.Limits.Rpm), Used(p.Used.Rpd, p.Limits.Rpd), Used(p.Used.Tpm, p.Limits.Tpm),
+                Used(p.Used.InFlight, p.Limits.MaxConcurrent), p.LastHour.Calls.ToString(ic),
+                p.LastHour.ErrorRate is { } e ? e.ToString("P0", ic) : "-",
+                p.LastHour.LatencyP50Ms is { } p50 ? p50.ToString("0.#", ic) : "-", p.LastHour.LatencyP99Ms is { } p99 ? p99.ToString("0.#", ic) : "-",
+                Markup.Escape(p.Health ?? "-"));
+        }
+
+        AnsiConsole.Write(t);
+        foreach (var p in providers.Where(p => p.Circuit.State != "closed" && p.Circuit.LastError is not null))
+            AnsiConsole.MarkupLine($"{Markup.Escape(p.Name)}: {Markup.Escape(p.Circuit.LastError!)}");
+    }
+
     public static void Job(JobView j)
     {
         AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");

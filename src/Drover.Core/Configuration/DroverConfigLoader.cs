@@ -207,7 +207,7 @@ public static partial class DroverConfigLoader
         var d = new GatewayConfig();
         if (s is null)
             return d;
-        s.AllowOnly("enabled", "first_byte_timeout", "idle_timeout", "max_retry_after");
+        s.AllowOnly("enabled", "first_byte_timeout", "idle_timeout", "max_retry_after", "health_interval");
         var second = TimeSpan.FromSeconds(1);
         return new GatewayConfig
         {
@@ -215,6 +215,7 @@ public static partial class DroverConfigLoader
             FirstByteTimeout = s.Duration("first_byte_timeout", second, TimeSpan.FromMinutes(30)) ?? d.FirstByteTimeout,
             IdleTimeout = s.Duration("idle_timeout", second, TimeSpan.FromMinutes(30)) ?? d.IdleTimeout,
             MaxRetryAfter = s.Duration("max_retry_after", TimeSpan.Zero, TimeSpan.FromMinutes(10)) ?? d.MaxRetryAfter,
+            HealthInterval = s.Duration("health_interval", second, TimeSpan.FromHours(1)) ?? d.HealthInterval,
         };
     }
 

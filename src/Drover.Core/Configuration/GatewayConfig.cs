@@ -13,6 +13,9 @@ public sealed record GatewayConfig
 
     /// <summary>Longest Retry-After the gateway honours before trying the next provider instead.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often providers with <c>health_check</c> (local ones by default) are probed with GET /models.</summary>
+    public TimeSpan HealthInterval { get; init; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>One <c>[[providers]]</c> entry: an upstream model endpoint with its limits and prices.</summary>

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Drover.Server.Api;
 
-/// <summary>The REST surface of SPEC §10 (minus usage/providers, which come with the gateway).</summary>
+/// <summary>The REST surface of SPEC §10 .</summary>
 public static class ApiEndpoints
 {
     public static void MapDroverApi(this IEndpointRouteBuilder app, JobService jobs)
@@ -16,6 +16,7 @@ public static class ApiEndpoints
         app.MapGet("/healthz", () => Results.Json(new { ok = true }, DroverJson.Options));
         app.MapGet("/api/status", async (CancellationToken ct) => Json(await jobs.StatusAsync(ct)));
         app.MapGet("/api/workers", async (CancellationToken ct) => Json(new { workers = await jobs.WorkersAsync(ct) }));
+        app.MapGet("/api/providers", async (CancellationToken ct) => Json(new { providers = await jobs.ProvidersAsync(ct) }));
         app.MapGet("/api/usage", async (HttpRequest req, CancellationToken ct) =>
             Json(await jobs.UsageAsync(req.Query["period"].FirstOrDefault() ?? "day", req.Query["by"].FirstOrDefault() ?? "provider", ct)));
 

@@ -1,4 +1,5 @@
 using Drover.Core.Configuration;
+using Drover.Core.Gateway;
 using Drover.Core.Secrets;
 using Drover.Core.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -10,7 +11,7 @@ namespace Drover.Server.Gateway;
 public static class GatewayEndpoints
 {
     /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/responses</c>, <c>/v1/messages</c> and <c>/v1/models</c>.</summary>
-    public static GatewayProxy MapGateway(this WebApplication app, DroverConfig config, string secretsPath, IJobStore store, TimeProvider time)
+    public static Func<CancellationToken, Task> MapGateway(this WebApplication app, DroverConfig config, string secretsPath, IJobStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);
         var secrets = new SecretStore(secretsPath);
@@ -22,13 +23,9 @@ public static class GatewayEndpoints
             UseProxy = false,
         };
         var http = new HttpMessageInvoker(handler);
-        var proxy = new GatewayProxy(
-            config.Gateway,
-            config.Providers,
-            config.Routes,
-            p => p.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : p.ApiKeySecret is { } name ? secrets.Get(name) : null,
-            http,
-            new GatewayAccounting(store, config.Budgets, time));
+        string? ApiKey(ProviderConfig p) => p.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : p.ApiKeySecret is { } name ? secrets.Get(name) : null;
+        var books = new GatewayAccounting(store, config.Budgets, time);
+        var proxy = new GatewayProxy(config.Gateway, config.Providers, config.Routes, ApiKey, http, books);
 
         app.MapPost("/v1/chat/completions", proxy.Handler(GatewayProtocol.Chat));
         app.MapPost("/v1/responses", proxy.Handler(GatewayProtocol.Responses));
@@ -39,6 +36,71 @@ public static class GatewayEndpoints
             data = config.Routes.Keys.Concat(config.Providers.SelectMany(p => p.Models.Select(m => $"{p.Name}/{m}")))
                 .Select(id => new { id, @object = "model", owned_by = "drover" }),
         }));
-        return proxy;
+        return ct => ProbeLoopAsync(config, http, ApiKey, books, ct);
+    }
+
+    /// <summary>
+    /// Probes providers with <c>health_check</c> (those on a loopback address, unless configured otherwise) with GET
+    /// /models every <c>health_interval</c>: never a generating call. A failed probe counts against the circuit, so a
+    /// local server that went down is skipped without spending a client's request on it.
+    /// </summary>
+    private static async Task ProbeLoopAsync(DroverConfig config, HttpMessageInvoker http, Func<ProviderConfig, string?> apiKey, GatewayAccounting books, CancellationToken ct)
+    {
+        var probed = config.Providers.Where(p => p.HealthCheck).ToList();
+        if (probed.Count == 0)
+            return;
+        using var timer = new PeriodicTimer(config.Gateway.HealthInterval);
+        do
+        {
+            foreach (var p in probed)
+            {
+                var (healthy, detail) = await ProbeAsync(p, http, apiKey(p), ct);
+                try
+                {
+                    await books.Store.ProviderHealthAsync(p.Name, healthy, detail, books.Now, ct);
+                    if (!healthy)
+                    {
+                        await books.ReportAsync(new ProviderReportParams(p.Name, null, false, CallVerdict.Failure, $"health probe: {detail}", null, 0, books.Now), ct);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A store hiccup loses one probe's record; the next tick tries again.
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(ct).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+    }
+
+    private static async Task<(bool Healthy, string? Detail)> ProbeAsync(ProviderConfig p, HttpMessageInvoker http, string? key, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(p.BaseUrl.ToString().TrimEnd('/') + "/models"));
+        if (key is { Length: > 0 })
+        {
+            if (p.Kind == "anthropic")
+                request.Headers.TryAddWithoutValidation("x-api-key", key);
+            else
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var response = await http.SendAsync(request, timeout.Token);
+            return response.IsSuccessStatusCode ? (true, null) : (false, $"GET /models answered HTTP {(int)response.StatusCode}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (false, "GET /models: no answer within 5 s");
+        }
+        catch (HttpRequestException e)
+        {
+            return (false, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : e.Message);
+        }
     }
 }

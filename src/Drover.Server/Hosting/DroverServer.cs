@@ -69,8 +69,9 @@ public static class DroverServer
             : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning);
         app.MapDroverApi(jobs);
+        Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
-            app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);
+            probeProviders = app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);
         FleetMetrics.Register(store);
         app.MapMetrics("/metrics");
 
@@ -83,6 +84,7 @@ public static class DroverServer
         var time = TimeProvider.System;
         using var reaperCts = new CancellationTokenSource();
         var reaper = new Reaper(store, options.Worker, time, logger).RunAsync(reaperCts.Token);
+        var probes = probeProviders?.Invoke(reaperCts.Token) ?? Task.CompletedTask;
         var worker = options.Worker.Slots > 0
             ? new WorkerHost(store, runner, options.Worker, time, logger).RunAsync(stopping)
             : Task.CompletedTask;
@@ -104,6 +106,7 @@ public static class DroverServer
             try
             {
                 await reaper;
+                await probes;
             }
             catch (OperationCanceledException)
             {

@@ -22,6 +22,9 @@ public interface IDroverApi
 
     /// <summary>Gateway spend over the last day, week or month, grouped by provider, model or job.</summary>
     Task<SpendView> UsageAsync(string period, string by, CancellationToken ct);
+
+    /// <summary>Every configured provider: circuit, limits used (fleet-wide), last hour's error rate and latency.</summary>
+    Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct);
     Task SetPausedAsync(bool paused, CancellationToken ct);
     Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);
 

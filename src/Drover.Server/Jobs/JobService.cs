@@ -17,6 +17,7 @@ public sealed partial class JobService : IDroverApi
     private readonly DroverHome _home;
     private readonly TimeProvider _time;
     private readonly TimeSpan _heartbeatTimeout;
+    private readonly IReadOnlyList<Core.Configuration.ProviderConfig> _providers;
 
     /// <param name="parseContext">Builds the parse context (profiles from config) for a working directory.</param>
     /// <param name="heartbeatTimeout">A worker silent this long is not counted as live in `why`.</param>
@@ -26,8 +27,10 @@ public sealed partial class JobService : IDroverApi
         Func<string, SpecParseContext> parseContext,
         DroverHome home,
         TimeProvider time,
-        TimeSpan heartbeatTimeout)
+        TimeSpan heartbeatTimeout,
+        IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null)
     {
+        _providers = providers ?? [];
         _store = store;
         _repos = repos;
         _parseContext = parseContext;
@@ -158,6 +161,26 @@ public sealed partial class JobService : IDroverApi
         var rows = await _store.SpendTotalsAsync(since, by, ct);
         return new SpendView(period, by, since, [.. rows.Select(t => new SpendRowView(
             t.Key, t.Requests, t.Failed, t.InputTokens, t.CachedInputTokens, t.OutputTokens, t.ReasoningTokens, t.CostUsd, t.UnpricedRequests))]);
+    }
+
+    public async Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var rows = await _store.ProviderStatusAsync([.. _providers.Select(p => p.Name)], now, TimeSpan.FromHours(1), ct);
+        return [.. _providers.Zip(rows, (p, r) =>
+        {
+            var b = r.Breaker;
+            DateTimeOffset? At(long? ms) => ms is { } x ? DateTimeOffset.FromUnixTimeMilliseconds(x) : null;
+            return new ProviderView(
+                p.Name, p.Kind, p.BaseUrl.ToString(), p.Models, p.Price is not null,
+                new ProviderCircuitView(
+                    b.State, b.State == Core.Gateway.BreakerState.Open && b.OpenUntilMs <= now.ToUnixTimeMilliseconds(), b.ConsecutiveFailures,
+                    At(b.OpenUntilMs), b.CooldownMs / 1000.0, b.LastError, At(b.QuotaUntilMs) is { } q && q > now ? q : null),
+                new ProviderLimitsView(p.Rpm, p.Rpd, p.Tpm, p.MaxConcurrent),
+                new ProviderUsedView(r.RequestsLastMinute, r.RequestsLastDay, r.TokensLastMinute, r.InFlight),
+                new ProviderRecentView(r.Calls, r.Failures, r.Calls == 0 ? null : Math.Round((double)r.Failures / r.Calls, 4), r.LatencyP50Ms, r.LatencyP99Ms),
+                r.Health, r.HealthAt);
+        })];
     }
 
     public async Task<StatusView> StatusAsync(CancellationToken ct)

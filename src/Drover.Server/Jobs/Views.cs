@@ -102,6 +102,25 @@ public sealed record SpendRowView(
     string Key, long Requests, long Failed, long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens,
     decimal CostUsd, long UnpricedRequests);
 
+/// <summary>One provider for <c>drover providers</c> / <c>GET /api/providers</c>.</summary>
+public sealed record ProviderView(
+    string Name, string Kind, string BaseUrl, IReadOnlyList<string> Models, bool Priced,
+    ProviderCircuitView Circuit, ProviderLimitsView Limits, ProviderUsedView Used, ProviderRecentView LastHour,
+    string? Health, DateTimeOffset? HealthAt);
+
+/// <param name="ProbeDue">Open, but its cool-down is over: the next call is the half-open probe.</param>
+public sealed record ProviderCircuitView(
+    string State, bool ProbeDue, int ConsecutiveFailures, DateTimeOffset? OpenUntil, double CooldownSeconds, string? LastError, DateTimeOffset? QuotaUntil);
+
+/// <summary>Configured limits; 0 = unlimited.</summary>
+public sealed record ProviderLimitsView(int Rpm, int Rpd, long Tpm, int MaxConcurrent);
+
+/// <summary>Counted fleet-wide: requests in the last minute and day, tokens in the last minute, calls in flight.</summary>
+public sealed record ProviderUsedView(long Rpm, long Rpd, long Tpm, long InFlight);
+
+/// <summary>Upstream requests of the last hour: failures include failed-over tries; latency over answered ones.</summary>
+public sealed record ProviderRecentView(long Calls, long Failures, double? ErrorRate, double? LatencyP50Ms, double? LatencyP99Ms);
+
 public sealed record ErrorView(string Error, string? Field = null, long? Id = null, string? State = null);
 
 public static class DroverJson
