@@ -107,6 +107,15 @@ public sealed class GatewayProxy(
                 var maxOutput = protocol.MaxOutput(body) ?? provider.MaxOutputTokens;
                 var worstTokens = inputEstimate + maxOutput;
                 var worstUsd = provider.Price is { } p ? ((inputEstimate * p.Input) + (maxOutput * p.Output)) / 1_000_000m : 0m;
+                if (provider.Price is null && scopes.FirstOrDefault(x => x.LimitUsd is not null) is { } usdScope)
+                {
+                    // Its cost cannot be known, so a USD budget cannot be held against it: refuse rather than spend blind.
+                    var unpriced = $"provider {provider.Name} has no price, so budget {usdScope.Key} (USD) cannot be enforced on it; give it a price (0 if it is free)";
+                    (budgetRefusal, budgetScope) = (unpriced, usdScope.Key);
+                    skipped.Add($"{provider.Name}: {unpriced}");
+                    continue;
+                }
+
                 var hold = await books.ReserveAsync(scopes, worstUsd, worstTokens, c.RequestAborted);
                 if (!hold.Granted)
                 {
