@@ -71,7 +71,9 @@ public sealed class Runtime : IAsyncDisposable
         new ShellAttemptRunner(
             logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices,
             secrets: new Drover.Core.Secrets.SecretStore(home.SecretsPath),
-            gateway: config.Gateway.Enabled ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken()) : null);
+            gateway: config.Gateway.Enabled
+                ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken(), config.Providers.Select(p => p.Kind).ToHashSet(StringComparer.Ordinal))
+                : null);
 
     /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
     public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>

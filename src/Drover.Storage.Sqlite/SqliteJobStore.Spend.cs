@@ -35,6 +35,23 @@ public sealed partial class SqliteJobStore
             ct);
     }
 
+    private const string SpendJobSql =
+        "SELECT COUNT(*), COALESCE(SUM(outcome NOT IN ('ok', 'client_error')), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), " +
+        "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_nusd), 0), " +
+        "COALESCE(SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), 0), COALESCE(SUM(cache_write_tokens), 0) " +
+        "FROM spend WHERE job_id = @job";
+
+    public Task<SpendTotal> SpendForJobAsync(long jobId, CancellationToken ct) =>
+        Task.FromResult(Read(
+            s =>
+            {
+                using var r = s.Cmd(SpendJobSql).P("@job", jobId).ExecuteReader();
+                r.Read();
+                return new SpendTotal(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3),
+                    r.GetInt64(4), r.GetInt64(5), SqliteRows.Usd(r.GetInt64(6)), r.GetInt64(7)) { CacheWriteTokens = r.GetInt64(8) };
+            },
+            ct));
+
     public Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct)
     {
         // The group column comes from this fixed list, never from the caller's text.

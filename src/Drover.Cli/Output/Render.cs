@@ -141,6 +141,13 @@ public static class Render
             Field("diff", $"{d.Files} files, +{d.Added} -{d.Deleted}");
         if (j.Usage.InputTokens + j.Usage.CachedInputTokens + j.Usage.CacheWriteTokens + j.Usage.OutputTokens > 0 || j.Usage.CostUsd > 0)
             Field("usage", Usage(j.Usage));
+        if (j.GatewaySpend is { Requests: > 0 } g)
+        {
+            var ic = CultureInfo.InvariantCulture;
+            Field("gateway", $"{g.Requests} requests ({g.Failed} failed), in {g.InputTokens.ToString("N0", ic)} + {g.CachedInputTokens.ToString("N0", ic)} cached, " +
+                $"out {g.OutputTokens.ToString("N0", ic)}, ${g.CostUsd.ToString("0.######", ic)}{(g.UnpricedRequests > 0 ? $" (+{g.UnpricedRequests} unpriced)" : "")}");
+        }
+
         if (j.Summary is { Length: > 0 } summary)
             Field("summary", Cut(summary.ReplaceLineEndings(" "), 200));
         Field("created", $"{j.CreatedAt:yyyy-MM-dd HH:mm:ss}Z, updated {Ago(j.UpdatedAt)}");

@@ -89,6 +89,12 @@ public sealed record EngineConfig
     public string? Model { get; init; }
     public int? MaxConcurrency { get; init; }
 
+    /// <summary>
+    /// Point this agent CLI at Drover's gateway with the attempt's own key: null = when the gateway is on and has a
+    /// provider of the kind the CLI speaks (anthropic for claude, openai for the others); false = never.
+    /// </summary>
+    public bool? Gateway { get; init; }
+
     /// <summary>A custom engine's argv, with <c>{prompt_file}</c>, <c>{workspace}</c>, <c>{model}</c> placeholders.</summary>
     public IReadOnlyList<string>? Command { get; init; }
 

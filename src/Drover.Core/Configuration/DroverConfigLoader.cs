@@ -176,7 +176,7 @@ public static partial class DroverConfigLoader
         {
             if (!SpecGrammar.EngineName().IsMatch(name))
                 throw s!.Error(name, "is not a valid engine name ([a-z][a-z0-9_-]{0,31})");
-            e.AllowOnly("path", "args", "env", "model", "max_concurrency", "command", "usage");
+            e.AllowOnly("path", "args", "env", "model", "max_concurrency", "command", "usage", "gateway");
             var usage = e.String("usage");
             if (usage is not null && !UsageParsers.Contains(usage, StringComparer.Ordinal))
                 throw e.Error("usage", $"{SpecGrammar.Quote(usage)} is not one of {string.Join(", ", UsageParsers)}");
@@ -194,6 +194,7 @@ public static partial class DroverConfigLoader
                 Env = e.StringMap("env") ?? new(StringComparer.Ordinal),
                 Model = e.String("model"),
                 MaxConcurrency = (int?)e.Integer("max_concurrency", 0, 10_000),
+                Gateway = e.Bool("gateway"),
                 Command = command,
                 Usage = usage,
             };

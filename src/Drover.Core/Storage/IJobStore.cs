@@ -122,6 +122,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Spend since <paramref name="since"/> summed per <paramref name="by"/> (provider | model | job), largest cost first.</summary>
     Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct);
 
+    /// <summary>Every gateway request of one job summed (key = the job id); zero rows sum to zeros.</summary>
+    Task<SpendTotal> SpendForJobAsync(long jobId, CancellationToken ct);
+
     // ---- provider gates and budgets (gateway; shared by every process of a fleet) ----
 
     /// <summary>

@@ -68,6 +68,13 @@ public abstract partial class AgentDriver : IEngineDriver
     /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>
     protected abstract void Build(AgentInvocation run);
 
+    /// <summary>The provider kind this CLI speaks (anthropic or openai); null = never pointed at the gateway.</summary>
+    protected virtual string? GatewayKind => null;
+
+    /// <summary>The gateway this run should use: on, not switched off for this engine, and able to serve the CLI's protocol.</summary>
+    protected GatewayEndpoint? Gateway(AgentInvocation run) =>
+        run.Request.Gateway is { } g && Config.Gateway != false && GatewayKind is { } kind && g.Kinds.Contains(kind) ? g : null;
+
     public abstract AgentStream CreateStream();
 
     /// <summary>Whether this CLI can continue a session by id (<see cref="AddResume"/>).</summary>
@@ -216,7 +223,20 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         run.Env["DISABLE_ERROR_REPORTING"] = "1";
         run.Env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
         run.Env["CLAUDE_CODE_MAX_RETRIES"] = "0"; // Drover retries; the CLI's own 10 retries would hide an outage
-        CopySecret(UserHome(".claude", ".credentials.json"), Path.Combine(run.Home, ".credentials.json"));
+        if (Gateway(run) is { } gateway)
+        {
+            // Every model call goes through Drover's gateway with this attempt's key (sent as x-api-key).
+            run.Env["ANTHROPIC_BASE_URL"] = gateway.Root;
+            run.Env["ANTHROPIC_API_KEY"] = gateway.Key;
+            run.Env["ANTHROPIC_AUTH_TOKEN"] = null;
+            if (run.Model is { } m)
+                run.Env["ANTHROPIC_SMALL_FAST_MODEL"] = m; // its background calls take the same route
+        }
+        else
+        {
+            CopySecret(UserHome(".claude", ".credentials.json"), Path.Combine(run.Home, ".credentials.json"));
+        }
+
         run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose"]);
         // Claude refuses bypassPermissions as root (containers, CI); there, edits are accepted and the
         // tools an unattended run needs are allowed by name instead (RECIPES.md).
@@ -226,6 +246,8 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         if (run.Model is { } model)
             run.Argv.AddRange(["--model", model]);
     }
+
+    protected override string GatewayKind => "anthropic";
 
     protected override bool SupportsResume => true;
 
@@ -242,7 +264,21 @@ public sealed class CodexDriver(EngineConfig? config = null) : AgentDriver(confi
     protected override void Build(AgentInvocation run)
     {
         run.Env["CODEX_HOME"] = run.Home;
-        File.WriteAllText(Path.Combine(run.Home, "config.toml"), """
+        var gateway = Gateway(run);
+        // Through the gateway: a model provider on its /v1 (Responses), keyed by the attempt's DROVER_GATEWAY_KEY; the
+        // gateway owns retries and failover, so codex's own are off.
+        var provider = gateway is null ? "" : $$"""
+            model_provider = "drover"
+            [model_providers.drover]
+            name = "drover"
+            base_url = "{{gateway.Url}}"
+            env_key = "DROVER_GATEWAY_KEY"
+            wire_api = "responses"
+            request_max_retries = 0
+            stream_max_retries = 0
+
+            """;
+        File.WriteAllText(Path.Combine(run.Home, "config.toml"), provider + """
             check_for_update_on_startup = false
             web_search = "disabled"
             [analytics]
@@ -252,11 +288,14 @@ public sealed class CodexDriver(EngineConfig? config = null) : AgentDriver(confi
             unbounded_connection_retries = false
 
             """);
-        CopySecret(UserHome(".codex", "auth.json"), Path.Combine(run.Home, "auth.json"));
+        if (gateway is null)
+            CopySecret(UserHome(".codex", "auth.json"), Path.Combine(run.Home, "auth.json"));
         run.Argv.AddRange(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", "-C", run.Request.Workspace]);
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
     }
+
+    protected override string GatewayKind => "openai";
 
     protected override bool SupportsResume => true;
 
@@ -282,6 +321,34 @@ public sealed class OpenCodeDriver(EngineConfig? config = null) : AgentDriver(co
 
         foreach (var flag in new[] { "OPENCODE_DISABLE_AUTOUPDATE", "OPENCODE_DISABLE_MODELS_FETCH", "OPENCODE_DISABLE_LSP_DOWNLOAD", "OPENCODE_DISABLE_DEFAULT_PLUGINS", "OPENCODE_DISABLE_SHARE" })
             run.Env[flag] = "1";
+        if (Gateway(run) is { } gateway && run.Model is { } gwModel)
+        {
+            // An OpenAI-compatible provider "drover" on the gateway; the key is read from the environment, never written.
+            var config = new System.Text.Json.Nodes.JsonObject
+            {
+                ["autoupdate"] = false,
+                ["share"] = "disabled",
+                ["model"] = $"drover/{gwModel}",
+                ["small_model"] = $"drover/{gwModel}",
+                ["provider"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["drover"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["npm"] = "@ai-sdk/openai-compatible",
+                        ["name"] = "drover",
+                        ["options"] = new System.Text.Json.Nodes.JsonObject { ["baseURL"] = gateway.Url, ["apiKey"] = "{env:DROVER_GATEWAY_KEY}" },
+                        ["models"] = new System.Text.Json.Nodes.JsonObject { [gwModel] = new System.Text.Json.Nodes.JsonObject { ["name"] = gwModel, ["tool_call"] = true } },
+                    },
+                },
+                ["permission"] = new System.Text.Json.Nodes.JsonObject { ["edit"] = "allow", ["bash"] = "allow", ["webfetch"] = "deny" },
+            };
+            var dir = Path.Combine(run.Home, "config", "opencode");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "opencode.json"), config.ToJsonString());
+            run.Argv.AddRange(["run", "--format", "json", "-m", $"drover/{gwModel}"]);
+            return;
+        }
+
         var userConfig = UserHome(".config", "opencode", "opencode.json");
         CopySecret(userConfig, Path.Combine(run.Home, "config", "opencode", "opencode.json"));
         CopySecret(UserHome(".local", "share", "opencode", "auth.json"), Path.Combine(run.Home, "data", "opencode", "auth.json"));
@@ -289,6 +356,9 @@ public sealed class OpenCodeDriver(EngineConfig? config = null) : AgentDriver(co
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
     }
+
+    /// <summary>Through the gateway only with a model named (the job's or the engine's): opencode needs one for its provider.</summary>
+    protected override string GatewayKind => "openai";
 }
 
 /// <summary>Qwen Code: <c>qwen --yolo -o stream-json</c> with a per-run QWEN_HOME whose settings switch telemetry off.</summary>
@@ -304,10 +374,21 @@ public sealed class QwenDriver(EngineConfig? config = null) : AgentDriver(config
         run.Env["QWEN_CODE_SUPPRESS_YOLO_WARNING"] = "1";
         File.WriteAllText(Path.Combine(run.Home, "settings.json"),
             """{"general":{"disableAutoUpdate":true,"disableUpdateNag":true},"privacy":{"usageStatisticsEnabled":false},"telemetry":{"enabled":false}}""");
+        if (Gateway(run) is { } gateway)
+        {
+            run.Env["OPENAI_BASE_URL"] = gateway.Url;
+            run.Env["OPENAI_API_KEY"] = gateway.Key;
+            if (run.Model is { } m)
+                run.Env["OPENAI_MODEL"] = m;
+            run.Argv.AddRange(["--auth-type", "openai"]);
+        }
+
         run.Argv.AddRange(["--yolo", "--chat-recording", "false", "-o", "stream-json"]);
         if (run.Model is { } model)
             run.Argv.AddRange(["-m", model]);
     }
+
+    protected override string GatewayKind => "openai";
 }
 
 /// <summary>The built-in drivers, configured from <c>[engines.*]</c>, and the custom engines defined there.</summary>

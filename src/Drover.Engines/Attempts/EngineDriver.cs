@@ -7,6 +7,9 @@ public sealed record EngineRequest(AttemptContext Context, string Workspace, str
 {
     /// <summary>The previous attempt's agent session on this host, when this attempt should continue it.</summary>
     public ResumeFrom? Resume { get; init; }
+
+    /// <summary>Drover's gateway for this attempt, when it is on and a server is up.</summary>
+    public GatewayEndpoint? Gateway { get; init; }
 }
 
 /// <summary>An agent session to continue: its id, the config home that holds it, and why the last attempt ended.</summary>
@@ -67,5 +70,15 @@ public sealed class ShellEngineDriver : IEngineDriver
     }
 }
 
-/// <summary>How attempts reach Drover's gateway: its base URL when a server is up (null otherwise), and the secret keys are minted with.</summary>
-public sealed record GatewayAccess(Func<string?> Url, string Secret);
+/// <summary>
+/// How attempts reach Drover's gateway: its base URL when a server is up (null otherwise), the secret keys are minted
+/// with, and the provider kinds (openai, anthropic) it has, so drivers point only CLIs it can serve at it.
+/// </summary>
+public sealed record GatewayAccess(Func<string?> Url, string Secret, IReadOnlySet<string> Kinds);
+
+/// <summary>The gateway for one attempt: its <c>/v1</c> URL and the attempt's own key.</summary>
+public sealed record GatewayEndpoint(string Url, string Key, IReadOnlySet<string> Kinds)
+{
+    /// <summary>The server's root (Anthropic clients add <c>/v1</c> themselves).</summary>
+    public string Root => Url.EndsWith("/v1", StringComparison.Ordinal) ? Url[..^3] : Url;
+}

@@ -166,7 +166,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
         if (resume is not null && resume.Engine == driver.Name)
             run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");
-        var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath) { Resume = resume });
+        var gatewayEndpoint = run.GatewayUrl is { } gw && _gateway is not null ? new GatewayEndpoint(gw, run.Secrets["DROVER_GATEWAY_KEY"], _gateway.Kinds) : null;
+        var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath) { Resume = resume, Gateway = gatewayEndpoint });
         if (launch.Argv is not { Count: > 0 } argv)
         {
             return Fail(FailureClass.NoEngine, launch.Error ?? $"engine {driver.Name} built no command", run.Result);

@@ -230,7 +230,7 @@ public sealed class GatewayProxy(
     private async Task<Sent> SendAsync(CallContext ctx, ProviderConfig provider, JsonObject body)
     {
         var aborted = ctx.Http.RequestAborted;
-        var url = new Uri(provider.BaseUrl.ToString().TrimEnd('/') + ctx.Protocol.Path);
+        var url = new Uri(provider.BaseUrl.ToString().TrimEnd('/') + ctx.Protocol.Path + ctx.Http.Request.QueryString);
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(body.ToJsonString(Compact), Encoding.UTF8, "application/json"),

@@ -12,8 +12,14 @@ public sealed partial class JobService
         IReadOnlyList<AttemptView>? attempts = null;
         IReadOnlyList<EventView>? events = null;
         string? why = null;
+        SpendRowView? spend = null;
         if (detail)
         {
+            var s = await _store.SpendForJobAsync(job.Id, ct);
+            spend = new SpendRowView(s.Key, s.Requests, s.Failed, s.InputTokens, s.CachedInputTokens, s.OutputTokens, s.ReasoningTokens, s.CostUsd, s.UnpricedRequests)
+            {
+                CacheWriteTokens = s.CacheWriteTokens,
+            };
             attempts = (await _store.AttemptListAsync(job.Id, ct)).Select(ToView).ToList();
             events = (await _store.EventListAsync(new EventListParams(0, 200, job.Id), ct)).Select(ToView).ToList();
             why = await WhyAsync(job, ct);
@@ -29,6 +35,7 @@ public sealed partial class JobService
 
         return new JobView
         {
+            GatewaySpend = spend,
             Id = job.Id,
             Title = job.Title,
             State = job.State.ToWire(),

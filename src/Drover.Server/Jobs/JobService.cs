@@ -160,7 +160,10 @@ public sealed partial class JobService : IDroverApi
         var since = _time.GetUtcNow() - span;
         var rows = await _store.SpendTotalsAsync(since, by, ct);
         return new SpendView(period, by, since, [.. rows.Select(t => new SpendRowView(
-            t.Key, t.Requests, t.Failed, t.InputTokens, t.CachedInputTokens, t.OutputTokens, t.ReasoningTokens, t.CostUsd, t.UnpricedRequests))]);
+            t.Key, t.Requests, t.Failed, t.InputTokens, t.CachedInputTokens, t.OutputTokens, t.ReasoningTokens, t.CostUsd, t.UnpricedRequests)
+        {
+            CacheWriteTokens = t.CacheWriteTokens,
+        })]);
     }
 
     public async Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct)

@@ -67,6 +67,9 @@ public sealed record JobView
     public JsonElement Spec { get; init; }
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
     public IReadOnlyList<EventView>? Events { get; init; }
+
+    /// <summary>What this job's model calls through the gateway cost, from the gateway's own records (detail only).</summary>
+    public SpendRowView? GatewaySpend { get; init; }
 }
 
 public sealed record JobListView(IReadOnlyList<JobView> Jobs, long? NextCursor);
@@ -100,7 +103,10 @@ public sealed record SpendView(string Period, string By, DateTimeOffset Since, I
 /// <summary><see cref="UnpricedRequests"/>: requests with tokens but no price (their cost is unknown, not $0).</summary>
 public sealed record SpendRowView(
     string Key, long Requests, long Failed, long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens,
-    decimal CostUsd, long UnpricedRequests);
+    decimal CostUsd, long UnpricedRequests)
+{
+    public long CacheWriteTokens { get; init; }
+}
 
 /// <summary>One provider for <c>drover providers</c> / <c>GET /api/providers</c>.</summary>
 public sealed record ProviderView(

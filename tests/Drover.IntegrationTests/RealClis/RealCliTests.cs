@@ -61,6 +61,92 @@ public sealed class RealCliTests : IAsyncLifetime
         await _t.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// The gateway on, with the fake model behind it as two providers (openai for codex, anthropic for claude): the
+    /// drivers point the CLIs at the gateway with each attempt's own key; nothing in [engines] names an endpoint.
+    /// </summary>
+    private async Task ServeThroughGatewayAsync()
+    {
+        var codex = await AgentClis.BinaryAsync(AgentClis.CodexPackage, "codex");
+        var claude = await AgentClis.BinaryAsync(AgentClis.ClaudePackage, "claude");
+        await File.WriteAllTextAsync(Path.Combine(_t.Home, "drover.toml"), $$"""
+            [gateway]
+            enabled = true
+            first_byte_timeout = "10s"
+
+            [engines.codex]
+            path = {{Toml(codex)}}
+            model = "gpt-5.5"
+
+            [engines.claude]
+            path = {{Toml(claude)}}
+            model = "claude-sonnet-4-5"
+
+            [[providers]]
+            name = "openai-fake"
+            kind = "openai"
+            base_url = "{{Model.Url}}/v1"
+            models = ["gpt-5.5"]
+            health_check = false
+            price = { input = 1.25, cached_input = 0.125, output = 10.0 }
+
+            [[providers]]
+            name = "anthropic-fake"
+            kind = "anthropic"
+            base_url = "{{Model.Url}}/v1"
+            models = ["claude-sonnet-4-5"]
+            health_check = false
+            price = { input = 3.0, cached_input = 0.3, cache_write = 3.75, output = 15.0 }
+            """);
+        _serve = _t.Cli.Start(["serve", "--port", "0", "--slots", "1"]);
+        await _t.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Codex_ThroughTheGateway_SpendLandsOnTheJobToTheToken()
+    {
+        await ServeThroughGatewayAsync();
+        Model.Script(
+            new RunShell(Hello, new FakeUsage(1200, 1000, 0, 40, 10)),
+            new SayDone("Done: created hello.txt.", new FakeUsage(1300, 1100, 0, 50, 0)));
+
+        var r = await SubmitAsync("codex");
+
+        r.ExitCode.ShouldBe(0, Explain(r));
+        OnBranch(r.Json, "hello.txt").ShouldBe("hello from agent\n");
+        Model.Requests.ShouldBe(["POST /v1/responses", "POST /v1/responses"]);
+        var id = r.Json.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+        var spend = (await _t.Cli.RunAsync("show", id, "--json")).Json.GetProperty("gateway_spend");
+        // Two calls: fresh input 200 + 200, cached 1,000 + 1,100, output 40 + 50 (10 of it reasoning).
+        (Long(spend, "requests"), Long(spend, "input_tokens"), Long(spend, "cached_input_tokens"), Long(spend, "output_tokens"), Long(spend, "reasoning_tokens"))
+            .ShouldBe((2L, 400L, 2100L, 90L, 10L), spend.ToString());
+        spend.GetProperty("cost_usd").GetDecimal().ShouldBe(((400 * 1.25m) + (2100 * 0.125m) + (90 * 10m)) / 1_000_000m);
+        var byProvider = (await _t.Cli.RunAsync("usage", "--by", "provider", "--json")).Json.GetProperty("rows")[0];
+        byProvider.GetProperty("key").GetString().ShouldBe("openai-fake");
+        Long(byProvider, "output_tokens").ShouldBe(90);
+        Model.Bodies.ShouldAllBe(b => !b.Contains("drvjob_", StringComparison.Ordinal), "the attempt's key stays between the CLI and the gateway");
+    }
+
+    [Fact]
+    public async Task Claude_ThroughTheGateway_SpendLandsOnTheJobWithCacheKeptApart()
+    {
+        await ServeThroughGatewayAsync();
+        Model.Script(
+            new RunShell(Hello, new FakeUsage(100, 2000, 300, 40, 0)),
+            new SayDone("Done: created hello.txt.", new FakeUsage(150, 2100, 0, 50, 0)));
+
+        var r = await SubmitAsync("claude");
+
+        r.ExitCode.ShouldBe(0, Explain(r));
+        OnBranch(r.Json, "hello.txt").ShouldBe("hello from agent\n");
+        var id = r.Json.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+        var spend = (await _t.Cli.RunAsync("show", id, "--json")).Json.GetProperty("gateway_spend");
+        (Long(spend, "requests"), Long(spend, "input_tokens"), Long(spend, "cached_input_tokens"), Long(spend, "cache_write_tokens"), Long(spend, "output_tokens"))
+            .ShouldBe((2L, 250L, 4100L, 300L, 90L), spend.ToString());
+        spend.GetProperty("cost_usd").GetDecimal().ShouldBe(((250 * 3m) + (4100 * 0.3m) + (300 * 3.75m) + (90 * 15m)) / 1_000_000m);
+        Model.Requests.ShouldAllBe(q => q.StartsWith("POST /v1/messages", StringComparison.Ordinal));
+    }
+
     private async Task<CliResult> SubmitAsync(string engine, params string[] extra) =>
         await _t.Cli.RunAsync(["submit", "Create hello.txt containing 'hello from agent'.", "--engine", engine, "--repo", Repo,
             "--timeout", "90s", "--wait", "--json", .. extra]);
