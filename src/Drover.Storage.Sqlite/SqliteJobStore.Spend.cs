@@ -48,7 +48,8 @@ public sealed partial class SqliteJobStore
                 using var r = s.Cmd(SpendJobSql).P("@job", jobId).ExecuteReader();
                 r.Read();
                 return new SpendTotal(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3),
-                    r.GetInt64(4), r.GetInt64(5), SqliteRows.Usd(r.GetInt64(6)), r.GetInt64(7)) { CacheWriteTokens = r.GetInt64(8) };
+                    r.GetInt64(4), r.GetInt64(5), SqliteRows.Usd(r.GetInt64(6)), r.GetInt64(7))
+                { CacheWriteTokens = r.GetInt64(8) };
             },
             ct));
 
