@@ -55,19 +55,23 @@ public sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct)
     {
-        // The group column comes from this fixed list, never from the caller's text.
-        var column = by switch
+        // The group column comes from this fixed list, never from the caller's text. Engine, repo and label come from
+        // the job a request was made for; a request counts once under each of its job's labels.
+        var (column, join) = by switch
         {
-            "provider" => "COALESCE(provider, '(none)')",
-            "model" => "model",
-            "job" => "COALESCE(CAST(job_id AS TEXT), '(none)')",
-            _ => throw new JobSpecException("by", $"cannot group spend by \"{by}\" (provider, model or job)"),
+            "provider" => ("COALESCE(s.provider, '(none)')", ""),
+            "model" => ("s.model", ""),
+            "job" => ("COALESCE(CAST(s.job_id AS TEXT), '(none)')", ""),
+            "engine" => ("COALESCE(j.engine, '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id"),
+            "repo" => ("COALESCE(json_extract(j.spec_json, '$.repo'), '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id"),
+            "label" => ("COALESCE(l.key || '=' || l.value, '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id LEFT JOIN json_each(j.labels) l"),
+            _ => throw new JobSpecException("by", $"cannot group spend by \"{by}\" (provider, model, job, engine, repo or label)"),
         };
         var sql =
-            $"SELECT {column} AS k, COUNT(*), SUM(outcome NOT IN ('ok', 'client_error')), SUM(input_tokens), SUM(cached_input_tokens), " +
-            "SUM(output_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_nusd), 0), " +
-            "SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), SUM(cache_write_tokens) " +
-            "FROM spend WHERE at >= @since GROUP BY k ORDER BY COALESCE(SUM(cost_nusd), 0) DESC, k";
+            $"SELECT {column} AS k, COUNT(*), SUM(s.outcome NOT IN ('ok', 'client_error')), SUM(s.input_tokens), SUM(s.cached_input_tokens), " +
+            "SUM(s.output_tokens), SUM(s.reasoning_tokens), COALESCE(SUM(s.cost_nusd), 0), " +
+            "SUM(s.cost_nusd IS NULL AND s.input_tokens + s.cached_input_tokens + s.output_tokens > 0), SUM(s.cache_write_tokens) " +
+            $"FROM spend s{join} WHERE s.at >= @since GROUP BY k ORDER BY COALESCE(SUM(s.cost_nusd), 0) DESC, k";
         return Task.FromResult(Read<IReadOnlyList<SpendTotal>>(
             s =>
             {

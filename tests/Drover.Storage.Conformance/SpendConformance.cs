@@ -35,4 +35,24 @@ public abstract class SpendConformance : StoreConformanceBase
         (await store.SpendTotalsAsync(At(0), "job", Ct)).Single(t => t.Key == "7").CostUsd.ShouldBe(0.75m);
         await Should.ThrowAsync<JobSpecException>(() => store.SpendTotalsAsync(At(0), "colour; DROP TABLE spend", Ct));
     }
+
+    [Fact]
+    public async Task SpendTotals_ByEngineRepoLabel_FollowTheJob_AndSpendForJobSumsOneJob()
+    {
+        var store = await NewStoreAsync();
+        var core = await SubmitAsync(store, Spec("core", engine: "codex", labels: new Dictionary<string, string> { ["team"] = "core", ["env"] = "ci" }));
+        var web = await SubmitAsync(store, Spec("web", engine: "claude", labels: new Dictionary<string, string> { ["team"] = "web" }));
+        await store.SpendAppendAsync(Call(At(10), "a", "m1", 100, 0.25m, job: core.Id), Ct);
+        await store.SpendAppendAsync(Call(At(11), "a", "m1", 100, 0.50m, job: web.Id), Ct);
+        await store.SpendAppendAsync(Call(At(12), "a", "m1", 100, 1.00m), Ct);
+
+        (await store.SpendTotalsAsync(At(0), "engine", Ct)).Select(t => (t.Key, t.CostUsd)).ShouldBe([("(none)", 1.00m), ("claude", 0.50m), ("codex", 0.25m)], "largest cost first");
+        (await store.SpendTotalsAsync(At(0), "label", Ct)).Select(t => (t.Key, t.CostUsd))
+            .ShouldBe([("(none)", 1.00m), ("team=web", 0.50m), ("env=ci", 0.25m), ("team=core", 0.25m)], "a request counts under each of its job's labels");
+        (await store.SpendTotalsAsync(At(0), "repo", Ct)).Single(t => t.Key == "/tmp/repo").Requests.ShouldBe(2);
+
+        var one = await store.SpendForJobAsync(core.Id, Ct);
+        (one.Requests, one.InputTokens, one.CostUsd).ShouldBe((1L, 100L, 0.25m));
+        (await store.SpendForJobAsync(9999, Ct)).Requests.ShouldBe(0);
+    }
 }

@@ -69,7 +69,7 @@ public static class FleetCommands
     private static Command Usage(GlobalOptions g)
     {
         var period = new Option<string>("--period") { Description = "day | week | month", DefaultValueFactory = _ => "day" };
-        var by = new Option<string>("--by") { Description = "provider | model | job", DefaultValueFactory = _ => "provider" };
+        var by = new Option<string>("--by") { Description = "provider | model | job | engine | repo | label", DefaultValueFactory = _ => "provider" };
         var cmd = new Command("usage", "Gateway spend: requests, tokens by kind and cost, grouped") { period, by };
         cmd.SetHandler(g, async (r, s, ct) =>
         {

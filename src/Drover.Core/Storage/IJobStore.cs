@@ -119,7 +119,7 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Records one gateway request's metadata and usage.</summary>
     Task SpendAppendAsync(SpendRecord r, CancellationToken ct);
 
-    /// <summary>Spend since <paramref name="since"/> summed per <paramref name="by"/> (provider | model | job), largest cost first.</summary>
+    /// <summary>Spend since <paramref name="since"/> summed per <paramref name="by"/> (provider | model | job | engine | repo | label), largest cost first.</summary>
     Task<IReadOnlyList<SpendTotal>> SpendTotalsAsync(DateTimeOffset since, string by, CancellationToken ct);
 
     /// <summary>Every gateway request of one job summed (key = the job id); zero rows sum to zeros.</summary>
