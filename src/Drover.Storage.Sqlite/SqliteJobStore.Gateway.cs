@@ -36,7 +36,7 @@ public sealed partial class SqliteJobStore
         "ON CONFLICT (provider) DO UPDATE SET health = excluded.health, health_detail = excluded.health_detail, health_at = excluded.health_at";
 
     private const string SpendStatsSql =
-        "SELECT latency_ms, outcome NOT IN ('ok', 'client_error') FROM spend WHERE provider = @p AND at >= @since";
+        "SELECT latency_ms, outcome NOT IN ('ok', 'client_error', 'client_closed') FROM spend WHERE provider = @p AND at >= @since";
 
     private const string HoldsPruneSql = "DELETE FROM budget_holds WHERE expires < @now";
     private const string LedgerSelectSql = "SELECT usd_nano, tokens, alerted_usd, alerted_tokens FROM budget_ledger WHERE scope = @s";

@@ -36,7 +36,7 @@ public sealed partial class SqliteJobStore
     }
 
     private const string SpendJobSql =
-        "SELECT COUNT(*), COALESCE(SUM(outcome NOT IN ('ok', 'client_error')), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), " +
+        "SELECT COUNT(*), COALESCE(SUM(outcome NOT IN ('ok', 'client_error', 'client_closed')), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), " +
         "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_nusd), 0), " +
         "COALESCE(SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), 0), COALESCE(SUM(cache_write_tokens), 0) " +
         "FROM spend WHERE job_id = @job";
@@ -68,7 +68,7 @@ public sealed partial class SqliteJobStore
             _ => throw new JobSpecException("by", $"cannot group spend by \"{by}\" (provider, model, job, engine, repo or label)"),
         };
         var sql =
-            $"SELECT {column} AS k, COUNT(*), SUM(s.outcome NOT IN ('ok', 'client_error')), SUM(s.input_tokens), SUM(s.cached_input_tokens), " +
+            $"SELECT {column} AS k, COUNT(*), SUM(s.outcome NOT IN ('ok', 'client_error', 'client_closed')), SUM(s.input_tokens), SUM(s.cached_input_tokens), " +
             "SUM(s.output_tokens), SUM(s.reasoning_tokens), COALESCE(SUM(s.cost_nusd), 0), " +
             "SUM(s.cost_nusd IS NULL AND s.input_tokens + s.cached_input_tokens + s.output_tokens > 0), SUM(s.cache_write_tokens) " +
             $"FROM spend s{join} WHERE s.at >= @since GROUP BY k ORDER BY COALESCE(SUM(s.cost_nusd), 0) DESC, k";

@@ -182,17 +182,29 @@ public sealed class GatewayProxy(
     {
         var c = ctx.Http;
         var started = ctx.Clock.Elapsed;
-        var sent = await SendAsync(ctx, provider, body);
         var usage = new CallUsage(ctx.Protocol);
+        Sent? sent = null;
         RelayOutcome relay;
-        if (sent.Response is { } response)
+        try
         {
-            using (response)
-                relay = await RelayAsync(ctx, response, usage);
+            sent = await SendAsync(ctx, provider, body);
+            if (sent.Response is { } response)
+            {
+                using (response)
+                    relay = await RelayAsync(ctx, response, usage);
+            }
+            else
+            {
+                relay = new RelayOutcome(false, sent.Status, sent.Verdict, sent.Skip, sent.QuotaUntil);
+            }
         }
-        else
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && c.RequestAborted.IsCancellationRequested)
         {
-            relay = new RelayOutcome(false, sent.Status, sent.Verdict, sent.Skip, sent.QuotaUntil);
+            // The client went away: nothing more to send, but what the provider was paid for is still booked.
+            // A client that left after the answer's usage arrived (some close right after the last event) got it all.
+            relay = usage.Any
+                ? new RelayOutcome(true, 200, CallVerdict.Success, null, null, "ok")
+                : new RelayOutcome(true, 499, CallVerdict.Neutral, null, null, "client_closed");
         }
 
         var cost = provider.Price is { } price && usage.Any ? price.Cost(usage.ToRecord(upstreamModel)) : (decimal?)null;
@@ -217,10 +229,10 @@ public sealed class GatewayProxy(
         if (!relay.Answered)
         {
             await books.RecordAsync(ctx.Call(provider.Name, upstreamModel, "failover", relay.Status, usage, cost, [relay.Skip ?? ""], latency), false, CancellationToken.None);
-            return new ProviderResult(false, relay.Skip, sent.RetryAfter);
+            return new ProviderResult(false, relay.Skip, sent?.RetryAfter);
         }
 
-        var outcome = relay.Skip is not null ? "cut_mid_stream" : relay.Status is >= 200 and < 300 ? "ok" : "client_error";
+        var outcome = relay.Outcome ?? (relay.Skip is not null ? "cut_mid_stream" : relay.Status is >= 200 and < 300 ? "ok" : "client_error");
         await books.RecordAsync(ctx.Call(provider.Name, upstreamModel, outcome, relay.Status, usage, cost, skipped, ctx.Clock.Elapsed.TotalMilliseconds), true, CancellationToken.None);
         return new ProviderResult(true, null, null);
     }
@@ -344,7 +356,8 @@ public sealed class GatewayProxy(
 
     /// <param name="Answered">The client got a response (complete, or cut after output started).</param>
     /// <param name="Skip">Why to go on (not answered), or why the answer was cut.</param>
-    private sealed record RelayOutcome(bool Answered, int Status, CallVerdict Verdict, string? Skip, DateTimeOffset? QuotaUntil);
+    /// <param name="Outcome">Overrides the outcome recorded (client_closed).</param>
+    private sealed record RelayOutcome(bool Answered, int Status, CallVerdict Verdict, string? Skip, DateTimeOffset? QuotaUntil, string? Outcome = null);
 
     /// <summary>Copies the answer to the client as it arrives, reading usage on the way.</summary>
     private async Task<RelayOutcome> RelayAsync(CallContext ctx, HttpResponseMessage response, CallUsage usage)
@@ -400,9 +413,9 @@ public sealed class GatewayProxy(
                     c.Response.Headers.CacheControl = "no-cache";
                 }
 
+                lines.Feed(buffer.AsSpan(0, n)); // before the write: a client that leaves now still has its usage booked
                 await c.Response.Body.WriteAsync(buffer.AsMemory(0, n), c.RequestAborted);
                 await c.Response.Body.FlushAsync(c.RequestAborted);
-                lines.Feed(buffer.AsSpan(0, n));
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !c.RequestAborted.IsCancellationRequested)

@@ -193,6 +193,10 @@ public sealed class DroverConfigLoaderTests
 
             [budgets]
             daily_usd = 20.0
+            labels = { "team=core" = 5.0 }
+
+            [alerts]
+            cooldown = "15m"
             """);
         config.Server.ShouldBe(new ServerConfig { Bind = "0.0.0.0", Port = 8800 });
         config.Worker.Name.ShouldBe("box-1");
@@ -212,7 +216,9 @@ public sealed class DroverConfigLoaderTests
         config.Engines["mytool"].Usage.ShouldBe("drover");
         config.Gateway.Enabled.ShouldBeTrue();
         config.Providers.Single().Name.ShouldBe("local");
-        config.Reserved.Keys.ShouldBe(["budgets"], ignoreOrder: true);
+        config.Budgets.DailyUsd.ShouldBe(20.0m);
+        config.Budgets.Labels.ShouldBe(new Dictionary<string, decimal> { ["team=core"] = 5.0m });
+        config.Reserved.Keys.ShouldBe(["alerts"], ignoreOrder: true);
     }
 
     [Fact]

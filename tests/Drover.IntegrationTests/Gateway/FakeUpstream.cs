@@ -26,6 +26,9 @@ public enum UpstreamMode
 
     /// <summary>Stream headers, then nothing: silent before any output.</summary>
     HangAfterHeaders,
+
+    /// <summary>The first chunk of a stream, then silence.</summary>
+    HangMidStream,
 }
 
 /// <summary>
@@ -152,6 +155,12 @@ public sealed class FakeUpstream : IAsyncDisposable
         {
             await Task.Delay(100);
             c.Abort();
+            return;
+        }
+
+        if (Mode == UpstreamMode.HangMidStream)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), c.RequestAborted);
             return;
         }
 

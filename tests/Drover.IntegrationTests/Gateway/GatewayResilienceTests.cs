@@ -174,6 +174,33 @@ public sealed class GatewayResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClientThatLeavesMidStream_IsBooked_AndFreesItsConcurrencySlot()
+    {
+        await ServeAsync(aExtra: "max_concurrent = 1");
+        _a.Mode = UpstreamMode.HangMidStream;
+        // No draining on dispose: the connection closes as a client that leaves would close it.
+        using (var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = new Uri(_url) })
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _t.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = Json("""{"model": "default", "stream": true, "messages": [{"role": "user", "content": "hi"}]}"""),
+            };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            await using var body = await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
+            var first = new byte[64];
+            (await body.ReadAsync(first, TestContext.Current.CancellationToken)).ShouldBeGreaterThan(0, "the first chunk arrived");
+            (await ProviderAsync("a")).GetProperty("used").GetProperty("in_flight").GetInt64().ShouldBe(1);
+        }
+
+        // The client is gone: the gateway stops reading, books the call, and a's only slot is free again.
+        (await EventsAsync("gateway.request")).Single().GetProperty("outcome").GetString().ShouldBe("client_closed");
+        _a.Mode = UpstreamMode.Ok;
+        (await AskAsync()).ShouldBe("Hello from a");
+        (await ProviderAsync("a")).GetProperty("circuit").GetProperty("consecutive_failures").GetInt32().ShouldBe(0, "a client leaving is not the provider's failure");
+    }
+
+    [Fact]
     public async Task JobBudget_RefusesTheCallThatCouldGoOver_FailsTheJobBudgetExhausted_SpendStaysWithinOneReservation()
     {
         // Each call really costs 200×2 + 1000×0.5 + 30×8 = $0.00114; its hold is ~33 input tokens × $2 + 100 output × $8 ≈ $0.00087.

@@ -138,11 +138,13 @@ public sealed class GatewayTests : IAsyncLifetime
         call.GetProperty("first_token_ms").GetDouble().ShouldBeGreaterThan(0);
     }
 
-    [Fact]
-    public async Task StreamCutAfterOutputStarted_IsNotRetriedElsewhere_TheClientSeesTheError()
+    [Theory]
+    [InlineData(UpstreamMode.CutMidStream)]
+    [InlineData(UpstreamMode.HangMidStream)]
+    public async Task StreamCutOrSilentAfterOutputStarted_IsNotRetriedElsewhere_TheClientSeesTheError(UpstreamMode fault)
     {
         await ServeAsync();
-        _a.Mode = UpstreamMode.CutMidStream;
+        _a.Mode = fault;
         var text = new StringBuilder();
 
         await Should.ThrowAsync<Exception>(async () =>

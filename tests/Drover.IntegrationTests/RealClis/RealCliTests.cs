@@ -115,8 +115,7 @@ public sealed class RealCliTests : IAsyncLifetime
         r.ExitCode.ShouldBe(0, Explain(r));
         OnBranch(r.Json, "hello.txt").ShouldBe("hello from agent\n");
         Model.Requests.ShouldBe(["POST /v1/responses", "POST /v1/responses"]);
-        var id = r.Json.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
-        var spend = (await _t.Cli.RunAsync("show", id, "--json")).Json.GetProperty("gateway_spend");
+        var spend = await GatewaySpendAsync(r, requests: 2);
         // Two calls: fresh input 200 + 200, cached 1,000 + 1,100, output 40 + 50 (10 of it reasoning).
         (Long(spend, "requests"), Long(spend, "input_tokens"), Long(spend, "cached_input_tokens"), Long(spend, "output_tokens"), Long(spend, "reasoning_tokens"))
             .ShouldBe((2L, 400L, 2100L, 90L, 10L), spend.ToString());
@@ -139,12 +138,25 @@ public sealed class RealCliTests : IAsyncLifetime
 
         r.ExitCode.ShouldBe(0, Explain(r));
         OnBranch(r.Json, "hello.txt").ShouldBe("hello from agent\n");
-        var id = r.Json.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
-        var spend = (await _t.Cli.RunAsync("show", id, "--json")).Json.GetProperty("gateway_spend");
+        var spend = await GatewaySpendAsync(r, requests: 2);
         (Long(spend, "requests"), Long(spend, "input_tokens"), Long(spend, "cached_input_tokens"), Long(spend, "cache_write_tokens"), Long(spend, "output_tokens"))
             .ShouldBe((2L, 250L, 4100L, 300L, 90L), spend.ToString());
         spend.GetProperty("cost_usd").GetDecimal().ShouldBe(((250 * 3m) + (4100 * 0.3m) + (300 * 3.75m) + (90 * 15m)) / 1_000_000m);
         Model.Requests.ShouldAllBe(q => q.StartsWith("POST /v1/messages", StringComparison.Ordinal));
+    }
+
+    /// <summary>The job's gateway spend once its calls are booked (the books are written just after each answer ends).</summary>
+    private async Task<JsonElement> GatewaySpendAsync(CliResult job, long requests)
+    {
+        var id = job.Json.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var spend = (await _t.Cli.RunAsync("show", id, "--json")).Json.GetProperty("gateway_spend");
+            if (Long(spend, "requests") >= requests || deadline.Elapsed > TimeSpan.FromSeconds(10))
+                return spend;
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     private async Task<CliResult> SubmitAsync(string engine, params string[] extra) =>
