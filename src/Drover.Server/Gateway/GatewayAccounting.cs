@@ -80,6 +80,8 @@ public sealed class GatewayAccounting(IJobStore store, BudgetsConfig budgets, Ti
     /// <summary>Books the call's real cost on every scope and releases its hold; alerts at 80% and 100%.</summary>
     public async Task SettleAsync(long? hold, IReadOnlyList<BudgetScope> scopes, decimal usd, long tokens, long? jobId, CancellationToken ct)
     {
+        if (hold is null && scopes.All(s => s.LimitUsd is null && s.LimitTokens is null))
+            return; // no budget to book against: the spend rows alone say what was spent
         var alerts = await store.BudgetSettleAsync(new BudgetSettleParams(hold ?? 0, scopes, usd, tokens, Now), ct);
         foreach (var a in alerts)
         {
