@@ -83,12 +83,12 @@ public abstract class GatewayStateConformance : StoreConformanceBase
         var calls = (await store.ProviderStatusAsync(["a"], At(10), TimeSpan.FromHours(1), Ct)).Single().Breaker.WindowCalls;
         calls.ShouldBe(10);
 
-        // Spread over more than a minute, the same pattern does not open it.
-        var spread = await NewStoreAsync();
+        // Spread over more than a minute, the same pattern does not open it (provider b).
         transition = null;
         for (var i = 0; i < 10; i++)
-            transition ??= await spread.ProviderReportAsync(Report("a", i * 15, i % 2 == 1 ? CallVerdict.Failure : CallVerdict.Success), Ct);
+            transition ??= await store.ProviderReportAsync(Report("b", i * 15, i % 2 == 1 ? CallVerdict.Failure : CallVerdict.Success), Ct);
         transition.ShouldBeNull();
+        (await store.ProviderStatusAsync(["b"], At(150), TimeSpan.FromHours(1), Ct)).Single().Breaker.State.ShouldBe(BreakerState.Closed);
     }
 
     [Fact]
