@@ -58,13 +58,25 @@ public sealed class Runtime : IAsyncDisposable
         else if (url.StartsWith("sqlite:", StringComparison.Ordinal))
             path = Path.GetFullPath(url["sqlite:".Length..]);
         else if (url.StartsWith("postgres://", StringComparison.Ordinal) || url.StartsWith("postgresql://", StringComparison.Ordinal))
-            throw new JobSpecException("store", "the postgres store is not built yet; use sqlite:<path>");
+            return await OpenPostgresAsync(url, ct);
         else
-            throw new JobSpecException("store", $"unknown store URL \"{url}\" (expected sqlite:<path>)");
+            throw new JobSpecException("store", $"unknown store URL \"{url}\" (expected sqlite:<path> or postgres://user@host:port/db)");
 
         var store = new SqliteJobStore(new SqliteStoreOptions { Path = path });
         await store.MigrateAsync(ct);
         return store;
+    }
+
+    private static async Task<IJobStore> OpenPostgresAsync(string url, CancellationToken ct)
+    {
+        try
+        {
+            return await Drover.Storage.Postgres.PostgresJobStore.OpenAsync(url, ct);
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException)
+        {
+            throw new JobSpecException("store", $"not a usable postgres:// URL: {e.Message}");
+        }
     }
 
     public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config, DroverHome home) =>

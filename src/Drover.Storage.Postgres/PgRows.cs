@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Drover.Core.Jobs;
+using Npgsql;
+
+namespace Drover.Storage.Postgres;
+
+/// <summary>Column lists and row mapping shared by the store's partial files.</summary>
+internal static class PgRows
+{
+    /// <summary>The columns <see cref="ReadJob"/> expects, in order (prefix-free: use in single-table queries and RETURNING).</summary>
+    public const string JobColumns =
+        "id, title, state, priority, engine, attempt, max_attempts, failures, worker, epoch, class, reason, key, lock_key, " +
+        "spec_json, spec_hash, capabilities, labels, after_ids, deps_mode, created_at, updated_at, next_eligible_at, " +
+        "lease_expires_at, blocked_on, question, answers, engine_done, branch, head, diff_files, diff_added, diff_deleted, " +
+        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens";
+
+    public const string AttemptColumns =
+        "job_id, n, worker, epoch, state, class, reason, exit_code, started_at, ended_at, input_tokens, cached_tokens, " +
+        "output_tokens, cost_nusd, cost_source, model, head, diff_files, diff_added, diff_deleted, summary, log_tail, " +
+        "cache_write_tokens, reasoning_tokens";
+
+    public const string WorkerColumns = "name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at";
+
+    private const decimal NanoPerUsd = 1_000_000_000m;
+
+    public static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
+
+    public static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    public static long Nano(decimal usd) => (long)decimal.Round(usd * NanoPerUsd, MidpointRounding.AwayFromZero);
+
+    public static decimal Usd(long nano) => nano / NanoPerUsd;
+
+    public static JobRecord ReadJob(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetInt64(0),
+        Title = r.GetString(1),
+        State = JobStates.Parse(r.GetString(2)),
+        Priority = r.GetInt32(3),
+        Engine = r.GetString(4),
+        Attempt = r.GetInt32(5),
+        MaxAttempts = r.GetInt32(6),
+        Failures = r.GetInt32(7),
+        Worker = r.NullableString(8),
+        Epoch = r.GetInt64(9),
+        Class = r.NullableString(10),
+        Reason = r.NullableString(11),
+        Key = r.NullableString(12),
+        LockKey = r.NullableString(13),
+        SpecJson = r.GetString(14),
+        SpecHash = r.GetString(15),
+        Capabilities = Strings(r.GetString(16)),
+        Labels = Labels(r.GetString(17)),
+        After = Ids(r.GetString(18)),
+        DepsMode = r.GetString(19),
+        CreatedAt = Time(r.GetInt64(20)),
+        UpdatedAt = Time(r.GetInt64(21)),
+        NextEligibleAt = Time(r.GetInt64(22)),
+        LeaseExpiresAt = r.IsDBNull(23) ? null : Time(r.GetInt64(23)),
+        BlockedOn = r.NullableString(24),
+        Question = r.NullableString(25),
+        Answers = Strings(r.GetString(26)),
+        EngineDone = r.GetInt64(27) != 0,
+        Branch = r.NullableString(28),
+        Head = r.NullableString(29),
+        Diff = ReadDiff(r, 30),
+        Usage = ReadUsage(r, 33) with { CacheWriteTokens = r.GetInt64(40), ReasoningTokens = r.GetInt64(41) },
+        Summary = r.NullableString(39),
+    };
+
+    public static AttemptRecord ReadAttempt(NpgsqlDataReader r) => new()
+    {
+        JobId = r.GetInt64(0),
+        N = r.GetInt32(1),
+        Worker = r.GetString(2),
+        Epoch = r.GetInt64(3),
+        State = r.GetString(4),
+        Class = r.NullableString(5),
+        Reason = r.NullableString(6),
+        ExitCode = r.IsDBNull(7) ? null : r.GetInt32(7),
+        StartedAt = Time(r.GetInt64(8)),
+        EndedAt = r.IsDBNull(9) ? null : Time(r.GetInt64(9)),
+        Usage = ReadUsage(r, 10) with { CacheWriteTokens = r.GetInt64(22), ReasoningTokens = r.GetInt64(23) },
+        Head = r.NullableString(16),
+        Diff = ReadDiff(r, 17),
+        Summary = r.NullableString(20),
+        LogTail = r.NullableString(21),
+    };
+
+    public static WorkerRecord ReadWorker(NpgsqlDataReader r) => new()
+    {
+        Name = r.GetString(0),
+        Host = r.GetString(1),
+        Pid = r.GetInt32(2),
+        State = r.GetString(3),
+        Slots = r.GetInt32(4),
+        Running = Ids(r.GetString(5)),
+        Capabilities = Strings(r.GetString(6)),
+        StartedAt = Time(r.GetInt64(7)),
+        LastHeartbeatAt = Time(r.GetInt64(8)),
+    };
+
+    public static List<JobRecord> ReadJobs(NpgsqlCommand cmd)
+    {
+        var jobs = new List<JobRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            jobs.Add(ReadJob(r));
+        return jobs;
+    }
+
+    public static JobRecord? ReadJobOrNull(NpgsqlCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadJob(r) : null;
+    }
+
+    private static DiffStats? ReadDiff(NpgsqlDataReader r, int i) =>
+        r.IsDBNull(i) ? null : new DiffStats(r.GetInt32(i), r.GetInt32(i + 1), r.GetInt32(i + 2));
+
+    /// <summary>Reads input, cached, output, cost_nusd, cost_source, model starting at <paramref name="i"/>.</summary>
+    private static UsageRecord ReadUsage(NpgsqlDataReader r, int i) => new(
+        r.GetInt64(i),
+        r.GetInt64(i + 1),
+        r.GetInt64(i + 2),
+        Usd(r.GetInt64(i + 3)),
+        r.GetString(i + 4),
+        r.NullableString(i + 5));
+
+    // ---- JSON columns ----
+
+    public static string Json(IReadOnlyList<string> values) => values.Count == 0 ? "[]" : JsonSerializer.Serialize(values);
+
+    public static string Json(IReadOnlyList<long> values) => values.Count == 0 ? "[]" : JsonSerializer.Serialize(values);
+
+    public static string Json(IReadOnlyDictionary<string, string> values) =>
+        values.Count == 0 ? "{}" : JsonSerializer.Serialize(values);
+
+    public static IReadOnlyList<string> Strings(string json) =>
+        json == "[]" ? [] : JsonSerializer.Deserialize<string[]>(json) ?? [];
+
+    public static IReadOnlyList<long> Ids(string json) =>
+        json == "[]" ? [] : JsonSerializer.Deserialize<long[]>(json) ?? [];
+
+    public static IReadOnlyDictionary<string, string> Labels(string json) =>
+        json == "{}"
+            ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+}

@@ -1,0 +1,123 @@
+using Drover.Core.Jobs;
+using Drover.Core.Scheduling;
+using Drover.Core.Storage;
+
+using Npgsql;
+
+namespace Drover.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    private const string FleetPausedSql = "SELECT paused FROM fleet WHERE id = 1";
+
+    // Eligibility that SQL can decide; capabilities and engine gates are checked in C# over the batch.
+    private const string ClaimCandidatesSql =
+        "SELECT j.id, j.engine, j.capabilities, j.lock_key FROM jobs j " +
+        "WHERE j.state = 'queued' AND j.next_eligible_at <= @now " +
+        "AND (j.lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.lock_key = j.lock_key)) " +
+        "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id " +
+        "WHERE d.job_id = j.id AND p.state <> 'succeeded' AND (j.deps_mode = 'hard' OR p.engine_done = 0)) " +
+        "ORDER BY j.priority DESC, j.next_eligible_at, j.id LIMIT @limit OFFSET @offset";
+
+    // Fenced by state: the row was read as queued in this same write transaction.
+    private const string ClaimUpdateSql =
+        "UPDATE jobs SET state = 'running', worker = @worker, epoch = epoch + 1, attempt = attempt + 1, " +
+        "lease_expires_at = @lease, updated_at = @now, class = NULL, reason = NULL, blocked_on = NULL, question = NULL " +
+        "WHERE id = @id AND state = 'queued' RETURNING " + PgRows.JobColumns;
+
+    private const string AttemptInsertSql =
+        "INSERT INTO attempts (job_id, n, worker, epoch, state, started_at) VALUES (@id, @n, @worker, @epoch, 'running', @now)";
+
+    public Task<IReadOnlyList<JobRecord>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (p.Max <= 0)
+            return Task.FromResult<IReadOnlyList<JobRecord>>([]);
+        return WriteAsync<IReadOnlyList<JobRecord>>(s => ClaimJobs(s, p), ct);
+    }
+
+    private static List<JobRecord> ClaimJobs(PgSession s, JobClaimParams p)
+    {
+        if ((long)s.Cmd(FleetPausedSql).ExecuteScalar()! != 0)
+            return [];
+
+        var gated = ClosedGates(s, p.Now);
+        if (gated.Count > 0)
+            p = p with { PausedEngines = new HashSet<string>([.. p.PausedEngines ?? new HashSet<string>(), .. gated.Select(g => g.Engine)], StringComparer.Ordinal) };
+        var picked = PickCandidates(s, p);
+        var now = PgRows.Ms(p.Now);
+        var lease = PgRows.Ms(p.Now + p.LeaseTtl);
+        var claimed = new List<JobRecord>(picked.Count);
+        foreach (var id in picked)
+        {
+            var job = PgRows.ReadJobOrNull(
+                s.Cmd(ClaimUpdateSql).P("@worker", p.Worker).P("@lease", lease).P("@now", now).P("@id", id));
+            if (job is null)
+                continue;
+            s.Cmd(AttemptInsertSql)
+                .P("@id", id)
+                .P("@n", job.Attempt)
+                .P("@worker", p.Worker)
+                .P("@epoch", job.Epoch)
+                .P("@now", now)
+                .ExecuteNonQuery();
+            AppendEvent(s, "job.claimed", id, p.Worker, new { epoch = job.Epoch, attempt = job.Attempt }, p.Now);
+            claimed.Add(job);
+        }
+
+        return claimed;
+    }
+
+    /// <summary>An engine_class job (no engine named) needs a worker with at least one agent engine; the worker picks which.</summary>
+    private static bool HasAgentEngine(IReadOnlyList<string> offered) =>
+        offered.Any(c => c.StartsWith("engine:", StringComparison.Ordinal) && !c.StartsWith("engine:shell", StringComparison.Ordinal));
+
+    private static bool HasEngine(IReadOnlyList<string> offered, string engine)
+    {
+        foreach (var cap in offered)
+        {
+            if (cap.Length > 7 && cap.StartsWith("engine:", StringComparison.Ordinal) && cap.AsSpan(7).StartsWith(engine, StringComparison.Ordinal)
+                && (cap.Length == 7 + engine.Length || !char.IsLetterOrDigit(cap[7 + engine.Length]) && cap[7 + engine.Length] is not ('-' or '_')))
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Walks eligible jobs in claim order, a batch at a time, keeping those this worker can run:
+    /// capabilities satisfied, engine not gated, and no two picks sharing a lock key.
+    /// </summary>
+    private static List<long> PickCandidates(PgSession s, JobClaimParams p)
+    {
+        var batch = Math.Max(p.Max * 4, 32);
+        var picked = new List<long>(p.Max);
+        HashSet<string>? locks = null;
+        for (var offset = 0; picked.Count < p.Max; offset += batch)
+        {
+            var rows = 0;
+            using var r = s.Cmd(ClaimCandidatesSql).P("@now", PgRows.Ms(p.Now)).P("@limit", batch).P("@offset", offset).ExecuteReader();
+            while (r.Read() && picked.Count < p.Max)
+            {
+                rows++;
+                if (p.PausedEngines is { Count: > 0 } paused && paused.Contains(r.GetString(1)))
+                    continue;
+                // A job runs only where its engine is: workers advertise engine:<name> for each CLI they have.
+                var engine = r.GetString(1);
+                if (engine.Length > 0 ? !HasEngine(p.Capabilities, engine) : !HasAgentEngine(p.Capabilities))
+                    continue;
+                var caps = r.GetString(2);
+                if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, PgRows.Strings(caps)))
+                    continue;
+                if (!r.IsDBNull(3) && !(locks ??= new HashSet<string>(StringComparer.Ordinal)).Add(r.GetString(3)))
+                    continue;
+                picked.Add(r.GetInt64(0));
+            }
+
+            if (rows < batch)
+                break;
+        }
+
+        return picked;
+    }
+}

@@ -1,0 +1,76 @@
+using Drover.Core.Storage;
+
+using Npgsql;
+
+namespace Drover.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    private const string FleetGetSql = "SELECT paused, paused_at FROM fleet WHERE id = 1";
+
+    private const string FleetSetSql =
+        "UPDATE fleet SET paused = @paused, paused_at = @at WHERE id = 1 AND paused <> @paused";
+
+    private const string GatesOpenSql = "SELECT engine, until, reason FROM engine_gates WHERE until > @now ORDER BY engine";
+
+    // Only ever moves a gate later: two jobs hitting the same limit must not shorten each other's wait.
+    private const string GateUpsertSql =
+        "INSERT INTO engine_gates (engine, until, reason, set_at) VALUES (@engine, @until, @reason, @now) " +
+        "ON CONFLICT (engine) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_at = excluded.set_at " +
+        "WHERE excluded.until > engine_gates.until";
+
+    public Task<FleetState> FleetGetAsync(CancellationToken ct) =>
+        Task.FromResult(Read(
+            s =>
+            {
+                FleetState state;
+                using (var r = s.Cmd(FleetGetSql).ExecuteReader())
+                {
+                    state = r.Read()
+                        ? new FleetState(r.GetInt64(0) != 0, r.IsDBNull(1) ? null : PgRows.Time(r.GetInt64(1)))
+                        : new FleetState(false, null);
+                }
+
+                return state with { Gates = ClosedGates(s, DateTimeOffset.UtcNow) };
+            },
+            ct));
+
+    private static List<EngineGate> ClosedGates(PgSession s, DateTimeOffset now)
+    {
+        var gates = new List<EngineGate>();
+        using var r = s.Cmd(GatesOpenSql).P("@now", PgRows.Ms(now)).ExecuteReader();
+        while (r.Read())
+            gates.Add(new EngineGate(r.GetString(0), PgRows.Time(r.GetInt64(1)), r.GetString(2)));
+        return gates;
+    }
+
+    private static void CloseEngineGate(PgSession s, string engine, DateTimeOffset until, string reason, DateTimeOffset now)
+    {
+        var moved = s.Cmd(GateUpsertSql)
+            .P("@engine", engine)
+            .P("@until", PgRows.Ms(until))
+            .P("@reason", reason)
+            .P("@now", PgRows.Ms(now))
+            .ExecuteNonQuery();
+        if (moved > 0)
+            AppendEvent(s, "engine.gated", null, null, new { engine, until, reason }, now);
+    }
+
+    /// <summary>Pauses or resumes claiming; a no-op (and no event) when already in that state.</summary>
+    public Task FleetSetPausedAsync(FleetPauseParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s =>
+            {
+                var changed = s.Cmd(FleetSetSql)
+                    .P("@paused", p.Paused ? 1 : 0)
+                    .P("@at", p.Paused ? PgRows.Ms(p.Now) : null)
+                    .ExecuteNonQuery() == 1;
+                if (changed)
+                    AppendEvent(s, p.Paused ? "fleet.paused" : "fleet.resumed", null, null, new { }, p.Now);
+                return changed;
+            },
+            ct);
+    }
+}

@@ -1,0 +1,124 @@
+using Drover.Core.Jobs;
+using Drover.Core.Storage;
+
+using Npgsql;
+
+namespace Drover.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    private const string WorkerUpsertSql =
+        "INSERT INTO workers (name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at) " +
+        "VALUES (@name, @host, @pid, 'idle', @slots, '[]', @caps, @now, @now) " +
+        "ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, state = 'idle', slots = excluded.slots, " +
+        "running = '[]', capabilities = excluded.capabilities, started_at = excluded.started_at, " +
+        "last_heartbeat_at = excluded.last_heartbeat_at";
+
+    private const string WorkerHeartbeatSql =
+        "UPDATE workers SET last_heartbeat_at = @now, state = @state, running = @running " +
+        "WHERE name = @name AND state NOT IN ('lost', 'stopped')";
+
+    private const string WorkerStopSql =
+        "UPDATE workers SET state = 'stopped', running = '[]', last_heartbeat_at = @now WHERE name = @name AND state <> 'stopped'";
+
+    private const string WorkerSilentSql =
+        "SELECT name FROM workers WHERE state NOT IN ('lost', 'stopped') AND last_heartbeat_at < @cutoff ORDER BY name";
+
+    private const string WorkerMarkLostSql = "UPDATE workers SET state = 'lost', running = '[]' WHERE name = @name";
+
+    private const string WorkerJobsSql = "SELECT id, epoch FROM jobs WHERE state = 'running' AND worker = @name ORDER BY id";
+
+    private const string WorkerListSql = "SELECT " + PgRows.WorkerColumns + " FROM workers ORDER BY name";
+
+    public Task WorkerRegisterAsync(WorkerRegisterParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s =>
+            {
+                s.Cmd(WorkerUpsertSql)
+                    .P("@name", p.Name)
+                    .P("@host", p.Host)
+                    .P("@pid", p.Pid)
+                    .P("@slots", p.Slots)
+                    .P("@caps", PgRows.Json(p.Capabilities))
+                    .P("@now", PgRows.Ms(p.Now))
+                    .ExecuteNonQuery();
+                return AppendEvent(s, "worker.started", null, p.Name, new { host = p.Host, pid = p.Pid, slots = p.Slots }, p.Now);
+            },
+            ct);
+    }
+
+    public Task<bool> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s => s.Cmd(WorkerHeartbeatSql)
+                .P("@now", PgRows.Ms(p.Now))
+                .P("@state", p.State)
+                .P("@running", PgRows.Json(p.Running))
+                .P("@name", p.Name)
+                .ExecuteNonQuery() == 1,
+            ct);
+    }
+
+    public Task WorkerStopAsync(WorkerStopParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync(
+            s =>
+            {
+                if (s.Cmd(WorkerStopSql).P("@now", PgRows.Ms(p.Now)).P("@name", p.Name).ExecuteNonQuery() == 0)
+                    return false;
+                AppendEvent(s, "worker.stopped", null, p.Name, new { }, p.Now);
+                return true;
+            },
+            ct);
+    }
+
+    public Task<IReadOnlyList<string>> WorkerRescueLostAsync(WorkerRescueParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync<IReadOnlyList<string>>(
+            s =>
+            {
+                var lost = new List<string>();
+                using (var r = s.Cmd(WorkerSilentSql).P("@cutoff", PgRows.Ms(p.Now - p.HeartbeatTimeout)).ExecuteReader())
+                {
+                    while (r.Read())
+                        lost.Add(r.GetString(0));
+                }
+
+                foreach (var name in lost)
+                {
+                    s.Cmd(WorkerMarkLostSql).P("@name", name).ExecuteNonQuery();
+                    AppendEvent(s, "worker.lost", null, name, new { timeout_s = p.HeartbeatTimeout.TotalSeconds }, p.Now);
+                    var jobs = new List<(long Id, long Epoch)>();
+                    using (var r = s.Cmd(WorkerJobsSql).P("@name", name).ExecuteReader())
+                    {
+                        while (r.Read())
+                            jobs.Add((r.GetInt64(0), r.GetInt64(1)));
+                    }
+
+                    // Released at once rather than waiting for the lease to expire (SPEC §6).
+                    foreach (var (id, epoch) in jobs)
+                        LoseJob(s, id, epoch, $"worker {name} lost", p.Now, p.JitterUnit);
+                }
+
+                return lost;
+            },
+            ct);
+    }
+
+    public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) =>
+        Task.FromResult(Read<IReadOnlyList<WorkerRecord>>(
+            s =>
+            {
+                var list = new List<WorkerRecord>();
+                using var r = s.Cmd(WorkerListSql).ExecuteReader();
+                while (r.Read())
+                    list.Add(PgRows.ReadWorker(r));
+                return list;
+            },
+            ct));
+}

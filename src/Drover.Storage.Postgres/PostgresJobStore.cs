@@ -1,0 +1,143 @@
+using Drover.Core;
+using Drover.Core.Storage;
+using Npgsql;
+
+namespace Drover.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IJobStore"/> on PostgreSQL, for fleets whose workers run on several hosts. The schema and the rules
+/// are those of the SQLite store (times in unix ms, costs in nano-USD, JSON columns as text), so one conformance
+/// suite covers both. Every write runs in one transaction that first takes the store's transaction-scoped advisory
+/// lock, so writes are serialised as SQLite's are and every invariant checked inside holds; claims also skip rows
+/// other transactions hold (FOR UPDATE SKIP LOCKED) and keys and running locks are unique indexes. Each write
+/// NOTIFYs <see cref="ChangeChannel"/>, which wakes idle workers in every process.
+/// </summary>
+public sealed partial class PostgresJobStore : IJobStore
+{
+    /// <summary>The advisory lock every write transaction takes first (key 0x64727672, "drvr").</summary>
+    private const string WriteLockSql = "SELECT pg_advisory_xact_lock(1685222002)";
+    private const string NotifySql = "NOTIFY " + ChangeChannel;
+
+    private readonly NpgsqlDataSource _data;
+    private int _disposed;
+
+    public PostgresJobStore(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(ToConnectionString(connectionString));
+        builder.ConnectionStringBuilder.ApplicationName ??= "drover";
+        _data = builder.Build();
+    }
+
+    /// <summary>Opens and migrates the database a <c>postgres://</c> URL (or an Npgsql connection string) names.</summary>
+    public static async Task<PostgresJobStore> OpenAsync(string url, CancellationToken ct)
+    {
+        var store = new PostgresJobStore(url);
+        try
+        {
+            await store.MigrateAsync(ct);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary><c>postgres://user:password@host:port/db?k=v</c> as an Npgsql connection string; other text is passed through.</summary>
+    public static string ToConnectionString(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.StartsWith("postgres://", StringComparison.Ordinal) && !url.StartsWith("postgresql://", StringComparison.Ordinal))
+            return url;
+        var uri = new Uri(url);
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : "postgres",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+                b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            b[Uri.UnescapeDataString(kv[0]).Replace('_', ' ')] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "true";
+        }
+
+        return b.ConnectionString;
+    }
+
+    /// <summary>Runs <paramref name="body"/> in a transaction holding the store's write lock; transient failures are retried.</summary>
+    private async Task<T> WriteAsync<T>(Func<PgSession, T> body, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        for (var attempt = 1; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                T result;
+                await using (var conn = await _data.OpenConnectionAsync(ct))
+                await using (var tx = await conn.BeginTransactionAsync(ct))
+                {
+                    using (var s = new PgSession(conn, tx))
+                    {
+                        s.Exec(WriteLockSql);
+                        result = body(s);
+                        s.Exec(NotifySql);
+                    }
+
+                    await tx.CommitAsync(ct);
+                }
+
+                SignalChange();
+                return result;
+            }
+            catch (NpgsqlException ex) when (IsTransient(ex) && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), ct);
+            }
+            catch (NpgsqlException ex)
+            {
+                throw Wrap(ex);
+            }
+        }
+    }
+
+    private T Read<T>(Func<PgSession, T> body, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ct.ThrowIfCancellationRequested();
+        try
+        {
+            using var conn = _data.OpenConnection();
+            using var s = new PgSession(conn, null);
+            return body(s);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Wrap(ex);
+        }
+    }
+
+    private static bool IsTransient(NpgsqlException ex) =>
+        ex.IsTransient || ex is PostgresException { SqlState: "40001" or "40P01" or "57P01" or "57P02" or "57P03" };
+
+    private static StorageException Wrap(NpgsqlException ex) => new($"postgres: {ex.Message}", IsTransient(ex), ex);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await StopListeningAsync();
+        await _data.DisposeAsync();
+    }
+}

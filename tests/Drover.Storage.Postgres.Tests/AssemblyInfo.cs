@@ -1,0 +1,1 @@
+[assembly: AssemblyFixture(typeof(Drover.Storage.Postgres.Testing.PostgresCluster))]

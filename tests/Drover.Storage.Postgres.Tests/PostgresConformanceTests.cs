@@ -1,0 +1,134 @@
+using Drover.Core.Storage;
+using Drover.Storage.Conformance;
+using Drover.Storage.Postgres.Testing;
+
+namespace Drover.Storage.Postgres.Tests;
+
+// Each conformance area against PostgreSQL: a fresh database per test (copied from a migrated template), and a
+// second store instance on the same database as another process or host would open it.
+
+public sealed class PostgresInsertTests(PostgresCluster pg) : InsertConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresClaimTests(PostgresCluster pg) : ClaimConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresLeaseTests(PostgresCluster pg) : LeaseConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresDepsTests(PostgresCluster pg) : DepsConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresLocksTests(PostgresCluster pg) : LocksConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresCapabilitiesTests(PostgresCluster pg) : CapabilitiesConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresEventsTests(PostgresCluster pg) : EventsConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresListingTests(PostgresCluster pg) : ListingConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresOperatorTests(PostgresCluster pg) : OperatorConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresPauseTests(PostgresCluster pg) : PauseConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresRescueTests(PostgresCluster pg) : RescueConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresSpendTests(PostgresCluster pg) : SpendConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresWorkersTests(PostgresCluster pg) : WorkersConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
+
+public sealed class PostgresGatewayStateTests(PostgresCluster pg) : GatewayStateConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}
