@@ -17,6 +17,14 @@ if [[ $# -eq 0 && -z "${SKIP_GATEWAY:-}" ]]; then
   echo "== drover gateway (overhead vs a fake upstream called directly)"
   dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases gateway
 fi
+# PostgreSQL: the same throughput runs on a throwaway local cluster (only with no arguments; SKIP_POSTGRES=1 skips).
+if [[ $# -eq 0 && -z "${SKIP_POSTGRES:-}" ]] && { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+  echo "== drover on postgres (throwaway local cluster, fsync on)"
+  pgdir="$(mktemp -d /var/tmp/drover-pgbench.XXXXXX)"
+  pgurl="$("$here/pg-cluster.sh" start "$pgdir")"
+  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput --postgres "$pgurl" | grep 'store=postgres' || true
+  "$here/pg-cluster.sh" stop "$pgdir"
+fi
 hf="$root/../shared/bench/hangfire"
 if [[ -d "$hf" && -z "${SKIP_HANGFIRE:-}" ]]; then
   echo "== hangfire (InMemory; same machine, same invocation)"

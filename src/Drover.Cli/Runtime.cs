@@ -50,7 +50,7 @@ public sealed class Runtime : IAsyncDisposable
         return new Runtime(home, config, store, jobs);
     }
 
-    public static async Task<IJobStore> OpenStoreAsync(DroverHome home, string? url, CancellationToken ct)
+    public static async Task<IJobStore> OpenStoreAsync(DroverHome home, string? url, CancellationToken ct, bool migrate = true)
     {
         string path;
         if (string.IsNullOrEmpty(url))
@@ -58,20 +58,21 @@ public sealed class Runtime : IAsyncDisposable
         else if (url.StartsWith("sqlite:", StringComparison.Ordinal))
             path = Path.GetFullPath(url["sqlite:".Length..]);
         else if (url.StartsWith("postgres://", StringComparison.Ordinal) || url.StartsWith("postgresql://", StringComparison.Ordinal))
-            return await OpenPostgresAsync(url, ct);
+            return await OpenPostgresAsync(url, migrate, ct);
         else
             throw new JobSpecException("store", $"unknown store URL \"{url}\" (expected sqlite:<path> or postgres://user@host:port/db)");
 
         var store = new SqliteJobStore(new SqliteStoreOptions { Path = path });
-        await store.MigrateAsync(ct);
+        if (migrate)
+            await store.MigrateAsync(ct);
         return store;
     }
 
-    private static async Task<IJobStore> OpenPostgresAsync(string url, CancellationToken ct)
+    private static async Task<IJobStore> OpenPostgresAsync(string url, bool migrate, CancellationToken ct)
     {
         try
         {
-            return await Drover.Storage.Postgres.PostgresJobStore.OpenAsync(url, ct);
+            return migrate ? await Drover.Storage.Postgres.PostgresJobStore.OpenAsync(url, ct) : new Drover.Storage.Postgres.PostgresJobStore(url);
         }
         catch (Exception e) when (e is UriFormatException or ArgumentException)
         {

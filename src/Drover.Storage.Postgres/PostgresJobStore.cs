@@ -12,20 +12,35 @@ namespace Drover.Storage.Postgres;
 /// other transactions hold (FOR UPDATE SKIP LOCKED) and keys and running locks are unique indexes. Each write
 /// NOTIFYs <see cref="ChangeChannel"/>, which wakes idle workers in every process.
 /// </summary>
-public sealed partial class PostgresJobStore : IJobStore
+public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
 {
     /// <summary>The advisory lock every write transaction takes first (key 0x64727672, "drvr").</summary>
     private const string WriteLockSql = "SELECT pg_advisory_xact_lock(1685222002)";
+
+    /// <summary>
+    /// Durability as the SQLite store's default (WAL, synchronous=NORMAL): a commit survives a crash of any process,
+    /// PostgreSQL's included, but the last few hundred milliseconds may be lost if the database machine loses power.
+    /// </summary>
+    private const string NormalDurabilitySql = "SET LOCAL synchronous_commit = off";
     private const string NotifySql = "NOTIFY " + ChangeChannel;
 
     private readonly NpgsqlDataSource _data;
+    private readonly bool _fullDurability;
     private int _disposed;
 
-    public PostgresJobStore(string connectionString)
+    /// <param name="fullDurability">Wait for every commit to reach the disk (synchronous_commit on), as SQLite's Full.</param>
+    public PostgresJobStore(string connectionString, bool fullDurability = false)
     {
+        _fullDurability = fullDurability;
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         var builder = new NpgsqlDataSourceBuilder(ToConnectionString(connectionString));
         builder.ConnectionStringBuilder.ApplicationName ??= "drover";
+        // The store runs a fixed set of statements many times: let Npgsql prepare them (per pooled connection), and
+        // keep them across pool returns (the store leaves no session state behind: SET LOCAL ends with the transaction).
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 256;
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         _data = builder.Build();
     }
 
@@ -90,7 +105,8 @@ public sealed partial class PostgresJobStore : IJobStore
                 {
                     using (var s = new PgSession(conn, tx))
                     {
-                        s.Exec(WriteLockSql);
+                        // One round trip: the transaction's durability and the write lock.
+                        s.Exec(_fullDurability ? WriteLockSql : NormalDurabilitySql + "; " + WriteLockSql);
                         result = body(s);
                         s.Exec(NotifySql);
                     }

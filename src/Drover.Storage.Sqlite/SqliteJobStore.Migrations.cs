@@ -7,6 +7,8 @@ public sealed partial class SqliteJobStore
     private const string MigrationTableSql =
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 
+    private const string MigrationTableExistsSql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+
     private const string MigrationVersionsSql = "SELECT version FROM schema_migrations";
 
     private const string MigrationRecordSql =
@@ -43,6 +45,22 @@ public sealed partial class SqliteJobStore
                 return 0;
             },
             ct);
+
+    public IReadOnlyList<long> KnownMigrations => KnownSchemaVersions;
+
+    public Task<IReadOnlyList<long>> AppliedMigrationsAsync(CancellationToken ct) =>
+        Task.FromResult(Read<IReadOnlyList<long>>(
+            s =>
+            {
+                if (s.Cmd(MigrationTableExistsSql).ExecuteScalar() is null)
+                    return [];
+                var applied = new List<long>();
+                using var r = s.Cmd("SELECT version FROM schema_migrations ORDER BY version").ExecuteReader();
+                while (r.Read())
+                    applied.Add(r.GetInt64(0));
+                return applied;
+            },
+            ct));
 
     /// <summary>The schema versions this build knows, in order (for tests and `drover doctor`).</summary>
     public static IReadOnlyList<long> KnownSchemaVersions => [.. Migrations.Value.Select(m => m.Version)];

@@ -12,7 +12,7 @@ namespace Drover.Storage.Sqlite;
 /// writes go through one writer connection, group-committed (SqliteJobStore.Writer.cs); reads use
 /// a small connection pool.
 /// </summary>
-public sealed partial class SqliteJobStore : IJobStore
+public sealed partial class SqliteJobStore : IJobStore, ISchemaMigrations
 {
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;

@@ -5,6 +5,25 @@ namespace Drover.IntegrationTests;
 public sealed class CliTests
 {
     [Fact]
+    public async Task Migrate_StatusShowsPending_UpAppliesThem_ThenNothingIsPending()
+    {
+        using var t = new TestHome();
+        var store = "sqlite:" + Path.Combine(t.Root, "fresh.db");
+
+        var before = await t.Cli.RunAsync("migrate", "status", "--store", store, "--json");
+        before.ExitCode.ShouldBe(0, before.ToString());
+        var known = before.Json.GetProperty("known").EnumerateArray().Select(v => v.GetInt64()).ToList();
+        known.Count.ShouldBeGreaterThanOrEqualTo(5);
+        before.Json.GetProperty("applied").GetArrayLength().ShouldBe(0, "status changes nothing");
+        before.Json.GetProperty("pending").GetArrayLength().ShouldBe(known.Count);
+
+        var up = await t.Cli.RunAsync("migrate", "up", "--store", store, "--json");
+        up.Json.GetProperty("applied_now").EnumerateArray().Select(v => v.GetInt64()).ShouldBe(known);
+        var after = await t.Cli.RunAsync("migrate", "status", "--store", store);
+        after.Stdout.ShouldContain("pending  none");
+    }
+
+    [Fact]
     public async Task SubmitWait_ShellEcho_PrintsSucceededJobAsJson()
     {
         using var t = new TestHome();

@@ -24,18 +24,18 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         await using var w2 = t.Cli.Start(["worker", "--name", "host-b", .. FastWorker]);
 
         // Each job sleeps, then records "job attempt" once: the side effect a re-run would repeat.
-        const int Jobs = 60;
+        const int Jobs = 40;
         using var http = t.Http(url);
         var ids = new List<long>();
         for (var i = 0; i < Jobs; i++)
         {
-            var body = JsonSerializer.Serialize(new { title = $"job {i}", command = "sleep 0.4; echo \"$DROVER_JOB_ID $DROVER_ATTEMPT\" >> side-effects.txt", repo = t.Scratch });
+            var body = JsonSerializer.Serialize(new { title = $"job {i}", command = "sleep 2; echo \"$DROVER_JOB_ID $DROVER_ATTEMPT\" >> side-effects.txt", repo = t.Scratch });
             using var r = await http.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
             r.IsSuccessStatusCode.ShouldBeTrue(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
             ids.Add(JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("job").GetProperty("id").GetInt64());
         }
 
-        // Kill host-a while it holds jobs.
+        // Kill host-a while it holds jobs (each runs 2 s, far longer than noticing that and killing it).
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && !(await RunningOnAsync(t, "host-a")))
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -62,6 +62,34 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
 
         rerun.ShouldBeGreaterThan(0, "host-a held jobs when it was killed; they ran again on host-b");
         TestContext.Current.SendDiagnosticMessage($"{Jobs} jobs, {rerun} re-runs after the SIGKILL");
+    }
+
+    [Fact]
+    public async Task ADatabaseRestartMidRun_LosesNoJob_AndWorkersCarryOn()
+    {
+        using var t = new TestHome();
+        t.Cli.Env["DROVER_STORE"] = pg.StoreUrl(await pg.NewDatabaseAsync());
+        await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
+        var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        await using var worker = t.Cli.Start(["worker", "--name", "host-a", "--slots", "4", "--lease-ttl", "10s", "--heartbeat", "1s", "--kill-grace", "1s"]);
+        using var http = t.Http(url);
+        const int Jobs = 20;
+        for (var i = 0; i < Jobs; i++)
+        {
+            var body = JsonSerializer.Serialize(new { title = $"job {i}", command = "sleep 0.5; echo \"$DROVER_JOB_ID\" >> side-effects.txt", repo = t.Scratch });
+            using var r = await http.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            r.IsSuccessStatusCode.ShouldBeTrue();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !File.Exists(Path.Combine(t.Scratch, "side-effects.txt")))
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        await pg.RestartAsync();
+
+        var status = await WaitForAsync(t, s => s.GetProperty("counts").GetProperty("succeeded").GetInt64() == Jobs, TimeSpan.FromSeconds(120));
+        status.GetProperty("counts").GetProperty("succeeded").GetInt64().ShouldBe(Jobs, $"{status}\nworker: {worker.Output}");
+        File.ReadAllLines(Path.Combine(t.Scratch, "side-effects.txt")).Distinct().Count().ShouldBe(Jobs);
+        Native.Alive(worker.Pid).ShouldBeTrue("the worker rode out the restart");
     }
 
     private static async Task<bool> RunningOnAsync(TestHome t, string worker)

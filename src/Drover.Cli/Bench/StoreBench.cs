@@ -5,22 +5,28 @@ using Drover.Server.Jobs;
 
 namespace Drover.Cli.Bench;
 
-/// <summary>Submit throughput and claim+complete throughput on the real SQLite store (no-op jobs).</summary>
+/// <summary>
+/// Submit throughput and claim+complete throughput on the real store (no-op jobs): SQLite in a temp home, or, with
+/// <c>postgresServer</c> (a postgres:// URL whose user may create databases), a fresh PostgreSQL database per run,
+/// dropped afterwards.
+/// </summary>
 public static class StoreBench
 {
-    public static async Task RunAsync(int n, IReadOnlyList<int> workerCounts, int reps, BenchStats stats, TextWriter progress, CancellationToken ct)
+    public static async Task RunAsync(int n, IReadOnlyList<int> workerCounts, int reps, BenchStats stats, TextWriter progress, CancellationToken ct, string? postgresServer = null)
     {
+        var kind = postgresServer is null ? "sqlite" : "postgres";
         for (var rep = 1; rep <= reps; rep++)
         {
             foreach (var w in workerCounts)
             {
                 using var dir = new TempDir();
-                await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, null, false, null, null), ct);
+                await using var db = postgresServer is null ? null : await BenchDatabase.CreateAsync(postgresServer, ct);
+                await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, db?.Url, false, null, null), ct);
                 var submitted = await SubmitAsync(rt.Jobs, n, dir.Path, ct);
-                stats.Add("store=sqlite metric=submit_jobs_per_s", submitted);
+                stats.Add($"store={kind} metric=submit_jobs_per_s", submitted);
                 var processed = await ClaimCompleteAsync(rt.Store, n, w, ct);
-                stats.Add($"store=sqlite workers={w} metric=claim_complete_jobs_per_s", processed);
-                await progress.WriteLineAsync($"  rep {rep} workers={w}: submit {submitted:0} jobs/s, claim+complete {processed:0} jobs/s");
+                stats.Add($"store={kind} workers={w} metric=claim_complete_jobs_per_s", processed);
+                await progress.WriteLineAsync($"  rep {rep} {kind} workers={w}: submit {submitted:0} jobs/s, claim+complete {processed:0} jobs/s");
             }
         }
     }
@@ -88,5 +94,45 @@ public sealed class TempDir : IDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>A PostgreSQL database created for one bench run on a server, dropped on dispose.</summary>
+public sealed class BenchDatabase : IAsyncDisposable
+{
+    private readonly string _server;
+    private readonly string _name;
+
+    private BenchDatabase(string server, string name, string url)
+    {
+        _server = server;
+        _name = name;
+        Url = url;
+    }
+
+    /// <summary>postgres:// URL of the new database.</summary>
+    public string Url { get; }
+
+    public static async Task<BenchDatabase> CreateAsync(string server, CancellationToken ct)
+    {
+        var name = "drover_bench_" + Guid.NewGuid().ToString("N")[..10];
+        await using (var admin = new Npgsql.NpgsqlConnection(Drover.Storage.Postgres.PostgresJobStore.ToConnectionString(server)))
+        {
+            await admin.OpenAsync(ct);
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        var uri = new UriBuilder(server) { Path = "/" + name };
+        return new BenchDatabase(server, name, uri.Uri.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var admin = new Npgsql.NpgsqlConnection(Drover.Storage.Postgres.PostgresJobStore.ToConnectionString(_server));
+        await admin.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Drover.Cli.Output;
 using Drover.Core.Configuration;
+using Drover.Core.Storage;
 using Drover.Engines.Agents;
 using Drover.Server.Hosting;
 
@@ -22,6 +23,7 @@ public static class FleetCommands
         yield return Token(g);
         yield return SecretCommands.Create(g);
         yield return Init(g);
+        yield return Migrate(g);
     }
 
     private static Command Status(GlobalOptions g)
@@ -86,6 +88,46 @@ public static class FleetCommands
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    private static Command Migrate(GlobalOptions g)
+    {
+        var cmd = new Command("migrate", "Schema migrations of the store (--store): status, or up to apply what is pending");
+        var status = new Command("status", "Known, applied and pending schema versions (changes nothing)");
+        var up = new Command("up", "Apply pending migrations (every process also does this when it opens the store)");
+        status.SetHandler(g, (r, s, ct) => MigrateAsync(s, apply: false, ct));
+        up.SetHandler(g, (r, s, ct) => MigrateAsync(s, apply: true, ct));
+        cmd.Subcommands.Add(status);
+        cmd.Subcommands.Add(up);
+        return cmd;
+    }
+
+    private static async Task<int> MigrateAsync(GlobalOptions.Settings s, bool apply, CancellationToken ct)
+    {
+        var home = DroverHome.Resolve(s.Home);
+        home.EnsureCreated();
+        await using var store = await Runtime.OpenStoreAsync(home, s.Store, ct, migrate: false);
+        var schema = (ISchemaMigrations)store;
+        var before = await schema.AppliedMigrationsAsync(ct);
+        if (apply)
+            await store.MigrateAsync(ct);
+        var applied = await schema.AppliedMigrationsAsync(ct);
+        var pending = schema.KnownMigrations.Except(applied).ToList();
+        var view = new { store = s.Store ?? "sqlite:" + home.DatabasePath, known = schema.KnownMigrations, applied, pending, applied_now = applied.Except(before).ToList() };
+        if (s.Json)
+        {
+            Render.Json(view);
+        }
+        else
+        {
+            Console.WriteLine($"known    {string.Join(", ", view.known)}");
+            Console.WriteLine($"applied  {(applied.Count == 0 ? "none" : string.Join(", ", applied))}");
+            Console.WriteLine($"pending  {(pending.Count == 0 ? "none" : string.Join(", ", pending))}");
+            if (apply)
+                Console.WriteLine($"applied now: {(view.applied_now.Count == 0 ? "nothing (up to date)" : string.Join(", ", view.applied_now))}");
+        }
+
+        return ExitCodes.Ok;
     }
 
     private static Command Providers(GlobalOptions g)
