@@ -19,10 +19,10 @@ if [[ $# -eq 0 && -z "${SKIP_GATEWAY:-}" ]]; then
 fi
 # PostgreSQL: the same throughput runs on a throwaway local cluster (only with no arguments; SKIP_POSTGRES=1 skips).
 if [[ $# -eq 0 && -z "${SKIP_POSTGRES:-}" ]] && { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
-  echo "== drover on postgres (throwaway local cluster, fsync on)"
+  echo "== drover on postgres (throwaway local cluster; the store commits with synchronous_commit=off, its default)"
   pgdir="$(mktemp -d /var/tmp/drover-pgbench.XXXXXX)"
   pgurl="$("$here/pg-cluster.sh" start "$pgdir")"
-  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput --postgres "$pgurl" | grep 'store=postgres' || true
+  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput --n 2000 --postgres "$pgurl" | grep '^bench' || true
   "$here/pg-cluster.sh" stop "$pgdir"
 fi
 hf="$root/../shared/bench/hangfire"

@@ -25,6 +25,12 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
     private const string NotifySql = "NOTIFY " + ChangeChannel;
 
     private readonly NpgsqlDataSource _data;
+
+    /// <summary>
+    /// Writers of this process take turns before asking for the database's write lock: one backend per process waits
+    /// on the advisory lock instead of one per caller (a queue of heavyweight-lock waiters hands over slowly).
+    /// </summary>
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
     private readonly bool _fullDurability;
     private int _disposed;
 
@@ -97,6 +103,7 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
         for (var attempt = 1; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
+            await _writeTurn.WaitAsync(ct);
             try
             {
                 T result;
@@ -124,6 +131,10 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
             catch (NpgsqlException ex)
             {
                 throw Wrap(ex);
+            }
+            finally
+            {
+                _writeTurn.Release();
             }
         }
     }
@@ -155,5 +166,6 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
             return;
         await StopListeningAsync();
         await _data.DisposeAsync();
+        _writeTurn.Dispose();
     }
 }
