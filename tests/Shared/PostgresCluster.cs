@@ -66,7 +66,8 @@ public sealed class PostgresCluster : IAsyncLifetime
         await _create.WaitAsync();
         try
         {
-            await using var admin = new NpgsqlConnection(Url("postgres"));
+            // Not pooled: a pooled admin connection would be dead after RestartAsync.
+            await using var admin = new NpgsqlConnection(Url("postgres") + ";Pooling=false");
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE {Template}", admin);
             await create.ExecuteNonQueryAsync();
@@ -80,8 +81,11 @@ public sealed class PostgresCluster : IAsyncLifetime
     }
 
     /// <summary><c>pg_ctl restart -m fast</c>: every connection is cut, the server is back when this returns.</summary>
-    public Task RestartAsync() =>
-        RunPgAsync("pg_ctl", "-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "-t", "60", "-l", Path.Combine(_dir, "server.log"), "restart");
+    public async Task RestartAsync()
+    {
+        await RunPgAsync("pg_ctl", "-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "-t", "60", "-l", Path.Combine(_dir, "server.log"), "restart");
+        NpgsqlConnection.ClearAllPools(); // this process's pooled connections died with the old server
+    }
 
     public async ValueTask DisposeAsync()
     {
