@@ -53,21 +53,21 @@ public sealed partial class PostgresJobStore
             TimeSpan.FromMilliseconds(r.GetInt64(7)),
             RetryOn(r.GetString(8)));
         var usage = new UsageRecord(
-            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), PgRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16))
+            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), StoreRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16))
         {
             CacheWriteTokens = r.GetInt64(17),
             ReasoningTokens = r.GetInt64(18),
         };
         return new RunningJob(
             r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.NullableString(3), r.GetInt32(4), retry, r.GetInt64(9) != 0,
-            PgRows.Time(r.GetInt64(10)), usage);
+            StoreRows.Time(r.GetInt64(10)), usage);
     }
 
     /// <summary>Most jobs share the default retry list: parse each distinct JSON text once.</summary>
     private static IReadOnlyList<string> RetryOn(string json) =>
         RetryOnCache.TryGetValue(json, out var list)
             ? list
-            : RetryOnCache.Count < 256 ? RetryOnCache.GetOrAdd(json, PgRows.Strings) : PgRows.Strings(json);
+            : RetryOnCache.Count < 256 ? RetryOnCache.GetOrAdd(json, StoreRows.Strings) : StoreRows.Strings(json);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> RetryOnCache = new(StringComparer.Ordinal);
 
@@ -122,14 +122,14 @@ public sealed partial class PostgresJobStore
                 break;
         }
 
-        var nowMs = PgRows.Ms(now);
+        var nowMs = StoreRows.Ms(now);
         var engineDone = job.EngineDone || result.EngineRan;
         var update = s.Cmd(EndAttemptSql)
             .P("@state", state.ToWire())
             .P("@class", cls)
             .P("@reason", cls is null ? null : reason)
             .P("@failures", failures)
-            .P("@next", PgRows.Ms(next))
+            .P("@next", StoreRows.Ms(next))
             .P("@blocked_on", blockedOn)
             .P("@question", question)
             .P("@engine_done", engineDone ? 1 : 0)
@@ -158,7 +158,7 @@ public sealed partial class PostgresJobStore
             .P("@out", usage.OutputTokens)
             .P("@cache_write", usage.CacheWriteTokens)
             .P("@reasoning", usage.ReasoningTokens)
-            .P("@cost", PgRows.Nano(usage.CostUsd))
+            .P("@cost", StoreRows.Nano(usage.CostUsd))
             .P("@cost_source", usage.CostSource)
             .P("@model", usage.Model)
             .P("@head", result.Head)
@@ -211,7 +211,7 @@ public sealed partial class PostgresJobStore
     private static bool? MarkDepFailed(PgSession s, long id, long depId, DateTimeOffset now)
     {
         var reason = $"dependency {depId} failed";
-        var engineDone = s.Cmd(MarkDepFailedSql).P("@reason", reason).P("@now", PgRows.Ms(now)).P("@id", id).ExecuteScalar();
+        var engineDone = s.Cmd(MarkDepFailedSql).P("@reason", reason).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteScalar();
         if (engineDone is null)
             return null;
         AppendEvent(s, "job.failed", id, null, new { @class = FailureClass.DepFailed, reason, dependency = depId }, now);

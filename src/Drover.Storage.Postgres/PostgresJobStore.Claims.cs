@@ -23,7 +23,7 @@ public sealed partial class PostgresJobStore
     private const string ClaimUpdateSql =
         "UPDATE jobs SET state = 'running', worker = @worker, epoch = epoch + 1, attempt = attempt + 1, " +
         "lease_expires_at = @lease, updated_at = @now, class = NULL, reason = NULL, blocked_on = NULL, question = NULL " +
-        "WHERE id = @id AND state = 'queued' RETURNING " + PgRows.JobColumns;
+        "WHERE id = @id AND state = 'queued' RETURNING " + StoreRows.JobColumns;
 
     private const string AttemptInsertSql =
         "INSERT INTO attempts (job_id, n, worker, epoch, state, started_at) VALUES (@id, @n, @worker, @epoch, 'running', @now)";
@@ -45,12 +45,12 @@ public sealed partial class PostgresJobStore
         if (gated.Count > 0)
             p = p with { PausedEngines = new HashSet<string>([.. p.PausedEngines ?? new HashSet<string>(), .. gated.Select(g => g.Engine)], StringComparer.Ordinal) };
         var picked = PickCandidates(s, p);
-        var now = PgRows.Ms(p.Now);
-        var lease = PgRows.Ms(p.Now + p.LeaseTtl);
+        var now = StoreRows.Ms(p.Now);
+        var lease = StoreRows.Ms(p.Now + p.LeaseTtl);
         var claimed = new List<JobRecord>(picked.Count);
         foreach (var id in picked)
         {
-            var job = PgRows.ReadJobOrNull(
+            var job = StoreRows.ReadJobOrNull(
                 s.Cmd(ClaimUpdateSql).P("@worker", p.Worker).P("@lease", lease).P("@now", now).P("@id", id));
             if (job is null)
                 continue;
@@ -96,7 +96,7 @@ public sealed partial class PostgresJobStore
         for (var offset = 0; picked.Count < p.Max; offset += batch)
         {
             var rows = 0;
-            using var r = s.Cmd(ClaimCandidatesSql).P("@now", PgRows.Ms(p.Now)).P("@limit", batch).P("@offset", offset).ExecuteReader();
+            using var r = s.Cmd(ClaimCandidatesSql).P("@now", StoreRows.Ms(p.Now)).P("@limit", batch).P("@offset", offset).ExecuteReader();
             while (r.Read() && picked.Count < p.Max)
             {
                 rows++;
@@ -107,7 +107,7 @@ public sealed partial class PostgresJobStore
                 if (engine.Length > 0 ? !HasEngine(p.Capabilities, engine) : !HasAgentEngine(p.Capabilities))
                     continue;
                 var caps = r.GetString(2);
-                if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, PgRows.Strings(caps)))
+                if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, StoreRows.Strings(caps)))
                     continue;
                 if (!r.IsDBNull(3) && !(locks ??= new HashSet<string>(StringComparer.Ordinal)).Add(r.GetString(3)))
                     continue;

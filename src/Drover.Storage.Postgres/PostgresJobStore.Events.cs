@@ -48,7 +48,7 @@ public sealed partial class PostgresJobStore
                 {
                     events.Add(new EventRecord(
                         r.GetInt64(0),
-                        PgRows.Time(r.GetInt64(1)),
+                        StoreRows.Time(r.GetInt64(1)),
                         r.GetString(2),
                         r.NullableInt64(3),
                         r.NullableString(4),
@@ -63,7 +63,7 @@ public sealed partial class PostgresJobStore
     /// <summary>Appends an event inside the caller's transaction (every transition does, STYLE: same txn).</summary>
     private static long AppendEvent(PgSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now) =>
         (long)s.Cmd(EventInsertSql)
-            .P("@at", PgRows.Ms(now))
+            .P("@at", StoreRows.Ms(now))
             .P("@type", type)
             .P("@job", jobId)
             .P("@worker", worker)

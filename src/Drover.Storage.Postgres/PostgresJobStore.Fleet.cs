@@ -27,7 +27,7 @@ public sealed partial class PostgresJobStore
                 using (var r = s.Cmd(FleetGetSql).ExecuteReader())
                 {
                     state = r.Read()
-                        ? new FleetState(r.GetInt64(0) != 0, r.IsDBNull(1) ? null : PgRows.Time(r.GetInt64(1)))
+                        ? new FleetState(r.GetInt64(0) != 0, r.IsDBNull(1) ? null : StoreRows.Time(r.GetInt64(1)))
                         : new FleetState(false, null);
                 }
 
@@ -38,9 +38,9 @@ public sealed partial class PostgresJobStore
     private static List<EngineGate> ClosedGates(PgSession s, DateTimeOffset now)
     {
         var gates = new List<EngineGate>();
-        using var r = s.Cmd(GatesOpenSql).P("@now", PgRows.Ms(now)).ExecuteReader();
+        using var r = s.Cmd(GatesOpenSql).P("@now", StoreRows.Ms(now)).ExecuteReader();
         while (r.Read())
-            gates.Add(new EngineGate(r.GetString(0), PgRows.Time(r.GetInt64(1)), r.GetString(2)));
+            gates.Add(new EngineGate(r.GetString(0), StoreRows.Time(r.GetInt64(1)), r.GetString(2)));
         return gates;
     }
 
@@ -48,9 +48,9 @@ public sealed partial class PostgresJobStore
     {
         var moved = s.Cmd(GateUpsertSql)
             .P("@engine", engine)
-            .P("@until", PgRows.Ms(until))
+            .P("@until", StoreRows.Ms(until))
             .P("@reason", reason)
-            .P("@now", PgRows.Ms(now))
+            .P("@now", StoreRows.Ms(now))
             .ExecuteNonQuery();
         if (moved > 0)
             AppendEvent(s, "engine.gated", null, null, new { engine, until, reason }, now);
@@ -65,7 +65,7 @@ public sealed partial class PostgresJobStore
             {
                 var changed = s.Cmd(FleetSetSql)
                     .P("@paused", p.Paused ? 1 : 0)
-                    .P("@at", p.Paused ? PgRows.Ms(p.Now) : null)
+                    .P("@at", p.Paused ? StoreRows.Ms(p.Now) : null)
                     .ExecuteNonQuery() == 1;
                 if (changed)
                     AppendEvent(s, p.Paused ? "fleet.paused" : "fleet.resumed", null, null, new { }, p.Now);

@@ -54,7 +54,7 @@ public sealed partial class PostgresJobStore
     public async Task<ProviderAdmission> ProviderAdmitAsync(ProviderAdmitParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var now = PgRows.Ms(p.Now);
+        var now = StoreRows.Ms(p.Now);
 
         // The common case is a read: a closed circuit and no limits to count.
         var seen = Read(s => ReadState(s, p.Provider), ct);
@@ -89,7 +89,7 @@ public sealed partial class PostgresJobStore
     }
 
     private static ProviderAdmission Refused(string? why, BreakerState s) =>
-        new(false, null, false, why, PgRows.Time(s.QuotaUntilMs is { } q && q > (s.OpenUntilMs ?? 0) ? q : s.OpenUntilMs ?? s.ProbeUntilMs ?? s.ChangedMs));
+        new(false, null, false, why, StoreRows.Time(s.QuotaUntilMs is { } q && q > (s.OpenUntilMs ?? 0) ? q : s.OpenUntilMs ?? s.ProbeUntilMs ?? s.ChangedMs));
 
     private static ProviderAdmission? LimitReached(PgSession s, ProviderAdmitParams p, long now)
     {
@@ -111,20 +111,20 @@ public sealed partial class PostgresJobStore
             return Limited($"rpd {l.Rpd} reached", (firstInDay ?? now) + DayMs);
         return null;
 
-        static ProviderAdmission Limited(string why, long retryAt) => new(false, null, false, why, PgRows.Time(retryAt));
+        static ProviderAdmission Limited(string why, long retryAt) => new(false, null, false, why, StoreRows.Time(retryAt));
     }
 
     public Task<string?> ProviderReportAsync(ProviderReportParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var now = PgRows.Ms(p.Now);
+        var now = StoreRows.Ms(p.Now);
         return WriteAsync(
             s =>
             {
                 if (p.CallId is { } id)
                     s.Cmd(CallCloseSql).P("@id", id).P("@t", p.Tokens).ExecuteNonQuery();
                 var state = ReadState(s, p.Provider);
-                var (next, transition) = Breaker.Report(state, p.Verdict, p.Probe, now, p.Error, p.QuotaUntil is { } q ? PgRows.Ms(q) : null);
+                var (next, transition) = Breaker.Report(state, p.Verdict, p.Probe, now, p.Error, p.QuotaUntil is { } q ? StoreRows.Ms(q) : null);
                 if (next != state)
                     WriteState(s, p.Provider, next);
                 return transition;
@@ -134,13 +134,13 @@ public sealed partial class PostgresJobStore
 
     public Task ProviderHealthAsync(string provider, bool healthy, string? detail, DateTimeOffset now, CancellationToken ct) =>
         WriteAsync(
-            s => s.Cmd(HealthUpsertSql).P("@p", provider).P("@at", PgRows.Ms(now)).P("@h", healthy ? "up" : "down").P("@detail", detail).ExecuteNonQuery(),
+            s => s.Cmd(HealthUpsertSql).P("@p", provider).P("@at", StoreRows.Ms(now)).P("@h", healthy ? "up" : "down").P("@detail", detail).ExecuteNonQuery(),
             ct);
 
     public Task<IReadOnlyList<ProviderStatusRecord>> ProviderStatusAsync(IReadOnlyList<string> providers, DateTimeOffset now, TimeSpan window, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(providers);
-        var nowMs = PgRows.Ms(now);
+        var nowMs = StoreRows.Ms(now);
         return Task.FromResult(Read<IReadOnlyList<ProviderStatusRecord>>(
             s =>
             {
@@ -192,7 +192,7 @@ public sealed partial class PostgresJobStore
         if (!r.Read())
             return BreakerState.New;
         health = r.NullableString(11) is { } h ? h + (r.NullableString(12) is { } d ? $": {d}" : "") : null;
-        healthAt = r.NullableInt64(13) is { } at ? PgRows.Time(at) : null;
+        healthAt = r.NullableInt64(13) is { } at ? StoreRows.Time(at) : null;
         return new BreakerState(r.GetString(0), r.GetInt32(1), r.GetInt64(2), r.GetInt32(3), r.GetInt32(4), r.NullableInt64(5), r.GetInt64(6),
             r.NullableInt64(7), r.NullableInt64(8), r.NullableString(9), r.GetInt64(10));
     }
@@ -205,8 +205,8 @@ public sealed partial class PostgresJobStore
     public Task<BudgetReservation> BudgetReserveAsync(BudgetReserveParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var now = PgRows.Ms(p.Now);
-        var usd = PgRows.Nano(p.Usd);
+        var now = StoreRows.Ms(p.Now);
+        var usd = StoreRows.Nano(p.Usd);
         return WriteAsync(
             s =>
             {
@@ -222,11 +222,11 @@ public sealed partial class PostgresJobStore
                         (heldUsd, heldTokens) = (r.GetInt64(0), r.GetInt64(1));
                     }
 
-                    if (usd > 0 && scope.LimitUsd is { } limitUsd && spentUsd + heldUsd + usd > PgRows.Nano(limitUsd))
+                    if (usd > 0 && scope.LimitUsd is { } limitUsd && spentUsd + heldUsd + usd > StoreRows.Nano(limitUsd))
                     {
                         return new BudgetReservation(false, null, scope.Key,
-                            $"budget {scope.Key} of ${limitUsd:0.######}: spent ${PgRows.Usd(spentUsd):0.######}, held by calls in flight " +
-                            $"${PgRows.Usd(heldUsd):0.######}; this call may cost up to ${p.Usd:0.######}");
+                            $"budget {scope.Key} of ${limitUsd:0.######}: spent ${StoreRows.Usd(spentUsd):0.######}, held by calls in flight " +
+                            $"${StoreRows.Usd(heldUsd):0.######}; this call may cost up to ${p.Usd:0.######}");
                     }
 
                     if (p.Tokens > 0 && scope.LimitTokens is { } limitTokens && spentTokens + heldTokens + p.Tokens > limitTokens)
@@ -251,7 +251,7 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<BudgetAlert>> BudgetSettleAsync(BudgetSettleParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var usd = PgRows.Nano(p.Usd);
+        var usd = StoreRows.Nano(p.Usd);
         return WriteAsync<IReadOnlyList<BudgetAlert>>(
             s =>
             {
@@ -265,10 +265,10 @@ public sealed partial class PostgresJobStore
                     var (spentUsd, spentTokens, alertedUsd, alertedTokens) = Ledger(s, scope.Key);
                     var newUsd = alertedUsd;
                     var newTokens = alertedTokens;
-                    if (scope.LimitUsd is { } lu && lu > 0 && Crossed(PgRows.Usd(spentUsd) / lu, alertedUsd) is { } pu)
+                    if (scope.LimitUsd is { } lu && lu > 0 && Crossed(StoreRows.Usd(spentUsd) / lu, alertedUsd) is { } pu)
                     {
                         newUsd = pu;
-                        alerts.Add(new BudgetAlert(scope.Key, pu, "usd", PgRows.Usd(spentUsd), lu));
+                        alerts.Add(new BudgetAlert(scope.Key, pu, "usd", StoreRows.Usd(spentUsd), lu));
                     }
 
                     if (scope.LimitTokens is { } lt && lt > 0 && Crossed((decimal)spentTokens / lt, alertedTokens) is { } pt)
@@ -295,7 +295,7 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<BudgetLine>> BudgetLinesAsync(IReadOnlyList<string> scopes, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(scopes);
-        var nowMs = PgRows.Ms(now);
+        var nowMs = StoreRows.Ms(now);
         return Task.FromResult(Read<IReadOnlyList<BudgetLine>>(
             s =>
             {
@@ -305,7 +305,7 @@ public sealed partial class PostgresJobStore
                     var (spentUsd, spentTokens, _, _) = Ledger(s, scope);
                     using var r = s.Cmd(HeldSelectSql).P("@s", scope).P("@now", nowMs).ExecuteReader();
                     r.Read();
-                    lines.Add(new BudgetLine(scope, PgRows.Usd(spentUsd), spentTokens, PgRows.Usd(r.GetInt64(0)), r.GetInt64(1)));
+                    lines.Add(new BudgetLine(scope, StoreRows.Usd(spentUsd), spentTokens, StoreRows.Usd(r.GetInt64(0)), r.GetInt64(1)));
                 }
 
                 return lines;

@@ -21,8 +21,8 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(
             s => s.Cmd(RenewSql)
-                .P("@lease", PgRows.Ms(p.Now + p.LeaseTtl))
-                .P("@now", PgRows.Ms(p.Now))
+                .P("@lease", StoreRows.Ms(p.Now + p.LeaseTtl))
+                .P("@now", StoreRows.Ms(p.Now))
                 .P("@id", p.JobId)
                 .P("@epoch", p.Epoch)
                 .ExecuteNonQuery() == 1,
@@ -65,7 +65,7 @@ public sealed partial class PostgresJobStore
             s =>
             {
                 var expired = new List<(long Id, long Epoch)>();
-                using (var r = s.Cmd(ExpiredLeasesSql).P("@now", PgRows.Ms(p.Now)).ExecuteReader())
+                using (var r = s.Cmd(ExpiredLeasesSql).P("@now", StoreRows.Ms(p.Now)).ExecuteReader())
                 {
                     while (r.Read())
                         expired.Add((r.GetInt64(0), r.GetInt64(1)));
@@ -92,7 +92,7 @@ public sealed partial class PostgresJobStore
             s =>
             {
                 var stranded = new List<(long Id, string Engine)>();
-                using (var r = s.Cmd(LongQueuedSql).P("@cutoff", PgRows.Ms(p.Now - p.Waited)).ExecuteReader())
+                using (var r = s.Cmd(LongQueuedSql).P("@cutoff", StoreRows.Ms(p.Now - p.Waited)).ExecuteReader())
                 {
                     while (r.Read())
                     {
@@ -105,7 +105,7 @@ public sealed partial class PostgresJobStore
                 foreach (var (id, engine) in stranded)
                 {
                     var reason = $"no live worker has engine {engine} (waited {Human(p.Waited)})";
-                    using var r = s.Cmd(FailNoEngineSql).P("@reason", reason).P("@now", PgRows.Ms(p.Now)).P("@id", id).ExecuteReader();
+                    using var r = s.Cmd(FailNoEngineSql).P("@reason", reason).P("@now", StoreRows.Ms(p.Now)).P("@id", id).ExecuteReader();
                     if (!r.Read())
                         continue;
                     var engineDone = r.GetInt64(0) != 0;

@@ -1,5 +1,5 @@
 using System.Reflection;
-
+using Drover.Core.Storage;
 using Npgsql;
 
 namespace Drover.Storage.Postgres;
@@ -40,7 +40,7 @@ public sealed partial class PostgresJobStore
                     s.Cmd(MigrationRecordSql)
                         .P("@version", m.Version)
                         .P("@name", m.Name)
-                        .P("@at", PgRows.Ms(TimeProvider.System.GetUtcNow()))
+                        .P("@at", StoreRows.Ms(TimeProvider.System.GetUtcNow()))
                         .ExecuteNonQuery();
                 }
 

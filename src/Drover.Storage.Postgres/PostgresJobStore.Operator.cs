@@ -35,7 +35,7 @@ public sealed partial class PostgresJobStore
                 if (job.State.IsTerminal())
                     throw Conflict(job, "cannot be cancelled");
                 var reason = p.Reason ?? "cancelled by operator";
-                var now = PgRows.Ms(p.Now);
+                var now = StoreRows.Ms(p.Now);
                 if (job.State == JobState.Running)
                     s.Cmd(CancelAttemptSql).P("@reason", reason).P("@now", now).P("@id", job.Id).P("@n", job.Attempt).ExecuteNonQuery();
                 s.Cmd(CancelSql).P("@reason", reason).P("@now", now).P("@id", job.Id).P("@from", job.State.ToWire()).ExecuteNonQuery();
@@ -88,7 +88,7 @@ public sealed partial class PostgresJobStore
                 var job = GetJob(s, p.JobId);
                 if (job.State != JobState.Blocked || job.BlockedOn != "approval")
                     throw Conflict(job, "is not waiting for approval");
-                var cmd = s.Cmd(ApproveSql).P("@now", PgRows.Ms(p.Now)).P("@id", job.Id);
+                var cmd = s.Cmd(ApproveSql).P("@now", StoreRows.Ms(p.Now)).P("@id", job.Id);
                 if (p.Approve)
                 {
                     cmd.P("@state", "succeeded").P("@class", null).P("@reason", null).ExecuteNonQuery();
@@ -111,8 +111,8 @@ public sealed partial class PostgresJobStore
     private static void Requeue(PgSession s, JobRecord job, IReadOnlyList<string> answers, DateTimeOffset now) =>
         s.Cmd(RequeueSql)
             .P("@failures", job.State == JobState.Blocked ? job.Failures : 0)
-            .P("@answers", PgRows.Json(answers))
-            .P("@now", PgRows.Ms(now))
+            .P("@answers", StoreRows.Json(answers))
+            .P("@now", StoreRows.Ms(now))
             .P("@id", job.Id)
             .P("@from", job.State.ToWire())
             .ExecuteNonQuery();
@@ -150,7 +150,7 @@ public sealed partial class PostgresJobStore
             {
                 if ((long)s.Cmd(HasDeadDepSql).P("@id", id).ExecuteScalar()! != 0)
                     continue;
-                if (s.Cmd(RequeueDependentSql).P("@now", PgRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
+                if (s.Cmd(RequeueDependentSql).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
                     continue;
                 AppendEvent(s, "job.requeued", id, null, new { from = "failed", dependency = retriedId }, now);
                 pending.Enqueue(id);

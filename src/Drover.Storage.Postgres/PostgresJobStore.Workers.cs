@@ -28,7 +28,7 @@ public sealed partial class PostgresJobStore
 
     private const string WorkerJobsSql = "SELECT id, epoch FROM jobs WHERE state = 'running' AND worker = @name ORDER BY id";
 
-    private const string WorkerListSql = "SELECT " + PgRows.WorkerColumns + " FROM workers ORDER BY name";
+    private const string WorkerListSql = "SELECT " + StoreRows.WorkerColumns + " FROM workers ORDER BY name";
 
     public Task WorkerRegisterAsync(WorkerRegisterParams p, CancellationToken ct)
     {
@@ -41,8 +41,8 @@ public sealed partial class PostgresJobStore
                     .P("@host", p.Host)
                     .P("@pid", p.Pid)
                     .P("@slots", p.Slots)
-                    .P("@caps", PgRows.Json(p.Capabilities))
-                    .P("@now", PgRows.Ms(p.Now))
+                    .P("@caps", StoreRows.Json(p.Capabilities))
+                    .P("@now", StoreRows.Ms(p.Now))
                     .ExecuteNonQuery();
                 return AppendEvent(s, "worker.started", null, p.Name, new { host = p.Host, pid = p.Pid, slots = p.Slots }, p.Now);
             },
@@ -54,9 +54,9 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(
             s => s.Cmd(WorkerHeartbeatSql)
-                .P("@now", PgRows.Ms(p.Now))
+                .P("@now", StoreRows.Ms(p.Now))
                 .P("@state", p.State)
-                .P("@running", PgRows.Json(p.Running))
+                .P("@running", StoreRows.Json(p.Running))
                 .P("@name", p.Name)
                 .ExecuteNonQuery() == 1,
             ct);
@@ -68,7 +68,7 @@ public sealed partial class PostgresJobStore
         return WriteAsync(
             s =>
             {
-                if (s.Cmd(WorkerStopSql).P("@now", PgRows.Ms(p.Now)).P("@name", p.Name).ExecuteNonQuery() == 0)
+                if (s.Cmd(WorkerStopSql).P("@now", StoreRows.Ms(p.Now)).P("@name", p.Name).ExecuteNonQuery() == 0)
                     return false;
                 AppendEvent(s, "worker.stopped", null, p.Name, new { }, p.Now);
                 return true;
@@ -83,7 +83,7 @@ public sealed partial class PostgresJobStore
             s =>
             {
                 var lost = new List<string>();
-                using (var r = s.Cmd(WorkerSilentSql).P("@cutoff", PgRows.Ms(p.Now - p.HeartbeatTimeout)).ExecuteReader())
+                using (var r = s.Cmd(WorkerSilentSql).P("@cutoff", StoreRows.Ms(p.Now - p.HeartbeatTimeout)).ExecuteReader())
                 {
                     while (r.Read())
                         lost.Add(r.GetString(0));
@@ -117,7 +117,7 @@ public sealed partial class PostgresJobStore
                 var list = new List<WorkerRecord>();
                 using var r = s.Cmd(WorkerListSql).ExecuteReader();
                 while (r.Read())
-                    list.Add(PgRows.ReadWorker(r));
+                    list.Add(StoreRows.ReadWorker(r));
                 return list;
             },
             ct));

@@ -51,21 +51,21 @@ public sealed partial class SqliteJobStore
             TimeSpan.FromMilliseconds(r.GetInt64(7)),
             RetryOn(r.GetString(8)));
         var usage = new UsageRecord(
-            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), SqliteRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16))
+            r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), StoreRows.Usd(r.GetInt64(14)), r.GetString(15), r.NullableString(16))
         {
             CacheWriteTokens = r.GetInt64(17),
             ReasoningTokens = r.GetInt64(18),
         };
         return new RunningJob(
             r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.NullableString(3), r.GetInt32(4), retry, r.GetInt64(9) != 0,
-            SqliteRows.Time(r.GetInt64(10)), usage);
+            StoreRows.Time(r.GetInt64(10)), usage);
     }
 
     /// <summary>Most jobs share the default retry list: parse each distinct JSON text once.</summary>
     private static IReadOnlyList<string> RetryOn(string json) =>
         RetryOnCache.TryGetValue(json, out var list)
             ? list
-            : RetryOnCache.Count < 256 ? RetryOnCache.GetOrAdd(json, SqliteRows.Strings) : SqliteRows.Strings(json);
+            : RetryOnCache.Count < 256 ? RetryOnCache.GetOrAdd(json, StoreRows.Strings) : StoreRows.Strings(json);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> RetryOnCache = new(StringComparer.Ordinal);
 
@@ -120,14 +120,14 @@ public sealed partial class SqliteJobStore
                 break;
         }
 
-        var nowMs = SqliteRows.Ms(now);
+        var nowMs = StoreRows.Ms(now);
         var engineDone = job.EngineDone || result.EngineRan;
         var update = s.Cmd(EndAttemptSql)
             .P("@state", state.ToWire())
             .P("@class", cls)
             .P("@reason", cls is null ? null : reason)
             .P("@failures", failures)
-            .P("@next", SqliteRows.Ms(next))
+            .P("@next", StoreRows.Ms(next))
             .P("@blocked_on", blockedOn)
             .P("@question", question)
             .P("@engine_done", engineDone ? 1 : 0)
@@ -156,7 +156,7 @@ public sealed partial class SqliteJobStore
             .P("@out", usage.OutputTokens)
             .P("@cache_write", usage.CacheWriteTokens)
             .P("@reasoning", usage.ReasoningTokens)
-            .P("@cost", SqliteRows.Nano(usage.CostUsd))
+            .P("@cost", StoreRows.Nano(usage.CostUsd))
             .P("@cost_source", usage.CostSource)
             .P("@model", usage.Model)
             .P("@head", result.Head)
@@ -209,7 +209,7 @@ public sealed partial class SqliteJobStore
     private static bool? MarkDepFailed(SqliteSession s, long id, long depId, DateTimeOffset now)
     {
         var reason = $"dependency {depId} failed";
-        var engineDone = s.Cmd(MarkDepFailedSql).P("@reason", reason).P("@now", SqliteRows.Ms(now)).P("@id", id).ExecuteScalar();
+        var engineDone = s.Cmd(MarkDepFailedSql).P("@reason", reason).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteScalar();
         if (engineDone is null)
             return null;
         AppendEvent(s, "job.failed", id, null, new { @class = FailureClass.DepFailed, reason, dependency = depId }, now);

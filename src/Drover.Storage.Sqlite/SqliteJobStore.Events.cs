@@ -56,7 +56,7 @@ public sealed partial class SqliteJobStore
                 {
                     events.Add(new EventRecord(
                         r.GetInt64(0),
-                        SqliteRows.Time(r.GetInt64(1)),
+                        StoreRows.Time(r.GetInt64(1)),
                         r.GetString(2),
                         r.NullableInt64(3),
                         r.NullableString(4),
@@ -71,7 +71,7 @@ public sealed partial class SqliteJobStore
     /// <summary>Appends an event inside the caller's transaction (every transition does, STYLE: same txn).</summary>
     private static long AppendEvent(SqliteSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now) =>
         (long)s.Cmd(EventInsertSql)
-            .P("@at", SqliteRows.Ms(now))
+            .P("@at", StoreRows.Ms(now))
             .P("@type", type)
             .P("@job", jobId)
             .P("@worker", worker)

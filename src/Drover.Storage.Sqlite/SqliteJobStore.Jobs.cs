@@ -8,14 +8,14 @@ namespace Drover.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private const string JobByIdSql = "SELECT " + SqliteRows.JobColumns + " FROM jobs WHERE id = @id";
-    private const string JobByKeySql = "SELECT " + SqliteRows.JobColumns + " FROM jobs WHERE key = @key";
+    private const string JobByIdSql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE id = @id";
+    private const string JobByKeySql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE key = @key";
     private const string DepByIdSql = "SELECT id, state, engine_done FROM jobs WHERE id = @id";
     private const string DepByKeySql = "SELECT id, state, engine_done FROM jobs WHERE key = @key";
     private const string DepsOfSql = "SELECT dep_id FROM job_deps WHERE job_id = @id";
     private const string DepInsertSql = "INSERT OR IGNORE INTO job_deps (job_id, dep_id) VALUES (@job, @dep)";
     private const string DepDeleteSql = "DELETE FROM job_deps WHERE job_id = @job";
-    private const string AttemptListSql = "SELECT " + SqliteRows.AttemptColumns + " FROM attempts WHERE job_id = @id ORDER BY n";
+    private const string AttemptListSql = "SELECT " + StoreRows.AttemptColumns + " FROM attempts WHERE job_id = @id ORDER BY n";
     private const string CountsSql = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
     private const string LockHolderSql = "SELECT id FROM jobs WHERE lock_key = @lock AND state = 'running' LIMIT 1";
 
@@ -78,15 +78,15 @@ public sealed partial class SqliteJobStore
             .P("@max_attempts", spec.Retry.MaxAttempts)
             .P("@backoff_ms", (long)spec.Retry.Backoff.TotalMilliseconds)
             .P("@max_backoff_ms", (long)spec.Retry.MaxBackoff.TotalMilliseconds)
-            .P("@retry_on", SqliteRows.Json(spec.Retry.On))
+            .P("@retry_on", StoreRows.Json(spec.Retry.On))
             .P("@lock", spec.Lock)
             .P("@spec_json", p.SpecJson)
             .P("@spec_hash", p.SpecHash)
-            .P("@caps", SqliteRows.Json(spec.Capabilities))
-            .P("@labels", SqliteRows.Json(spec.Labels))
-            .P("@after", SqliteRows.Json([.. deps.Select(d => d.Id)]))
+            .P("@caps", StoreRows.Json(spec.Capabilities))
+            .P("@labels", StoreRows.Json(spec.Labels))
+            .P("@after", StoreRows.Json([.. deps.Select(d => d.Id)]))
             .P("@deps_mode", spec.DepsMode == DepsMode.Soft ? "soft" : "hard")
-            .P("@now", SqliteRows.Ms(p.Now));
+            .P("@now", StoreRows.Ms(p.Now));
 
     private sealed record DepRow(long Id, JobState State, bool EngineDone);
 
@@ -160,7 +160,7 @@ public sealed partial class SqliteJobStore
         Task.FromResult(Read(s => ReadJobOrNull(s, JobByKeySql, "@key", key), ct));
 
     private static JobRecord? ReadJobOrNull(SqliteSession s, string sql, string name, object value) =>
-        SqliteRows.ReadJobOrNull(s.Cmd(sql).P(name, value));
+        StoreRows.ReadJobOrNull(s.Cmd(sql).P(name, value));
 
     private static JobRecord GetJob(SqliteSession s, long id) =>
         ReadJobOrNull(s, JobByIdSql, "@id", id) ?? throw new NotFoundException($"job {id} not found");
@@ -169,7 +169,7 @@ public sealed partial class SqliteJobStore
     {
         ArgumentNullException.ThrowIfNull(p);
         var limit = Math.Clamp(p.Limit, 1, 1000);
-        var sql = "SELECT " + SqliteRows.JobColumns + " FROM jobs WHERE 1 = 1";
+        var sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE 1 = 1";
         if (p.State is not null)
             sql += " AND state = @state";
         if (p.LabelKey is not null)
@@ -186,7 +186,7 @@ public sealed partial class SqliteJobStore
                     .P("@label_value", p.LabelValue)
                     .P("@cursor", p.Cursor)
                     .P("@limit", limit + 1);
-                var jobs = SqliteRows.ReadJobs(cmd);
+                var jobs = StoreRows.ReadJobs(cmd);
                 if (jobs.Count <= limit)
                     return new JobPage(jobs, null);
                 jobs.RemoveAt(limit);
@@ -202,7 +202,7 @@ public sealed partial class SqliteJobStore
                 var list = new List<AttemptRecord>();
                 using var r = s.Cmd(AttemptListSql).P("@id", jobId).ExecuteReader();
                 while (r.Read())
-                    list.Add(SqliteRows.ReadAttempt(r));
+                    list.Add(StoreRows.ReadAttempt(r));
                 return list;
             },
             ct));

@@ -19,8 +19,8 @@ public sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(
             s => s.Cmd(RenewSql)
-                .P("@lease", SqliteRows.Ms(p.Now + p.LeaseTtl))
-                .P("@now", SqliteRows.Ms(p.Now))
+                .P("@lease", StoreRows.Ms(p.Now + p.LeaseTtl))
+                .P("@now", StoreRows.Ms(p.Now))
                 .P("@id", p.JobId)
                 .P("@epoch", p.Epoch)
                 .ExecuteNonQuery() == 1,
@@ -63,7 +63,7 @@ public sealed partial class SqliteJobStore
             s =>
             {
                 var expired = new List<(long Id, long Epoch)>();
-                using (var r = s.Cmd(ExpiredLeasesSql).P("@now", SqliteRows.Ms(p.Now)).ExecuteReader())
+                using (var r = s.Cmd(ExpiredLeasesSql).P("@now", StoreRows.Ms(p.Now)).ExecuteReader())
                 {
                     while (r.Read())
                         expired.Add((r.GetInt64(0), r.GetInt64(1)));
@@ -90,7 +90,7 @@ public sealed partial class SqliteJobStore
             s =>
             {
                 var stranded = new List<(long Id, string Engine)>();
-                using (var r = s.Cmd(LongQueuedSql).P("@cutoff", SqliteRows.Ms(p.Now - p.Waited)).ExecuteReader())
+                using (var r = s.Cmd(LongQueuedSql).P("@cutoff", StoreRows.Ms(p.Now - p.Waited)).ExecuteReader())
                 {
                     while (r.Read())
                     {
@@ -103,7 +103,7 @@ public sealed partial class SqliteJobStore
                 foreach (var (id, engine) in stranded)
                 {
                     var reason = $"no live worker has engine {engine} (waited {Human(p.Waited)})";
-                    using var r = s.Cmd(FailNoEngineSql).P("@reason", reason).P("@now", SqliteRows.Ms(p.Now)).P("@id", id).ExecuteReader();
+                    using var r = s.Cmd(FailNoEngineSql).P("@reason", reason).P("@now", StoreRows.Ms(p.Now)).P("@id", id).ExecuteReader();
                     if (!r.Read())
                         continue;
                     var engineDone = r.GetInt64(0) != 0;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Drover.Core.Storage;
 
 namespace Drover.Storage.Sqlite;
 
@@ -38,7 +39,7 @@ public sealed partial class SqliteJobStore
                     s.Cmd(MigrationRecordSql)
                         .P("@version", m.Version)
                         .P("@name", m.Name)
-                        .P("@at", SqliteRows.Ms(TimeProvider.System.GetUtcNow()))
+                        .P("@at", StoreRows.Ms(TimeProvider.System.GetUtcNow()))
                         .ExecuteNonQuery();
                 }
 

@@ -33,7 +33,7 @@ public sealed partial class SqliteJobStore
                 if (job.State.IsTerminal())
                     throw Conflict(job, "cannot be cancelled");
                 var reason = p.Reason ?? "cancelled by operator";
-                var now = SqliteRows.Ms(p.Now);
+                var now = StoreRows.Ms(p.Now);
                 if (job.State == JobState.Running)
                     s.Cmd(CancelAttemptSql).P("@reason", reason).P("@now", now).P("@id", job.Id).P("@n", job.Attempt).ExecuteNonQuery();
                 s.Cmd(CancelSql).P("@reason", reason).P("@now", now).P("@id", job.Id).P("@from", job.State.ToWire()).ExecuteNonQuery();
@@ -86,7 +86,7 @@ public sealed partial class SqliteJobStore
                 var job = GetJob(s, p.JobId);
                 if (job.State != JobState.Blocked || job.BlockedOn != "approval")
                     throw Conflict(job, "is not waiting for approval");
-                var cmd = s.Cmd(ApproveSql).P("@now", SqliteRows.Ms(p.Now)).P("@id", job.Id);
+                var cmd = s.Cmd(ApproveSql).P("@now", StoreRows.Ms(p.Now)).P("@id", job.Id);
                 if (p.Approve)
                 {
                     cmd.P("@state", "succeeded").P("@class", null).P("@reason", null).ExecuteNonQuery();
@@ -109,8 +109,8 @@ public sealed partial class SqliteJobStore
     private static void Requeue(SqliteSession s, JobRecord job, IReadOnlyList<string> answers, DateTimeOffset now) =>
         s.Cmd(RequeueSql)
             .P("@failures", job.State == JobState.Blocked ? job.Failures : 0)
-            .P("@answers", SqliteRows.Json(answers))
-            .P("@now", SqliteRows.Ms(now))
+            .P("@answers", StoreRows.Json(answers))
+            .P("@now", StoreRows.Ms(now))
             .P("@id", job.Id)
             .P("@from", job.State.ToWire())
             .ExecuteNonQuery();
@@ -148,7 +148,7 @@ public sealed partial class SqliteJobStore
             {
                 if ((long)s.Cmd(HasDeadDepSql).P("@id", id).ExecuteScalar()! != 0)
                     continue;
-                if (s.Cmd(RequeueDependentSql).P("@now", SqliteRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
+                if (s.Cmd(RequeueDependentSql).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
                     continue;
                 AppendEvent(s, "job.requeued", id, null, new { from = "failed", dependency = retriedId }, now);
                 pending.Enqueue(id);

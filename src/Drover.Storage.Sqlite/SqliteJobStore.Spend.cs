@@ -15,7 +15,7 @@ public sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(r);
         return WriteAsync(
             s => s.Cmd(SpendInsertSql)
-                .P("@at", SqliteRows.Ms(r.At))
+                .P("@at", StoreRows.Ms(r.At))
                 .P("@job", r.JobId)
                 .P("@attempt", r.Attempt)
                 .P("@provider", r.Provider)
@@ -27,7 +27,7 @@ public sealed partial class SqliteJobStore
                 .P("@cached", r.CachedInputTokens)
                 .P("@out", r.OutputTokens)
                 .P("@reasoning", r.ReasoningTokens)
-                .P("@cost", r.CostUsd is { } c ? SqliteRows.Nano(c) : null)
+                .P("@cost", r.CostUsd is { } c ? StoreRows.Nano(c) : null)
                 .P("@latency", r.LatencyMs)
                 .P("@ttft", r.FirstTokenMs)
                 .P("@cw", r.CacheWriteTokens)
@@ -48,7 +48,7 @@ public sealed partial class SqliteJobStore
                 using var r = s.Cmd(SpendJobSql).P("@job", jobId).ExecuteReader();
                 r.Read();
                 return new SpendTotal(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3),
-                    r.GetInt64(4), r.GetInt64(5), SqliteRows.Usd(r.GetInt64(6)), r.GetInt64(7))
+                    r.GetInt64(4), r.GetInt64(5), StoreRows.Usd(r.GetInt64(6)), r.GetInt64(7))
                 { CacheWriteTokens = r.GetInt64(8) };
             },
             ct));
@@ -76,12 +76,12 @@ public sealed partial class SqliteJobStore
             s =>
             {
                 var totals = new List<SpendTotal>();
-                using var r = s.Cmd(sql).P("@since", SqliteRows.Ms(since)).ExecuteReader();
+                using var r = s.Cmd(sql).P("@since", StoreRows.Ms(since)).ExecuteReader();
                 while (r.Read())
                 {
                     totals.Add(new SpendTotal(
                         r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
-                        SqliteRows.Usd(r.GetInt64(7)), r.GetInt64(8))
+                        StoreRows.Usd(r.GetInt64(7)), r.GetInt64(8))
                     { CacheWriteTokens = r.GetInt64(9) });
                 }
 

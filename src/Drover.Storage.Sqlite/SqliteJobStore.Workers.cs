@@ -26,7 +26,7 @@ public sealed partial class SqliteJobStore
 
     private const string WorkerJobsSql = "SELECT id, epoch FROM jobs WHERE state = 'running' AND worker = @name ORDER BY id";
 
-    private const string WorkerListSql = "SELECT " + SqliteRows.WorkerColumns + " FROM workers ORDER BY name";
+    private const string WorkerListSql = "SELECT " + StoreRows.WorkerColumns + " FROM workers ORDER BY name";
 
     public Task WorkerRegisterAsync(WorkerRegisterParams p, CancellationToken ct)
     {
@@ -39,8 +39,8 @@ public sealed partial class SqliteJobStore
                     .P("@host", p.Host)
                     .P("@pid", p.Pid)
                     .P("@slots", p.Slots)
-                    .P("@caps", SqliteRows.Json(p.Capabilities))
-                    .P("@now", SqliteRows.Ms(p.Now))
+                    .P("@caps", StoreRows.Json(p.Capabilities))
+                    .P("@now", StoreRows.Ms(p.Now))
                     .ExecuteNonQuery();
                 return AppendEvent(s, "worker.started", null, p.Name, new { host = p.Host, pid = p.Pid, slots = p.Slots }, p.Now);
             },
@@ -52,9 +52,9 @@ public sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(
             s => s.Cmd(WorkerHeartbeatSql)
-                .P("@now", SqliteRows.Ms(p.Now))
+                .P("@now", StoreRows.Ms(p.Now))
                 .P("@state", p.State)
-                .P("@running", SqliteRows.Json(p.Running))
+                .P("@running", StoreRows.Json(p.Running))
                 .P("@name", p.Name)
                 .ExecuteNonQuery() == 1,
             ct);
@@ -66,7 +66,7 @@ public sealed partial class SqliteJobStore
         return WriteAsync(
             s =>
             {
-                if (s.Cmd(WorkerStopSql).P("@now", SqliteRows.Ms(p.Now)).P("@name", p.Name).ExecuteNonQuery() == 0)
+                if (s.Cmd(WorkerStopSql).P("@now", StoreRows.Ms(p.Now)).P("@name", p.Name).ExecuteNonQuery() == 0)
                     return false;
                 AppendEvent(s, "worker.stopped", null, p.Name, new { }, p.Now);
                 return true;
@@ -81,7 +81,7 @@ public sealed partial class SqliteJobStore
             s =>
             {
                 var lost = new List<string>();
-                using (var r = s.Cmd(WorkerSilentSql).P("@cutoff", SqliteRows.Ms(p.Now - p.HeartbeatTimeout)).ExecuteReader())
+                using (var r = s.Cmd(WorkerSilentSql).P("@cutoff", StoreRows.Ms(p.Now - p.HeartbeatTimeout)).ExecuteReader())
                 {
                     while (r.Read())
                         lost.Add(r.GetString(0));
@@ -115,7 +115,7 @@ public sealed partial class SqliteJobStore
                 var list = new List<WorkerRecord>();
                 using var r = s.Cmd(WorkerListSql).ExecuteReader();
                 while (r.Read())
-                    list.Add(SqliteRows.ReadWorker(r));
+                    list.Add(StoreRows.ReadWorker(r));
                 return list;
             },
             ct));

@@ -1,11 +1,14 @@
+using System.Data.Common;
 using System.Text.Json;
 using Drover.Core.Jobs;
-using Npgsql;
 
-namespace Drover.Storage.Postgres;
+namespace Drover.Core.Storage;
 
-/// <summary>Column lists and row mapping shared by the store's partial files.</summary>
-internal static class PgRows
+/// <summary>
+/// Column lists, unit conversions and row mapping of the stores' common schema (SQLite and PostgreSQL): times in unix
+/// ms, costs in nano-USD, JSON columns as text.
+/// </summary>
+public static class StoreRows
 {
     /// <summary>The columns <see cref="ReadJob"/> expects, in order (prefix-free: use in single-table queries and RETURNING).</summary>
     public const string JobColumns =
@@ -31,7 +34,7 @@ internal static class PgRows
 
     public static decimal Usd(long nano) => nano / NanoPerUsd;
 
-    public static JobRecord ReadJob(NpgsqlDataReader r) => new()
+    public static JobRecord ReadJob(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),
         Title = r.GetString(1),
@@ -41,12 +44,12 @@ internal static class PgRows
         Attempt = r.GetInt32(5),
         MaxAttempts = r.GetInt32(6),
         Failures = r.GetInt32(7),
-        Worker = r.NullableString(8),
+        Worker = Str(r, 8),
         Epoch = r.GetInt64(9),
-        Class = r.NullableString(10),
-        Reason = r.NullableString(11),
-        Key = r.NullableString(12),
-        LockKey = r.NullableString(13),
+        Class = Str(r, 10),
+        Reason = Str(r, 11),
+        Key = Str(r, 12),
+        LockKey = Str(r, 13),
         SpecJson = r.GetString(14),
         SpecHash = r.GetString(15),
         Capabilities = Strings(r.GetString(16)),
@@ -57,37 +60,37 @@ internal static class PgRows
         UpdatedAt = Time(r.GetInt64(21)),
         NextEligibleAt = Time(r.GetInt64(22)),
         LeaseExpiresAt = r.IsDBNull(23) ? null : Time(r.GetInt64(23)),
-        BlockedOn = r.NullableString(24),
-        Question = r.NullableString(25),
+        BlockedOn = Str(r, 24),
+        Question = Str(r, 25),
         Answers = Strings(r.GetString(26)),
         EngineDone = r.GetInt64(27) != 0,
-        Branch = r.NullableString(28),
-        Head = r.NullableString(29),
+        Branch = Str(r, 28),
+        Head = Str(r, 29),
         Diff = ReadDiff(r, 30),
         Usage = ReadUsage(r, 33) with { CacheWriteTokens = r.GetInt64(40), ReasoningTokens = r.GetInt64(41) },
-        Summary = r.NullableString(39),
+        Summary = Str(r, 39),
     };
 
-    public static AttemptRecord ReadAttempt(NpgsqlDataReader r) => new()
+    public static AttemptRecord ReadAttempt(DbDataReader r) => new()
     {
         JobId = r.GetInt64(0),
         N = r.GetInt32(1),
         Worker = r.GetString(2),
         Epoch = r.GetInt64(3),
         State = r.GetString(4),
-        Class = r.NullableString(5),
-        Reason = r.NullableString(6),
+        Class = Str(r, 5),
+        Reason = Str(r, 6),
         ExitCode = r.IsDBNull(7) ? null : r.GetInt32(7),
         StartedAt = Time(r.GetInt64(8)),
         EndedAt = r.IsDBNull(9) ? null : Time(r.GetInt64(9)),
         Usage = ReadUsage(r, 10) with { CacheWriteTokens = r.GetInt64(22), ReasoningTokens = r.GetInt64(23) },
-        Head = r.NullableString(16),
+        Head = Str(r, 16),
         Diff = ReadDiff(r, 17),
-        Summary = r.NullableString(20),
-        LogTail = r.NullableString(21),
+        Summary = Str(r, 20),
+        LogTail = Str(r, 21),
     };
 
-    public static WorkerRecord ReadWorker(NpgsqlDataReader r) => new()
+    public static WorkerRecord ReadWorker(DbDataReader r) => new()
     {
         Name = r.GetString(0),
         Host = r.GetString(1),
@@ -100,7 +103,7 @@ internal static class PgRows
         LastHeartbeatAt = Time(r.GetInt64(8)),
     };
 
-    public static List<JobRecord> ReadJobs(NpgsqlCommand cmd)
+    public static List<JobRecord> ReadJobs(DbCommand cmd)
     {
         var jobs = new List<JobRecord>();
         using var r = cmd.ExecuteReader();
@@ -109,23 +112,25 @@ internal static class PgRows
         return jobs;
     }
 
-    public static JobRecord? ReadJobOrNull(NpgsqlCommand cmd)
+    public static JobRecord? ReadJobOrNull(DbCommand cmd)
     {
         using var r = cmd.ExecuteReader();
         return r.Read() ? ReadJob(r) : null;
     }
 
-    private static DiffStats? ReadDiff(NpgsqlDataReader r, int i) =>
+    private static DiffStats? ReadDiff(DbDataReader r, int i) =>
         r.IsDBNull(i) ? null : new DiffStats(r.GetInt32(i), r.GetInt32(i + 1), r.GetInt32(i + 2));
 
     /// <summary>Reads input, cached, output, cost_nusd, cost_source, model starting at <paramref name="i"/>.</summary>
-    private static UsageRecord ReadUsage(NpgsqlDataReader r, int i) => new(
+    private static UsageRecord ReadUsage(DbDataReader r, int i) => new(
         r.GetInt64(i),
         r.GetInt64(i + 1),
         r.GetInt64(i + 2),
         Usd(r.GetInt64(i + 3)),
         r.GetString(i + 4),
-        r.NullableString(i + 5));
+        Str(r, i + 5));
+
+    private static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     // ---- JSON columns ----
 
