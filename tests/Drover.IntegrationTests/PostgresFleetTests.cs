@@ -11,7 +11,7 @@ namespace Drover.IntegrationTests;
 /// </summary>
 public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<PostgresCluster>
 {
-    private static readonly string[] FastWorker = ["--slots", "3", "--lease-ttl", "3s", "--heartbeat", "1s", "--kill-grace", "1s"];
+    private static readonly string[] FastWorker = ["--slots", "4", "--lease-ttl", "3s", "--heartbeat", "1s", "--kill-grace", "1s"];
 
     [Fact]
     public async Task ServeAndTwoWorkers_DrainTheQueue_ASigkilledWorkerLosesNothing_EachJobSucceedsOnce()
@@ -21,28 +21,34 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
         var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
         await using var w1 = t.Cli.Start(["worker", "--name", "host-a", .. FastWorker]);
-        await using var w2 = t.Cli.Start(["worker", "--name", "host-b", .. FastWorker]);
 
-        // Each job sleeps, then records "job attempt" once: the side effect a re-run would repeat.
-        const int Jobs = 40;
+        // Each job marks its start, sleeps, then records "job attempt": the side effect a re-run would repeat.
+        const int Jobs = 30;
         using var http = t.Http(url);
         var ids = new List<long>();
         for (var i = 0; i < Jobs; i++)
         {
-            var body = JsonSerializer.Serialize(new { title = $"job {i}", command = "sleep 2; echo \"$DROVER_JOB_ID $DROVER_ATTEMPT\" >> side-effects.txt", repo = t.Scratch });
+            var body = JsonSerializer.Serialize(new
+            {
+                title = $"job {i}",
+                command = "touch started-$DROVER_JOB_ID; sleep 3; echo \"$DROVER_JOB_ID $DROVER_ATTEMPT\" >> side-effects.txt",
+                repo = t.Scratch,
+            });
             using var r = await http.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
             r.IsSuccessStatusCode.ShouldBeTrue(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
             ids.Add(JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("job").GetProperty("id").GetInt64());
         }
 
-        // Kill host-a while it holds jobs (each runs 2 s, far longer than noticing that and killing it).
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !(await RunningOnAsync(t, "host-a")))
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Kill host-a once one of its agents has really started (it then has 3 s to go), and only then start host-b.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline && !await AgentRunningOnAsync(http, t.Scratch, "host-a"))
+            await Task.Delay(50, TestContext.Current.CancellationToken);
         w1.Signal(Native.SIGKILL);
         await w1.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await using var w2 = t.Cli.Start(["worker", "--name", "host-b", .. FastWorker]);
 
         var status = await WaitForAsync(t, s => s.GetProperty("counts").GetProperty("succeeded").GetInt64() == Jobs, TimeSpan.FromSeconds(180));
+        status.GetProperty("counts").GetProperty("succeeded").GetInt64().ShouldBe(Jobs, status.ToString());
         var workers = status.GetProperty("workers").EnumerateArray().ToDictionary(w => w.GetProperty("name").GetString()!);
         workers.Keys.ShouldBe(["host-a", "host-b"], ignoreOrder: true);
         workers["host-b"].GetProperty("heartbeat_age_s").GetDouble().ShouldBeLessThan(10);
@@ -60,7 +66,7 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
             rerun += job.GetProperty("attempt").GetInt32() - 1;
         }
 
-        rerun.ShouldBeGreaterThan(0, "host-a held jobs when it was killed; they ran again on host-b");
+        rerun.ShouldBeGreaterThan(0, $"host-a held running agents when it was killed; they ran again on host-b. host-a: {w1.Output}");
         TestContext.Current.SendDiagnosticMessage($"{Jobs} jobs, {rerun} re-runs after the SIGKILL");
     }
 
@@ -92,10 +98,11 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         Native.Alive(worker.Pid).ShouldBeTrue("the worker rode out the restart");
     }
 
-    private static async Task<bool> RunningOnAsync(TestHome t, string worker)
+    private static async Task<bool> AgentRunningOnAsync(HttpClient http, string scratch, string worker)
     {
-        var r = await t.Cli.RunAsync("ls", "--state", "running", "--json");
-        return r.ExitCode == 0 && r.Json.GetProperty("jobs").EnumerateArray().Any(j => j.GetProperty("worker").GetString() == worker);
+        var running = JsonDocument.Parse(await http.GetStringAsync("/api/jobs?state=running&limit=100", TestContext.Current.CancellationToken)).RootElement;
+        return running.GetProperty("jobs").EnumerateArray().Any(j =>
+            j.GetProperty("worker").GetString() == worker && File.Exists(Path.Combine(scratch, $"started-{j.GetProperty("id").GetInt64()}")));
     }
 
     private static async Task<JsonElement> WaitForAsync(TestHome t, Func<JsonElement, bool> until, TimeSpan timeout)
