@@ -1,3 +1,4 @@
+using Drover.Storage.Sql;
 using Npgsql;
 
 namespace Drover.Storage.Postgres;
@@ -6,24 +7,22 @@ namespace Drover.Storage.Postgres;
 /// One connection (and, for writes, its transaction) for the body of a store operation. Commands are created per
 /// call (Npgsql prepares repeated statements itself) and disposed with the session.
 /// </summary>
-internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IDisposable
+internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction) : SqlSession(PgDialect.Instance)
 {
     private readonly List<NpgsqlCommand> _commands = [];
 
     public NpgsqlConnection Connection => connection;
 
-    public NpgsqlCommand Cmd(string sql)
+    public override NpgsqlCommand Cmd(string sql)
     {
         var cmd = new NpgsqlCommand(sql, connection, transaction);
         _commands.Add(cmd);
         return cmd;
     }
 
-    public NpgsqlCommand Adhoc(string sql) => Cmd(sql);
+    public override NpgsqlCommand Adhoc(string sql) => new(sql, connection, transaction);
 
-    public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         foreach (var c in _commands)
             c.Dispose();
@@ -31,15 +30,19 @@ internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? 
     }
 }
 
-internal static class PgSessionExtensions
+/// <summary>JSON columns are text: cast to json to read them.</summary>
+internal sealed class PgDialect : SqlDialect
 {
-    public static NpgsqlCommand P(this NpgsqlCommand cmd, string name, object? value)
-    {
-        cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
-    }
+    public static readonly PgDialect Instance = new();
 
-    public static long? NullableInt64(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+    public override string LabelPairs => "json_each_text(jobs.labels::json)";
 
-    public static string? NullableString(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    public override string LeftJoinLabelPairs => "LEFT JOIN LATERAL json_each_text(j.labels::json) l ON true";
+
+    public override string SpecRepo => "j.spec_json::json ->> 'repo'";
+
+    public override string MigrationTable =>
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+    public override string MigrationTableExists => "SELECT to_regclass('schema_migrations')::text";
 }

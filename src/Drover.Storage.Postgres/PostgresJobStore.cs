@@ -1,5 +1,6 @@
 using Drover.Core;
 using Drover.Core.Storage;
+using Drover.Storage.Sql;
 using Npgsql;
 
 namespace Drover.Storage.Postgres;
@@ -12,7 +13,7 @@ namespace Drover.Storage.Postgres;
 /// other transactions hold (FOR UPDATE SKIP LOCKED) and keys and running locks are unique indexes. Each write
 /// NOTIFYs <see cref="ChangeChannel"/>, which wakes idle workers in every process.
 /// </summary>
-public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
+public sealed partial class PostgresJobStore : SqlJobStore
 {
     /// <summary>The advisory lock every write transaction takes first (key 0x64727672, "drvr").</summary>
     private const string WriteLockSql = "SELECT pg_advisory_xact_lock(1685222002)";
@@ -97,7 +98,7 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
     }
 
     /// <summary>Runs <paramref name="body"/> in a transaction holding the store's write lock; transient failures are retried.</summary>
-    private async Task<T> WriteAsync<T>(Func<PgSession, T> body, CancellationToken ct)
+    protected override async Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         for (var attempt = 1; ; attempt++)
@@ -139,7 +140,7 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
         }
     }
 
-    private T Read<T>(Func<PgSession, T> body, CancellationToken ct)
+    protected override T Read<T>(Func<SqlSession, T> body, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ct.ThrowIfCancellationRequested();
@@ -160,7 +161,9 @@ public sealed partial class PostgresJobStore : IJobStore, ISchemaMigrations
 
     private static StorageException Wrap(NpgsqlException ex) => new($"postgres: {ex.Message}", IsTransient(ex), ex);
 
-    public async ValueTask DisposeAsync()
+    protected override SqlDialect Dialect => PgDialect.Instance;
+
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;

@@ -1,20 +1,7 @@
-using System.Text.Json;
-using Drover.Core.Jobs;
-using Drover.Core.Storage;
-
 namespace Drover.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private const string EventInsertSql =
-        "INSERT INTO events (at, type, job_id, worker, data) VALUES (@at, @type, @job, @worker, @data) RETURNING id";
-
-    private const string EventListSql =
-        "SELECT id, at, type, job_id, worker, data FROM events WHERE id > @after ORDER BY id LIMIT @limit";
-
-    private const string EventListByJobSql =
-        "SELECT id, at, type, job_id, worker, data FROM events WHERE job_id = @job AND id > @after ORDER BY id LIMIT @limit";
-
     private const string DataVersionSql = "PRAGMA data_version";
 
     private const long PollLingerMs = 1000;
@@ -33,55 +20,7 @@ public sealed partial class SqliteJobStore
     private long _lastPollTicks;
     private FileSystemWatcher? _walWatcher;
 
-    public Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        return WriteAsync(s => AppendEvent(s, p.Type, p.JobId, p.Worker, p.DataJson, p.Now), ct);
-    }
-
-    public Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        return Task.FromResult(Read<IReadOnlyList<EventRecord>>(
-            s =>
-            {
-                var cmd = s.Cmd(p.JobId is null ? EventListSql : EventListByJobSql)
-                    .P("@after", p.AfterId)
-                    .P("@limit", Math.Max(0, p.Limit));
-                if (p.JobId is { } job)
-                    cmd.P("@job", job);
-                var events = new List<EventRecord>();
-                using var r = cmd.ExecuteReader();
-                while (r.Read())
-                {
-                    events.Add(new EventRecord(
-                        r.GetInt64(0),
-                        StoreRows.Time(r.GetInt64(1)),
-                        r.GetString(2),
-                        r.NullableInt64(3),
-                        r.NullableString(4),
-                        r.GetString(5)));
-                }
-
-                return events;
-            },
-            ct));
-    }
-
-    /// <summary>Appends an event inside the caller's transaction (every transition does, STYLE: same txn).</summary>
-    private static long AppendEvent(SqliteSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now) =>
-        (long)s.Cmd(EventInsertSql)
-            .P("@at", StoreRows.Ms(now))
-            .P("@type", type)
-            .P("@job", jobId)
-            .P("@worker", worker)
-            .P("@data", dataJson)
-            .ExecuteScalar()!;
-
-    private static long AppendEvent<TData>(SqliteSession s, string type, long? jobId, string? worker, TData data, DateTimeOffset now) =>
-        AppendEvent(s, type, jobId, worker, JsonSerializer.Serialize(data), now);
-
-    public async Task WaitForChangeAsync(TimeSpan maxWait, CancellationToken ct)
+    public override async Task WaitForChangeAsync(TimeSpan maxWait, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (maxWait <= TimeSpan.Zero)

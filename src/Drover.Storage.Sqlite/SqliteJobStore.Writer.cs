@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Drover.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Drover.Storage.Sqlite;
@@ -26,7 +27,7 @@ public sealed partial class SqliteJobStore
     private SqliteSession? _writer;
 
     /// <summary>Runs <paramref name="body"/> inside a BEGIN IMMEDIATE transaction on the writer; throws to roll back.</summary>
-    private Task<T> WriteAsync<T>(Func<SqliteSession, T> body, CancellationToken ct)
+    protected override Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ct.ThrowIfCancellationRequested();
@@ -169,13 +170,13 @@ public sealed partial class SqliteJobStore
 
     private sealed class WriteOp<T> : WriteOp
     {
-        private readonly Func<SqliteSession, T> _body;
+        private readonly Func<SqlSession, T> _body;
         private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenRegistration _cancel;
         private T? _result;
         private Exception? _error;
 
-        public WriteOp(Func<SqliteSession, T> body, CancellationToken ct)
+        public WriteOp(Func<SqlSession, T> body, CancellationToken ct)
         {
             _body = body;
             if (ct.CanBeCanceled)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Drover.Core;
 using Drover.Core.Storage;
+using Drover.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Drover.Storage.Sqlite;
@@ -12,7 +13,7 @@ namespace Drover.Storage.Sqlite;
 /// writes go through one writer connection, group-committed (SqliteJobStore.Writer.cs); reads use
 /// a small connection pool.
 /// </summary>
-public sealed partial class SqliteJobStore : IJobStore, ISchemaMigrations
+public sealed partial class SqliteJobStore : SqlJobStore
 {
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
@@ -55,7 +56,9 @@ public sealed partial class SqliteJobStore : IJobStore, ISchemaMigrations
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override SqlDialect Dialect => SqliteDialect.Instance;
+
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
@@ -65,7 +68,7 @@ public sealed partial class SqliteJobStore : IJobStore, ISchemaMigrations
             reader.Dispose();
     }
 
-    private T Read<T>(Func<SqliteSession, T> body, CancellationToken ct)
+    protected override T Read<T>(Func<SqlSession, T> body, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ct.ThrowIfCancellationRequested();

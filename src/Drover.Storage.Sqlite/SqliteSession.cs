@@ -1,3 +1,4 @@
+using Drover.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Drover.Storage.Sqlite;
@@ -7,11 +8,12 @@ namespace Drover.Storage.Sqlite;
 /// only compile-time constant SQL goes through <see cref="Cmd"/>; built SQL uses <see cref="Adhoc"/>.
 /// Not thread-safe: the store hands a session to one caller at a time.
 /// </summary>
-internal sealed class SqliteSession : IDisposable
+internal sealed class SqliteSession : SqlSession
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
 
-    private SqliteSession(SqliteConnection connection) => Connection = connection;
+    private SqliteSession(SqliteConnection connection)
+        : base(SqliteDialect.Instance) => Connection = connection;
 
     public SqliteConnection Connection { get; }
 
@@ -34,7 +36,7 @@ internal sealed class SqliteSession : IDisposable
     }
 
     /// <summary>A cached, prepared command for constant SQL, with its parameters cleared.</summary>
-    public SqliteCommand Cmd(string sql)
+    public override SqliteCommand Cmd(string sql)
     {
         if (!_commands.TryGetValue(sql, out var cmd))
         {
@@ -48,16 +50,14 @@ internal sealed class SqliteSession : IDisposable
     }
 
     /// <summary>A one-off command; the caller disposes it.</summary>
-    public SqliteCommand Adhoc(string sql)
+    public override SqliteCommand Adhoc(string sql)
     {
         var cmd = Connection.CreateCommand();
         cmd.CommandText = sql;
         return cmd;
     }
 
-    public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         foreach (var cmd in _commands.Values)
             cmd.Dispose();
@@ -66,15 +66,19 @@ internal sealed class SqliteSession : IDisposable
     }
 }
 
-internal static class SqliteCommandExtensions
+/// <summary>JSON through SQLite's json1 functions.</summary>
+internal sealed class SqliteDialect : SqlDialect
 {
-    public static SqliteCommand P(this SqliteCommand cmd, string name, object? value)
-    {
-        cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
-    }
+    public static readonly SqliteDialect Instance = new();
 
-    public static long? NullableInt64(this SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+    public override string LabelPairs => "json_each(jobs.labels)";
 
-    public static string? NullableString(this SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    public override string LeftJoinLabelPairs => "LEFT JOIN json_each(j.labels) l";
+
+    public override string SpecRepo => "json_extract(j.spec_json, '$.repo')";
+
+    public override string MigrationTable =>
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+
+    public override string MigrationTableExists => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 }

@@ -1,11 +1,9 @@
 using Drover.Core.Jobs;
 using Drover.Core.Storage;
 
-using Npgsql;
+namespace Drover.Storage.Sql;
 
-namespace Drover.Storage.Postgres;
-
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const string FenceSql = "WHERE id = @id AND epoch = @epoch AND state = 'running'";
 
@@ -126,7 +124,7 @@ public sealed partial class PostgresJobStore
         : $"{(int)t.TotalSeconds}s";
 
     /// <summary>The running attempt is gone (lease expired, worker lost): a failed attempt of class lost.</summary>
-    private static void LoseJob(PgSession s, long id, long epoch, string reason, DateTimeOffset now, double jitter)
+    private static void LoseJob(SqlSession s, long id, long epoch, string reason, DateTimeOffset now, double jitter)
     {
         if (ReadRunning(s, id, epoch) is not { } job)
             return;

@@ -1,10 +1,9 @@
 using Drover.Core.Gateway;
 using Drover.Core.Storage;
-using Npgsql;
 
-namespace Drover.Storage.Postgres;
+namespace Drover.Storage.Sql;
 
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const long MinuteMs = 60_000;
     private const long DayMs = 86_400_000;
@@ -22,7 +21,7 @@ public sealed partial class PostgresJobStore
         "quota_until = excluded.quota_until, last_error = excluded.last_error, changed_at = excluded.changed_at";
 
     private const string CallsCountSql =
-        "SELECT COUNT(*) FILTER (WHERE at >= @m), COALESCE(SUM(CASE WHEN at >= @m THEN tokens ELSE 0 END), 0)::bigint, COUNT(*), " +
+        "SELECT COUNT(*) FILTER (WHERE at >= @m), CAST(COALESCE(SUM(CASE WHEN at >= @m THEN tokens ELSE 0 END), 0) AS BIGINT), COUNT(*), " +
         "COUNT(*) FILTER (WHERE open = 1 AND expires > @now), MIN(CASE WHEN at >= @m THEN at END), MIN(at), MIN(CASE WHEN open = 1 AND expires > @now THEN expires END) " +
         "FROM provider_calls WHERE provider = @p AND at >= @d";
 
@@ -40,7 +39,7 @@ public sealed partial class PostgresJobStore
 
     private const string HoldsPruneSql = "DELETE FROM budget_holds WHERE expires < @now";
     private const string LedgerSelectSql = "SELECT usd_nano, tokens, alerted_usd, alerted_tokens FROM budget_ledger WHERE scope = @s";
-    private const string HeldSelectSql = "SELECT COALESCE(SUM(usd_nano), 0)::bigint, COALESCE(SUM(tokens), 0)::bigint FROM budget_holds WHERE scope = @s AND expires >= @now";
+    private const string HeldSelectSql = "SELECT CAST(COALESCE(SUM(usd_nano), 0) AS BIGINT), CAST(COALESCE(SUM(tokens), 0) AS BIGINT) FROM budget_holds WHERE scope = @s AND expires >= @now";
     private const string HoldNextSql = "SELECT COALESCE(MAX(hold), 0) + 1 FROM budget_holds";
     private const string HoldInsertSql = "INSERT INTO budget_holds (hold, scope, usd_nano, tokens, expires) VALUES (@h, @s, @usd, @t, @exp)";
     private const string HoldDeleteSql = "DELETE FROM budget_holds WHERE hold = @h";
@@ -91,7 +90,7 @@ public sealed partial class PostgresJobStore
     private static ProviderAdmission Refused(string? why, BreakerState s) =>
         new(false, null, false, why, StoreRows.Time(s.QuotaUntilMs is { } q && q > (s.OpenUntilMs ?? 0) ? q : s.OpenUntilMs ?? s.ProbeUntilMs ?? s.ChangedMs));
 
-    private static ProviderAdmission? LimitReached(PgSession s, ProviderAdmitParams p, long now)
+    private static ProviderAdmission? LimitReached(SqlSession s, ProviderAdmitParams p, long now)
     {
         s.Cmd(CallsPruneSql).P("@p", p.Provider).P("@d", now - DayMs).ExecuteNonQuery();
         using var r = s.Cmd(CallsCountSql).P("@p", p.Provider).P("@m", now - MinuteMs).P("@d", now - DayMs).P("@now", now).ExecuteReader();
@@ -182,9 +181,9 @@ public sealed partial class PostgresJobStore
     private static double? Percentile(List<double> sorted, double q) =>
         sorted.Count == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static BreakerState ReadState(PgSession s, string provider) => ReadState(s, provider, out _, out _);
+    private static BreakerState ReadState(SqlSession s, string provider) => ReadState(s, provider, out _, out _);
 
-    private static BreakerState ReadState(PgSession s, string provider, out string? health, out DateTimeOffset? healthAt)
+    private static BreakerState ReadState(SqlSession s, string provider, out string? health, out DateTimeOffset? healthAt)
     {
         using var r = s.Cmd(StateSelectSql).P("@p", provider).ExecuteReader();
         health = null;
@@ -197,7 +196,7 @@ public sealed partial class PostgresJobStore
             r.NullableInt64(7), r.NullableInt64(8), r.NullableString(9), r.GetInt64(10));
     }
 
-    private static void WriteState(PgSession s, string provider, BreakerState b) =>
+    private static void WriteState(SqlSession s, string provider, BreakerState b) =>
         s.Cmd(StateUpsertSql).P("@p", provider).P("@state", b.State).P("@cf", b.ConsecutiveFailures).P("@ws", b.WindowStartMs)
             .P("@wc", b.WindowCalls).P("@wf", b.WindowFailures).P("@ou", b.OpenUntilMs).P("@cd", b.CooldownMs).P("@pu", b.ProbeUntilMs)
             .P("@qu", b.QuotaUntilMs).P("@err", b.LastError).P("@at", b.ChangedMs).ExecuteNonQuery();
@@ -313,9 +312,9 @@ public sealed partial class PostgresJobStore
             ct));
     }
 
-    private static (long Usd, long Tokens, int AlertedUsd, int AlertedTokens) Ledger(PgSession s, string scope)
+    private static (long Usd, long Tokens, int AlertedUsd, int AlertedTokens) Ledger(SqlSession s, string scope)
     {
-        using NpgsqlDataReader r = s.Cmd(LedgerSelectSql).P("@s", scope).ExecuteReader();
+        using DbDataReader r = s.Cmd(LedgerSelectSql).P("@s", scope).ExecuteReader();
         return r.Read() ? (r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.GetInt32(3)) : (0, 0, 0, 0);
     }
 }

@@ -2,9 +2,9 @@ using Drover.Core.Jobs;
 using Drover.Core.Scheduling;
 using Drover.Core.Storage;
 
-namespace Drover.Storage.Sqlite;
+namespace Drover.Storage.Sql;
 
-public sealed partial class SqliteJobStore
+public abstract partial class SqlJobStore
 {
     private const string FleetPausedSql = "SELECT paused FROM fleet WHERE id = 1";
 
@@ -34,7 +34,7 @@ public sealed partial class SqliteJobStore
         return WriteAsync<IReadOnlyList<JobRecord>>(s => ClaimJobs(s, p), ct);
     }
 
-    private static List<JobRecord> ClaimJobs(SqliteSession s, JobClaimParams p)
+    private static List<JobRecord> ClaimJobs(SqlSession s, JobClaimParams p)
     {
         if ((long)s.Cmd(FleetPausedSql).ExecuteScalar()! != 0)
             return [];
@@ -86,7 +86,7 @@ public sealed partial class SqliteJobStore
     /// Walks eligible jobs in claim order, a batch at a time, keeping those this worker can run:
     /// capabilities satisfied, engine not gated, and no two picks sharing a lock key.
     /// </summary>
-    private static List<long> PickCandidates(SqliteSession s, JobClaimParams p)
+    private static List<long> PickCandidates(SqlSession s, JobClaimParams p)
     {
         var batch = Math.Max(p.Max * 4, 32);
         var picked = new List<long>(p.Max);

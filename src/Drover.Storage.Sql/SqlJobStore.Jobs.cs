@@ -4,11 +4,9 @@ using Drover.Core.Jobs;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
 
-using Npgsql;
+namespace Drover.Storage.Sql;
 
-namespace Drover.Storage.Postgres;
-
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const string JobByIdSql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE id = @id";
     private const string JobByKeySql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE key = @key";
@@ -39,7 +37,7 @@ public sealed partial class PostgresJobStore
         return WriteAsync(s => InsertJob(s, p), ct);
     }
 
-    private static JobInsertResult InsertJob(PgSession s, JobInsertParams p)
+    private static JobInsertResult InsertJob(SqlSession s, JobInsertParams p)
     {
         var spec = p.Spec;
         if (spec.Key is { } key && ReadJobOrNull(s, JobByKeySql, "@key", key) is { } existing)
@@ -72,8 +70,8 @@ public sealed partial class PostgresJobStore
         return new JobInsertResult(GetJob(s, id), InsertOutcome.Created);
     }
 
-    private static NpgsqlCommand BindSpec(
-        NpgsqlCommand cmd, JobSpec spec, JobInsertParams p, List<DepRow> deps) =>
+    private static DbCommand BindSpec(
+        DbCommand cmd, JobSpec spec, JobInsertParams p, List<DepRow> deps) =>
         cmd.P("@title", spec.Title)
             .P("@priority", spec.Priority)
             .P("@engine", spec.Engine)
@@ -93,7 +91,7 @@ public sealed partial class PostgresJobStore
     private sealed record DepRow(long Id, JobState State, bool EngineDone);
 
     /// <summary>Resolves <c>after</c> items (all digits → id, else key) inside the transaction.</summary>
-    private static List<DepRow> ResolveDeps(PgSession s, IReadOnlyList<string> after)
+    private static List<DepRow> ResolveDeps(SqlSession s, IReadOnlyList<string> after)
     {
         var deps = new List<DepRow>();
         foreach (var item in after)
@@ -114,7 +112,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>True when <paramref name="from"/> depends (transitively) on <paramref name="target"/>.</summary>
-    private static bool DependsOn(PgSession s, long from, long target)
+    private static bool DependsOn(SqlSession s, long from, long target)
     {
         var seen = new HashSet<long> { from };
         var stack = new Stack<long>([from]);
@@ -139,7 +137,7 @@ public sealed partial class PostgresJobStore
         return false;
     }
 
-    private static void WriteDeps(PgSession s, long jobId, List<DepRow> deps, bool replace)
+    private static void WriteDeps(SqlSession s, long jobId, List<DepRow> deps, bool replace)
     {
         if (replace)
             s.Cmd(DepDeleteSql).P("@job", jobId).ExecuteNonQuery();
@@ -148,7 +146,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>A job submitted after one of its deps already failed would wait forever: fail it now.</summary>
-    private static void FailIfDepAlreadyFailed(PgSession s, long jobId, DepsMode mode, List<DepRow> deps, DateTimeOffset now)
+    private static void FailIfDepAlreadyFailed(SqlSession s, long jobId, DepsMode mode, List<DepRow> deps, DateTimeOffset now)
     {
         var failed = deps.Find(d => d.State is JobState.Failed or JobState.Cancelled && (mode == DepsMode.Hard || !d.EngineDone));
         if (failed is not null)
@@ -161,10 +159,10 @@ public sealed partial class PostgresJobStore
     public Task<JobRecord?> JobGetByKeyAsync(string key, CancellationToken ct) =>
         Task.FromResult(Read(s => ReadJobOrNull(s, JobByKeySql, "@key", key), ct));
 
-    private static JobRecord? ReadJobOrNull(PgSession s, string sql, string name, object value) =>
+    private static JobRecord? ReadJobOrNull(SqlSession s, string sql, string name, object value) =>
         StoreRows.ReadJobOrNull(s.Cmd(sql).P(name, value));
 
-    private static JobRecord GetJob(PgSession s, long id) =>
+    private static JobRecord GetJob(SqlSession s, long id) =>
         ReadJobOrNull(s, JobByIdSql, "@id", id) ?? throw new NotFoundException($"job {id} not found");
 
     public Task<JobPage> JobListAsync(JobListParams p, CancellationToken ct)
@@ -175,7 +173,7 @@ public sealed partial class PostgresJobStore
         if (p.State is not null)
             sql += " AND state = @state";
         if (p.LabelKey is not null)
-            sql += " AND EXISTS (SELECT 1 FROM json_each_text(jobs.labels::json) l WHERE l.key = @label_key AND (@label_value::text IS NULL OR l.value = @label_value::text))";
+            sql += $" AND EXISTS (SELECT 1 FROM {Dialect.LabelPairs} l WHERE l.key = @label_key AND (CAST(@label_value AS TEXT) IS NULL OR l.value = CAST(@label_value AS TEXT)))";
         if (p.Cursor is not null)
             sql += " AND id < @cursor";
         sql += " ORDER BY id DESC LIMIT @limit";

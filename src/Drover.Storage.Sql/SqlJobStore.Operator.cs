@@ -2,12 +2,10 @@ using Drover.Core;
 using Drover.Core.Jobs;
 using Drover.Core.Storage;
 
-using Npgsql;
-
-namespace Drover.Storage.Postgres;
+namespace Drover.Storage.Sql;
 
 /// <summary>Operator actions: cancel, retry, answer, approve. Each checks the state inside the write transaction.</summary>
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const string CancelSql =
         "UPDATE jobs SET state = 'cancelled', worker = NULL, lease_expires_at = NULL, class = 'cancelled', reason = @reason, " +
@@ -108,7 +106,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>Back to queued, eligible now, failures reset (class/reason stay until the next attempt).</summary>
-    private static void Requeue(PgSession s, JobRecord job, IReadOnlyList<string> answers, DateTimeOffset now) =>
+    private static void Requeue(SqlSession s, JobRecord job, IReadOnlyList<string> answers, DateTimeOffset now) =>
         s.Cmd(RequeueSql)
             .P("@failures", job.State == JobState.Blocked ? job.Failures : 0)
             .P("@answers", StoreRows.Json(answers))
@@ -124,7 +122,7 @@ public sealed partial class PostgresJobStore
     // A dependent goes back only when none of its other dependencies is still failed or cancelled.
     private const string HasDeadDepSql =
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM job_deps d JOIN jobs x ON x.id = d.dep_id " +
-        "WHERE d.job_id = @id AND x.state IN ('failed', 'cancelled')) THEN 1::bigint ELSE 0::bigint END";
+        "WHERE d.job_id = @id AND x.state IN ('failed', 'cancelled')) THEN 1 ELSE 0 END";
 
     private const string RequeueDependentSql =
         "UPDATE jobs SET state = 'queued', class = NULL, reason = NULL, failures = 0, next_eligible_at = @now, updated_at = @now " +
@@ -134,7 +132,7 @@ public sealed partial class PostgresJobStore
     /// Retrying a job also gives back the jobs that failed only because it did (class <c>dep_failed</c>),
     /// transitively, so retrying the first link of a chain restarts the chain.
     /// </summary>
-    private static void RequeueDepFailedDependents(PgSession s, long retriedId, DateTimeOffset now)
+    private static void RequeueDepFailedDependents(SqlSession s, long retriedId, DateTimeOffset now)
     {
         var pending = new Queue<long>([retriedId]);
         while (pending.TryDequeue(out var depId))
@@ -148,7 +146,7 @@ public sealed partial class PostgresJobStore
 
             foreach (var id in dependents)
             {
-                if ((long)s.Cmd(HasDeadDepSql).P("@id", id).ExecuteScalar()! != 0)
+                if (s.Cmd(HasDeadDepSql).P("@id", id).Scalar64() != 0)
                     continue;
                 if (s.Cmd(RequeueDependentSql).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 0)
                     continue;

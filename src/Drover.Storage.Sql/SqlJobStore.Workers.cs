@@ -1,11 +1,9 @@
 using Drover.Core.Jobs;
 using Drover.Core.Storage;
 
-using Npgsql;
+namespace Drover.Storage.Sql;
 
-namespace Drover.Storage.Postgres;
-
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const string WorkerUpsertSql =
         "INSERT INTO workers (name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at) " +

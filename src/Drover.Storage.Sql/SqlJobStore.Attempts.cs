@@ -2,12 +2,10 @@ using Drover.Core.Jobs;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
 
-using Npgsql;
-
-namespace Drover.Storage.Postgres;
+namespace Drover.Storage.Sql;
 
 /// <summary>How an attempt ends: the shared path of complete, rescue, lost workers and cancel.</summary>
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     // Only what ending an attempt needs: never the spec JSON, which may be a large prompt.
     private const string RunningJobSql =
@@ -42,7 +40,7 @@ public sealed partial class PostgresJobStore
         long Id, long Epoch, int Attempt, string? Worker, int Failures, RetryPolicy Retry, bool EngineDone,
         DateTimeOffset NextEligibleAt, UsageRecord Usage);
 
-    private static RunningJob? ReadRunning(PgSession s, long id, long epoch)
+    private static RunningJob? ReadRunning(SqlSession s, long id, long epoch)
     {
         using var r = s.Cmd(RunningJobSql).P("@id", id).P("@epoch", epoch).ExecuteReader();
         if (!r.Read())
@@ -76,7 +74,7 @@ public sealed partial class PostgresJobStore
     /// moves the job, appends the event, and fails dependents of a terminal failure.
     /// </summary>
     private static JobState EndAttempt(
-        PgSession s, RunningJob running, AttemptOutcome outcome, AttemptResult result, DateTimeOffset now, double jitter, string? attemptState)
+        SqlSession s, RunningJob running, AttemptOutcome outcome, AttemptResult result, DateTimeOffset now, double jitter, string? attemptState)
     {
         var job = running;
         var usage = result.Usage is { } u ? job.Usage.Add(u) : job.Usage;
@@ -152,7 +150,7 @@ public sealed partial class PostgresJobStore
         return state;
     }
 
-    private static NpgsqlCommand BindResult(NpgsqlCommand cmd, UsageRecord usage, AttemptResult result) =>
+    private static DbCommand BindResult(DbCommand cmd, UsageRecord usage, AttemptResult result) =>
         cmd.P("@in", usage.InputTokens)
             .P("@cached", usage.CachedInputTokens)
             .P("@out", usage.OutputTokens)
@@ -178,7 +176,7 @@ public sealed partial class PostgresJobStore
     /// Fails queued dependents of a job that ended failed or cancelled, transitively (SPEC §5):
     /// hard dependents always, soft ones only when the failed job never ran its engine.
     /// </summary>
-    private static void PropagateDepFailed(PgSession s, long failedId, bool failedEngineDone, DateTimeOffset now)
+    private static void PropagateDepFailed(SqlSession s, long failedId, bool failedEngineDone, DateTimeOffset now)
     {
         var pending = new Queue<(long Id, bool EngineDone)>([(failedId, failedEngineDone)]);
         while (pending.TryDequeue(out var failed))
@@ -202,13 +200,13 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>Fails one queued job because <paramref name="depId"/> failed, then its own dependents.</summary>
-    private static void FailAsDependent(PgSession s, long id, long depId, DateTimeOffset now)
+    private static void FailAsDependent(SqlSession s, long id, long depId, DateTimeOffset now)
     {
         if (MarkDepFailed(s, id, depId, now) is { } engineDone)
             PropagateDepFailed(s, id, engineDone, now);
     }
 
-    private static bool? MarkDepFailed(PgSession s, long id, long depId, DateTimeOffset now)
+    private static bool? MarkDepFailed(SqlSession s, long id, long depId, DateTimeOffset now)
     {
         var reason = $"dependency {depId} failed";
         var engineDone = s.Cmd(MarkDepFailedSql).P("@reason", reason).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteScalar();

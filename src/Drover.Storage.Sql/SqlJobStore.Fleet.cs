@@ -1,10 +1,8 @@
 using Drover.Core.Storage;
 
-using Npgsql;
+namespace Drover.Storage.Sql;
 
-namespace Drover.Storage.Postgres;
-
-public sealed partial class PostgresJobStore
+public abstract partial class SqlJobStore
 {
     private const string FleetGetSql = "SELECT paused, paused_at FROM fleet WHERE id = 1";
 
@@ -35,7 +33,7 @@ public sealed partial class PostgresJobStore
             },
             ct));
 
-    private static List<EngineGate> ClosedGates(PgSession s, DateTimeOffset now)
+    private static List<EngineGate> ClosedGates(SqlSession s, DateTimeOffset now)
     {
         var gates = new List<EngineGate>();
         using var r = s.Cmd(GatesOpenSql).P("@now", StoreRows.Ms(now)).ExecuteReader();
@@ -44,7 +42,7 @@ public sealed partial class PostgresJobStore
         return gates;
     }
 
-    private static void CloseEngineGate(PgSession s, string engine, DateTimeOffset until, string reason, DateTimeOffset now)
+    private static void CloseEngineGate(SqlSession s, string engine, DateTimeOffset until, string reason, DateTimeOffset now)
     {
         var moved = s.Cmd(GateUpsertSql)
             .P("@engine", engine)

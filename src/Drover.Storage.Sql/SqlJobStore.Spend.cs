@@ -1,9 +1,9 @@
 using Drover.Core;
 using Drover.Core.Storage;
 
-namespace Drover.Storage.Sqlite;
+namespace Drover.Storage.Sql;
 
-public sealed partial class SqliteJobStore
+public abstract partial class SqlJobStore
 {
     private const string SpendInsertSql =
         "INSERT INTO spend (at, job_id, attempt, provider, model, upstream_model, outcome, status, input_tokens, cached_input_tokens, " +
@@ -36,9 +36,10 @@ public sealed partial class SqliteJobStore
     }
 
     private const string SpendJobSql =
-        "SELECT COUNT(*), COALESCE(SUM(outcome NOT IN ('ok', 'client_error', 'client_closed')), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_input_tokens), 0), " +
-        "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_nusd), 0), " +
-        "COALESCE(SUM(cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), 0), COALESCE(SUM(cache_write_tokens), 0) " +
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE outcome NOT IN ('ok', 'client_error', 'client_closed')), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(cached_input_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(reasoning_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(cost_nusd), 0) AS BIGINT), COUNT(*) FILTER (WHERE cost_nusd IS NULL AND input_tokens + cached_input_tokens + output_tokens > 0), " +
+        "CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT) " +
         "FROM spend WHERE job_id = @job";
 
     public Task<SpendTotal> SpendForJobAsync(long jobId, CancellationToken ct) =>
@@ -63,20 +64,21 @@ public sealed partial class SqliteJobStore
             "model" => ("s.model", ""),
             "job" => ("COALESCE(CAST(s.job_id AS TEXT), '(none)')", ""),
             "engine" => ("COALESCE(j.engine, '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id"),
-            "repo" => ("COALESCE(json_extract(j.spec_json, '$.repo'), '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id"),
-            "label" => ("COALESCE(l.key || '=' || l.value, '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id LEFT JOIN json_each(j.labels) l"),
+            "repo" => ($"COALESCE({Dialect.SpecRepo}, '(none)')", " LEFT JOIN jobs j ON j.id = s.job_id"),
+            "label" => ("COALESCE(l.key || '=' || l.value, '(none)')", $" LEFT JOIN jobs j ON j.id = s.job_id {Dialect.LeftJoinLabelPairs}"),
             _ => throw new JobSpecException("by", $"cannot group spend by \"{by}\" (provider, model, job, engine, repo or label)"),
         };
         var sql =
-            $"SELECT {column} AS k, COUNT(*), SUM(s.outcome NOT IN ('ok', 'client_error', 'client_closed')), SUM(s.input_tokens), SUM(s.cached_input_tokens), " +
-            "SUM(s.output_tokens), SUM(s.reasoning_tokens), COALESCE(SUM(s.cost_nusd), 0), " +
-            "SUM(s.cost_nusd IS NULL AND s.input_tokens + s.cached_input_tokens + s.output_tokens > 0), SUM(s.cache_write_tokens) " +
+            $"SELECT {column} AS k, COUNT(*), COUNT(*) FILTER (WHERE s.outcome NOT IN ('ok', 'client_error', 'client_closed')), CAST(SUM(s.input_tokens) AS BIGINT), " +
+            "CAST(SUM(s.cached_input_tokens) AS BIGINT), CAST(SUM(s.output_tokens) AS BIGINT), CAST(SUM(s.reasoning_tokens) AS BIGINT), CAST(COALESCE(SUM(s.cost_nusd), 0) AS BIGINT), " +
+            "COUNT(*) FILTER (WHERE s.cost_nusd IS NULL AND s.input_tokens + s.cached_input_tokens + s.output_tokens > 0), CAST(SUM(s.cache_write_tokens) AS BIGINT) " +
             $"FROM spend s{join} WHERE s.at >= @since GROUP BY k ORDER BY COALESCE(SUM(s.cost_nusd), 0) DESC, k";
         return Task.FromResult(Read<IReadOnlyList<SpendTotal>>(
             s =>
             {
                 var totals = new List<SpendTotal>();
-                using var r = s.Cmd(sql).P("@since", StoreRows.Ms(since)).ExecuteReader();
+                using var cmd = s.Adhoc(sql).P("@since", StoreRows.Ms(since));
+                using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {
                     totals.Add(new SpendTotal(
