@@ -7,9 +7,14 @@ namespace Drover.Storage.Postgres;
 /// One connection (and, for writes, its transaction) for the body of a store operation. Commands are created per
 /// call (Npgsql prepares repeated statements itself) and disposed with the session.
 /// </summary>
-internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction) : SqlSession(PgDialect.Instance)
+internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool concurrent = false)
+    : SqlSession(PgDialect.Instance)
 {
+    /// <summary>Held from a concurrent transaction's first event to its commit (key "drve").</summary>
+    private const string EventLockSql = "SELECT pg_advisory_xact_lock(1685222757)";
+
     private readonly List<NpgsqlCommand> _commands = [];
+    private bool _eventLocked;
 
     public NpgsqlConnection Connection => connection;
 
@@ -21,6 +26,19 @@ internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? 
     }
 
     public override NpgsqlCommand Adhoc(string sql) => new(sql, connection, transaction);
+
+    /// <summary>
+    /// Concurrent transactions take turns from their first event to their commit, so event ids commit in order and a
+    /// reader paging by id never passes an event that commits later with a smaller id. (A transaction holding the
+    /// write lock alone has no concurrent writer to order against.)
+    /// </summary>
+    public override void BeforeEvent()
+    {
+        if (!concurrent || _eventLocked)
+            return;
+        Exec(EventLockSql);
+        _eventLocked = true;
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -45,4 +63,9 @@ internal sealed class PgDialect : SqlDialect
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
     public override string MigrationTableExists => "SELECT to_regclass('schema_migrations')::text";
+
+    protected override string RowLockClause => " FOR UPDATE";
+
+    // Only the claim candidates take this (their jobs table is aliased j; the others it reads are not locked).
+    protected override string SkipLockedClause => " FOR UPDATE OF j SKIP LOCKED";
 }

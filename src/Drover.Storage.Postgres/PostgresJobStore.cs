@@ -23,7 +23,12 @@ public sealed partial class PostgresJobStore : SqlJobStore
     /// PostgreSQL's included, but the last few hundred milliseconds may be lost if the database machine loses power.
     /// </summary>
     private const string NormalDurabilitySql = "SET LOCAL synchronous_commit = off";
-    private const string NotifySql = "NOTIFY " + ChangeChannel;
+    /// <summary>Shared mode of <see cref="WriteLockSql"/>, for bodies that lock the rows they change.</summary>
+    private const string SharedLockSql = "SELECT pg_advisory_xact_lock_shared(1685222002)";
+
+    /// <summary>A transaction gets an id at its first write: notify (at commit) only if it has one.</summary>
+    private const string NotifySql =
+        "SELECT pg_notify('" + ChangeChannel + "', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL";
 
     private readonly NpgsqlDataSource _data;
 
@@ -97,37 +102,48 @@ public sealed partial class PostgresJobStore : SqlJobStore
         return b.ConnectionString;
     }
 
-    /// <summary>Runs <paramref name="body"/> in a transaction holding the store's write lock; transient failures are retried.</summary>
-    protected override async Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction holding the store's write lock (shared when
+    /// <paramref name="concurrent"/>: claims, completions, renewals and progress run side by side, each having locked
+    /// the rows it changes; every other write holds it alone). Transient failures are retried, and so is a claim that
+    /// met another transaction's claim of the same lock key (the unique index on running lock keys refuses the second).
+    /// NOTIFY only when the transaction wrote something: an empty claim wakes nobody.
+    /// </summary>
+    protected override async Task<T> WriteAsync<T>(Func<SqlSession, T> body, bool concurrent, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         for (var attempt = 1; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
-            await _writeTurn.WaitAsync(ct);
+            if (!concurrent)
+                await _writeTurn.WaitAsync(ct);
             try
             {
                 T result;
+                bool changed;
                 await using (var conn = await _data.OpenConnectionAsync(ct))
                 await using (var tx = await conn.BeginTransactionAsync(ct))
                 {
-                    using (var s = new PgSession(conn, tx))
+                    using (var s = new PgSession(conn, tx, concurrent))
                     {
                         // One round trip: the transaction's durability and the write lock.
-                        s.Exec(_fullDurability ? WriteLockSql : NormalDurabilitySql + "; " + WriteLockSql);
+                        s.Exec(concurrent
+                            ? _fullDurability ? SharedLockSql : NormalDurabilitySql + "; " + SharedLockSql
+                            : _fullDurability ? WriteLockSql : NormalDurabilitySql + "; " + WriteLockSql);
                         result = body(s);
-                        s.Exec(NotifySql);
+                        changed = !s.Quiet && s.Cmd(NotifySql).ExecuteScalar() is not null;
                     }
 
                     await tx.CommitAsync(ct);
                 }
 
-                SignalChange();
+                if (changed)
+                    SignalChange();
                 return result;
             }
-            catch (NpgsqlException ex) when (IsTransient(ex) && attempt < 5)
+            catch (NpgsqlException ex) when ((IsTransient(ex) || concurrent && ex is PostgresException { SqlState: "23505" }) && attempt < 5)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(concurrent ? 5 * attempt : 50 * attempt), ct);
             }
             catch (NpgsqlException ex)
             {
@@ -135,7 +151,8 @@ public sealed partial class PostgresJobStore : SqlJobStore
             }
             finally
             {
-                _writeTurn.Release();
+                if (!concurrent)
+                    _writeTurn.Release();
             }
         }
     }

@@ -42,7 +42,7 @@ public abstract partial class SqlJobStore
 
     private static RunningJob? ReadRunning(SqlSession s, long id, long epoch)
     {
-        using var r = s.Cmd(RunningJobSql).P("@id", id).P("@epoch", epoch).ExecuteReader();
+        using var r = s.Cmd(s.Dialect.ForUpdate(RunningJobSql)).P("@id", id).P("@epoch", epoch).ExecuteReader();
         if (!r.Read())
             return null;
         var retry = new RetryPolicy(

@@ -31,7 +31,7 @@ public abstract partial class SqlJobStore
         ArgumentNullException.ThrowIfNull(p);
         if (p.Max <= 0)
             return Task.FromResult<IReadOnlyList<JobRecord>>([]);
-        return WriteAsync<IReadOnlyList<JobRecord>>(s => ClaimJobs(s, p), ct);
+        return WriteAsync<IReadOnlyList<JobRecord>>(s => ClaimJobs(s, p), concurrent: true, ct);
     }
 
     private static List<JobRecord> ClaimJobs(SqlSession s, JobClaimParams p)
@@ -63,6 +63,7 @@ public abstract partial class SqlJobStore
             claimed.Add(job);
         }
 
+        s.Quiet = claimed.Count == 0;
         return claimed;
     }
 
@@ -94,7 +95,7 @@ public abstract partial class SqlJobStore
         for (var offset = 0; picked.Count < p.Max; offset += batch)
         {
             var rows = 0;
-            using var r = s.Cmd(ClaimCandidatesSql).P("@now", StoreRows.Ms(p.Now)).P("@limit", batch).P("@offset", offset).ExecuteReader();
+            using var r = s.Cmd(s.Dialect.ForUpdateSkipLocked(ClaimCandidatesSql)).P("@now", StoreRows.Ms(p.Now)).P("@limit", batch).P("@offset", offset).ExecuteReader();
             while (r.Read() && picked.Count < p.Max)
             {
                 rows++;

@@ -24,6 +24,7 @@ public abstract partial class SqlJobStore
                 .P("@id", p.JobId)
                 .P("@epoch", p.Epoch)
                 .ExecuteNonQuery() == 1,
+            concurrent: true,
             ct);
     }
 
@@ -33,11 +34,12 @@ public abstract partial class SqlJobStore
         return WriteAsync(
             s =>
             {
-                if (s.Cmd(FencedExistsSql).P("@id", p.JobId).P("@epoch", p.Epoch).ExecuteScalar() is null)
+                if (s.Cmd(s.Dialect.ForUpdate(FencedExistsSql)).P("@id", p.JobId).P("@epoch", p.Epoch).ExecuteScalar() is null)
                     return false;
                 AppendEvent(s, "job.progress", p.JobId, null, new { epoch = p.Epoch, text = p.Text }, p.Now);
                 return true;
             },
+            concurrent: true,
             ct);
     }
 
@@ -53,6 +55,7 @@ public abstract partial class SqlJobStore
                 var state = EndAttempt(s, job, p.Outcome, p.Result, p.Now, p.JitterUnit, attemptState: null);
                 return new JobCompleteResult(true, state);
             },
+            concurrent: true,
             ct);
     }
 

@@ -30,7 +30,15 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
     protected abstract SqlDialect Dialect { get; }
 
     /// <summary>Runs <paramref name="body"/> in a write transaction holding the store's write lock; throws to roll back.</summary>
-    protected abstract Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct);
+    protected Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct) => WriteAsync(body, concurrent: false, ct);
+
+    /// <summary>
+    /// As <see cref="WriteAsync{T}(Func{SqlSession, T}, CancellationToken)"/>; with <paramref name="concurrent"/> the
+    /// body may run beside other concurrent bodies where the database allows it (PostgreSQL: the write lock held
+    /// shared). Only bodies that lock (<see cref="SqlDialect.ForUpdate"/>) or fence every row they change are
+    /// concurrent: claims, completions, lease renewals, progress. Every other body runs alone.
+    /// </summary>
+    protected abstract Task<T> WriteAsync<T>(Func<SqlSession, T> body, bool concurrent, CancellationToken ct);
 
     /// <summary>Runs <paramref name="body"/> on a read connection.</summary>
     protected abstract T Read<T>(Func<SqlSession, T> body, CancellationToken ct);
@@ -129,6 +137,7 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
     protected static long AppendEvent(SqlSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(s);
+        s.BeforeEvent();
         return s.Cmd(EventInsertSql)
             .P("@at", StoreRows.Ms(now))
             .P("@type", type)

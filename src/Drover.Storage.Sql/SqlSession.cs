@@ -13,6 +13,13 @@ public abstract class SqlSession : IDisposable
     /// <summary>The few statements whose text differs between databases.</summary>
     public SqlDialect Dialect { get; }
 
+    /// <summary>
+    /// Set by a body whose transaction changed nothing another process needs to hear about (a claim that claimed
+    /// nothing, though it may have locked rows): the store then wakes nobody, so idle workers do not wake each other
+    /// in turn over jobs none of them can run.
+    /// </summary>
+    public bool Quiet { get; set; }
+
     /// <summary>A command for constant SQL, with no parameters bound yet; owned by the session.</summary>
     public abstract DbCommand Cmd(string sql);
 
@@ -20,6 +27,11 @@ public abstract class SqlSession : IDisposable
     public abstract DbCommand Adhoc(string sql);
 
     public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
+
+    /// <summary>Called before the transaction appends an event: a store whose writers commit concurrently orders them here.</summary>
+    public virtual void BeforeEvent()
+    {
+    }
 
     public void Dispose()
     {
@@ -64,12 +76,27 @@ public static class SqlCommandExtensions
 }
 
 /// <summary>
-/// SQL whose text differs between SQLite and PostgreSQL: reading JSON columns, the catalogue. Everything else the stores share is
-/// written in SQL both accept (ON CONFLICT, FILTER, CAST). Strings are fixed per dialect instance, so a session
-/// may cache commands by their identity.
+/// SQL whose text differs between SQLite and PostgreSQL: reading JSON columns, the catalogue, row locks. Everything
+/// else the stores share is written in SQL both accept (ON CONFLICT, FILTER, CAST). Every text a dialect returns is
+/// the same string instance each time, so a session may cache commands by their identity.
 /// </summary>
 public abstract class SqlDialect
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Sql, int Kind), string> _texts = new();
+
+    /// <summary>Appended to a SELECT whose rows the transaction will change (none where the write lock is global).</summary>
+    protected virtual string RowLockClause => "";
+
+    /// <summary>As <see cref="RowLockClause"/>, passing over rows another transaction holds.</summary>
+    protected virtual string SkipLockedClause => "";
+
+
+    /// <summary><paramref name="select"/> locking the rows it returns until the transaction ends.</summary>
+    public string ForUpdate(string select) => _texts.GetOrAdd((select, 0), k => k.Sql + RowLockClause);
+
+    /// <summary><paramref name="select"/> locking the rows it returns, skipping rows other transactions hold.</summary>
+    public string ForUpdateSkipLocked(string select) => _texts.GetOrAdd((select, 1), k => k.Sql + SkipLockedClause);
+
     /// <summary>A FROM-clause source of (key, value) text pairs for the JSON object in <c>jobs.labels</c>.</summary>
     public abstract string LabelPairs { get; }
 

@@ -26,8 +26,11 @@ public sealed partial class SqliteJobStore
     private Task? _writerLoop;
     private SqliteSession? _writer;
 
-    /// <summary>Runs <paramref name="body"/> inside a BEGIN IMMEDIATE transaction on the writer; throws to roll back.</summary>
-    protected override Task<T> WriteAsync<T>(Func<SqlSession, T> body, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="body"/> inside a BEGIN IMMEDIATE transaction on the writer; throws to roll back. SQLite has
+    /// one writer at a time, so <paramref name="concurrent"/> changes nothing.
+    /// </summary>
+    protected override Task<T> WriteAsync<T>(Func<SqlSession, T> body, bool concurrent, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ct.ThrowIfCancellationRequested();

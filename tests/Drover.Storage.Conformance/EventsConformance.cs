@@ -43,6 +43,52 @@ public abstract class EventsConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task EventList_PagedWhileClaimsAndCompletionsCommitConcurrently_PassesOverNoEvent()
+    {
+        // A reader paging by id while writers commit side by side must never move past an event that then commits
+        // with a smaller id: every event the log ends with is one the pager saw.
+        var store = await NewStoreAsync();
+        var other = await SecondInstanceOrSameAsync(store);
+        const int Jobs = 200;
+        for (var i = 0; i < Jobs; i++)
+            await SubmitAsync(store, $"j{i}");
+        var baseline = (await EventsAsync(store)).Max(e => e.Id);
+
+        using var done = new CancellationTokenSource();
+        var seen = new List<long>();
+        var pager = Task.Run(
+            async () =>
+            {
+                var after = baseline;
+                while (true)
+                {
+                    var finished = done.IsCancellationRequested;
+                    var page = await store.EventListAsync(new EventListParams(after, 50), Ct);
+                    seen.AddRange(page.Select(e => e.Id));
+                    if (page.Count > 0)
+                        after = page[^1].Id;
+                    else if (finished)
+                        return;
+                }
+            },
+            Ct);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(c => Task.Run(
+            async () =>
+            {
+                var s = c % 2 == 0 ? store : other;
+                while ((await ClaimAsync(s, At(1), worker: $"w{c}")) is [var job])
+                    (await SucceedAsync(s, job, At(2))).Applied.ShouldBeTrue();
+            },
+            Ct)));
+        await done.CancelAsync();
+        await pager;
+
+        var all = (await EventsAsync(store)).Where(e => e.Id > baseline).Select(e => e.Id).ToList();
+        all.Count.ShouldBe(Jobs * 2);
+        seen.ShouldBe(all);
+    }
+
+    [Fact]
     public async Task EventList_PagedByAfterId_ReturnsEveryEventOnceInOrder()
     {
         var store = await NewStoreAsync();

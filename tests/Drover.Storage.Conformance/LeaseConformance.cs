@@ -257,4 +257,26 @@ public abstract class LeaseConformance : StoreConformanceBase
         (await EventTypesAsync(store, job.Id)).Last().ShouldBe("job.released");
         (await ClaimOneAsync(store, At(4))).Epoch.ShouldBe(job.Epoch + 1);
     }
+
+    [Fact]
+    public async Task JobComplete_SameAttemptCompletedTwiceAtOnce_AppliedOnceWithOneEvent()
+    {
+        // A worker's completion and the gateway's (budget) completion of the same attempt can race: one applies.
+        var store = await NewStoreAsync();
+        var other = await SecondInstanceOrSameAsync(store);
+        for (var round = 0; round < 10; round++)
+        {
+            var job = await SubmitAsync(store, $"j{round}");
+            var claimed = await ClaimOneAsync(store, At(1));
+
+            var results = await Task.WhenAll(
+                Task.Run(() => SucceedAsync(store, claimed, At(2)), Ct),
+                Task.Run(() => FailAsync(other, claimed, FailureClass.BudgetExhausted, At(2)), Ct));
+
+            results.Count(r => r.Applied).ShouldBe(1);
+            var ends = (await EventsAsync(store, job.Id)).Count(e => e.Type is "job.succeeded" or "job.failed" or "job.retrying");
+            ends.ShouldBe(1);
+            (await store.AttemptListAsync(job.Id, Ct)).Count(a => a.EndedAt is not null).ShouldBe(1);
+        }
+    }
 }
