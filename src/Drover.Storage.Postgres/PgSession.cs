@@ -7,14 +7,18 @@ namespace Drover.Storage.Postgres;
 /// One connection (and, for writes, its transaction) for the body of a store operation. Commands are created per
 /// call (Npgsql prepares repeated statements itself) and disposed with the session.
 /// </summary>
-internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool concurrent = false)
+internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     : SqlSession(PgDialect.Instance)
 {
-    /// <summary>Held from a concurrent transaction's first event to its commit (key "drve").</summary>
-    private const string EventLockSql = "SELECT pg_advisory_xact_lock(1685222757)";
+    /// <summary>
+    /// A transaction's first event: taken with the event lock (key "drve"), held to commit, and the change
+    /// notification (sent at commit), in the same round trip. Same columns and parameters as the store's insert.
+    /// </summary>
+    private const string FirstEventInsertSql =
+        "WITH l AS (SELECT pg_advisory_xact_lock(1685222757), pg_notify('" + PostgresJobStore.ChangeChannel + "', '')) " +
+        "INSERT INTO events (at, type, job_id, worker, data) SELECT @at, @type, @job, @worker, @data FROM l RETURNING id";
 
     private readonly List<NpgsqlCommand> _commands = [];
-    private bool _eventLocked;
 
     public NpgsqlConnection Connection => connection;
 
@@ -27,17 +31,20 @@ internal sealed class PgSession(NpgsqlConnection connection, NpgsqlTransaction? 
 
     public override NpgsqlCommand Adhoc(string sql) => new(sql, connection, transaction);
 
+    /// <summary>True once the transaction has queued its change notification (with its first event).</summary>
+    public bool Notified { get; private set; }
+
     /// <summary>
-    /// Concurrent transactions take turns from their first event to their commit, so event ids commit in order and a
-    /// reader paging by id never passes an event that commits later with a smaller id. (A transaction holding the
-    /// write lock alone has no concurrent writer to order against.)
+    /// Transactions take turns from their first event to their commit, so event ids commit in order and a reader
+    /// paging by id never passes an event that commits later with a smaller id (only concurrent transactions could
+    /// interleave, but taking the lock costs nothing extra: it rides on the insert).
     /// </summary>
-    public override void BeforeEvent()
+    public override string EventInsert(string insert)
     {
-        if (!concurrent || _eventLocked)
-            return;
-        Exec(EventLockSql);
-        _eventLocked = true;
+        if (Notified)
+            return insert;
+        Notified = true;
+        return FirstEventInsertSql;
     }
 
     protected override void Dispose(bool disposing)

@@ -121,20 +121,20 @@ public sealed partial class PostgresJobStore : SqlJobStore
             {
                 T result;
                 bool changed;
-                await using (var conn = await _data.OpenConnectionAsync(ct))
-                await using (var tx = await conn.BeginTransactionAsync(ct))
+                using (var conn = _data.OpenConnection())
+                using (var tx = conn.BeginTransaction())
                 {
-                    using (var s = new PgSession(conn, tx, concurrent))
+                    using (var s = new PgSession(conn, tx))
                     {
                         // One round trip: the transaction's durability and the write lock.
                         s.Exec(concurrent
                             ? _fullDurability ? SharedLockSql : NormalDurabilitySql + "; " + SharedLockSql
                             : _fullDurability ? WriteLockSql : NormalDurabilitySql + "; " + WriteLockSql);
                         result = body(s);
-                        changed = !s.Quiet && s.Cmd(NotifySql).ExecuteScalar() is not null;
+                        changed = s.Notified || !s.Quiet && s.Cmd(NotifySql).ExecuteScalar() is not null;
                     }
 
-                    await tx.CommitAsync(ct);
+                    tx.Commit();
                 }
 
                 if (changed)

@@ -6,12 +6,13 @@ namespace Drover.Storage.Sql;
 
 public abstract partial class SqlJobStore
 {
-    private const string FleetPausedSql = "SELECT paused FROM fleet WHERE id = 1";
-
-    // Eligibility that SQL can decide; capabilities and engine gates are checked in C# over the batch.
+    // Eligibility that SQL can decide (the fleet not paused, the job's engine not gated, deps, locks);
+    // capabilities and engines the worker has are checked in C# over the batch.
     private const string ClaimCandidatesSql =
         "SELECT j.id, j.engine, j.capabilities, j.lock_key FROM jobs j " +
         "WHERE j.state = 'queued' AND j.next_eligible_at <= @now " +
+        "AND NOT EXISTS (SELECT 1 FROM fleet f WHERE f.id = 1 AND f.paused <> 0) " +
+        "AND NOT EXISTS (SELECT 1 FROM engine_gates g WHERE g.engine = j.engine AND g.until > @now) " +
         "AND (j.lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.lock_key = j.lock_key)) " +
         "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id " +
         "WHERE d.job_id = j.id AND p.state <> 'succeeded' AND (j.deps_mode = 'hard' OR p.engine_done = 0)) " +
@@ -36,12 +37,6 @@ public abstract partial class SqlJobStore
 
     private static List<JobRecord> ClaimJobs(SqlSession s, JobClaimParams p)
     {
-        if ((long)s.Cmd(FleetPausedSql).ExecuteScalar()! != 0)
-            return [];
-
-        var gated = ClosedGates(s, p.Now);
-        if (gated.Count > 0)
-            p = p with { PausedEngines = new HashSet<string>([.. p.PausedEngines ?? new HashSet<string>(), .. gated.Select(g => g.Engine)], StringComparer.Ordinal) };
         var picked = PickCandidates(s, p);
         var now = StoreRows.Ms(p.Now);
         var lease = StoreRows.Ms(p.Now + p.LeaseTtl);
@@ -89,7 +84,7 @@ public abstract partial class SqlJobStore
     /// </summary>
     private static List<long> PickCandidates(SqlSession s, JobClaimParams p)
     {
-        var batch = Math.Max(p.Max * 4, 32);
+        var batch = Math.Max(p.Max * 2, 4);
         var picked = new List<long>(p.Max);
         HashSet<string>? locks = null;
         for (var offset = 0; picked.Count < p.Max; offset += batch)

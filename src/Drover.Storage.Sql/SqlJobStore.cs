@@ -137,8 +137,7 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
     protected static long AppendEvent(SqlSession s, string type, long? jobId, string? worker, string dataJson, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(s);
-        s.BeforeEvent();
-        return s.Cmd(EventInsertSql)
+        return s.Cmd(s.EventInsert(EventInsertSql))
             .P("@at", StoreRows.Ms(now))
             .P("@type", type)
             .P("@job", jobId)

@@ -28,10 +28,11 @@ public abstract class SqlSession : IDisposable
 
     public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
 
-    /// <summary>Called before the transaction appends an event: a store whose writers commit concurrently orders them here.</summary>
-    public virtual void BeforeEvent()
-    {
-    }
+    /// <summary>
+    /// The statement that appends an event (<paramref name="insert"/> as given, or a store's variant of it): a store
+    /// whose writers commit concurrently orders their events here.
+    /// </summary>
+    public virtual string EventInsert(string insert) => insert;
 
     public void Dispose()
     {
