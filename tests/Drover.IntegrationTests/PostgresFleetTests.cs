@@ -33,6 +33,7 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
                 title = $"job {i}",
                 command = "touch started-$DROVER_JOB_ID; sleep 3; echo \"$DROVER_JOB_ID $DROVER_ATTEMPT\" >> side-effects.txt",
                 repo = t.Scratch,
+                @lock = "none", // independent jobs: run side by side (the default lock is one running job per repo)
             });
             using var r = await http.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
             r.IsSuccessStatusCode.ShouldBeTrue(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
@@ -96,6 +97,49 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         status.GetProperty("counts").GetProperty("succeeded").GetInt64().ShouldBe(Jobs, $"{status}\nworker: {worker.Output}");
         File.ReadAllLines(Path.Combine(t.Scratch, "side-effects.txt")).Distinct().Count().ShouldBe(Jobs);
         Native.Alive(worker.Pid).ShouldBeTrue("the worker rode out the restart");
+    }
+
+    [Fact]
+    public async Task ADatabaseThatStopsAnswering_StopsTheAgentWhenItsLeaseRunsOut_AndTheJobRunsAgainLater()
+    {
+        // A frozen server (SIGSTOP: connections open, nothing answers) is what a worker sees in a partition. It may
+        // keep its agent only while its lease could still be valid, then must stop it; the job is not lost.
+        using var t = new TestHome();
+        t.Cli.Env["DROVER_STORE"] = pg.StoreUrl(await pg.NewDatabaseAsync());
+        await using var worker = t.Cli.Start(["worker", "--name", "host-a", "--slots", "1", "--lease-ttl", "4s", "--heartbeat", "1s", "--kill-grace", "1s"]);
+        var submit = await t.Cli.RunAsync(
+            "submit", "--json", "--lock", "none", "--repo", t.Scratch, "-c",
+            "if [ -e first ]; then echo again >> side-effects.txt; exit 0; fi; touch first; echo $$ > agent.pid; exec sleep 120");
+        submit.ExitCode.ShouldBe(0, submit.ToString());
+        var pidFile = Path.Combine(t.Scratch, "agent.pid");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !File.Exists(pidFile))
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var agent = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+
+        var frozenAt = DateTime.UtcNow;
+        await pg.FreezeAsync();
+        double stoppedAfter;
+        try
+        {
+            while (Native.Alive(agent) && DateTime.UtcNow - frozenAt < TimeSpan.FromSeconds(30))
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            stoppedAfter = (DateTime.UtcNow - frozenAt).TotalSeconds;
+        }
+        finally
+        {
+            await pg.ThawAsync();
+        }
+
+        Native.Alive(agent).ShouldBeFalse($"the agent outlived its lease by far with the database unreachable\nworker: {worker.Output}");
+        // Lease 4 s (renewed every 1.3 s, so at most 4 s left) plus the 1 s kill grace and polling slack.
+        stoppedAfter.ShouldBeLessThan(8, worker.Output);
+
+        var status = await WaitForAsync(t, s => s.GetProperty("counts").GetProperty("succeeded").GetInt64() == 1, TimeSpan.FromSeconds(90));
+        status.GetProperty("counts").GetProperty("succeeded").GetInt64().ShouldBe(1, $"{status}\nworker: {worker.Output}");
+        File.ReadAllLines(Path.Combine(t.Scratch, "side-effects.txt")).ShouldBe(["again"]);
+        TestContext.Current.SendDiagnosticMessage($"agent stopped {stoppedAfter:F1} s after the database froze (lease 4 s)");
     }
 
     private static async Task<bool> AgentRunningOnAsync(HttpClient http, string scratch, string worker)

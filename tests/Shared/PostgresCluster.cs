@@ -87,6 +87,37 @@ public sealed class PostgresCluster : IAsyncLifetime
         NpgsqlConnection.ClearAllPools(); // this process's pooled connections died with the old server
     }
 
+    /// <summary>
+    /// SIGSTOP to the server and every backend: connections stay open but nothing answers, as in a network partition
+    /// that drops packets. <see cref="ThawAsync"/> resumes them.
+    /// </summary>
+    public Task FreezeAsync() => SignalServerAsync("-STOP");
+
+    public Task ThawAsync() => SignalServerAsync("-CONT");
+
+    private async Task SignalServerAsync(string signal)
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(_dir, "data", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var pids = new List<string> { postmaster.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == pids[0])
+                    pids.Add(Path.GetFileName(dir));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+            {
+                // Not a process, or gone.
+            }
+        }
+
+        await RunAsync("kill", [signal, .. pids]);
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -110,18 +110,24 @@ public sealed partial class WorkerHost
             if (ct.IsCancellationRequested)
                 return;
             var now = _time.GetUtcNow();
+            // A store that does not answer (a partition, a stopped database) must not hold the agent past its lease:
+            // each call waits at most until the lease we last proved would have expired (on the thread pool, since a
+            // store may block its caller while it tries to connect).
+            var untilExpiry = lastRenewed + _options.LeaseTtl - now;
+            var bound = untilExpiry > TimeSpan.FromMilliseconds(100) ? untilExpiry : TimeSpan.FromMilliseconds(100);
             try
             {
                 bool held;
                 if (now - lastRenewed >= renewEvery)
                 {
-                    held = await _store.JobLeaseRenewAsync(new JobLeaseRenewParams(job.Id, job.Epoch, now, _options.LeaseTtl), ct);
+                    held = await Task.Run(() => _store.JobLeaseRenewAsync(new JobLeaseRenewParams(job.Id, job.Epoch, now, _options.LeaseTtl), ct), ct)
+                        .WaitAsync(bound, _time, ct);
                     if (held)
                         lastRenewed = now;
                 }
                 else
                 {
-                    var current = await _store.JobGetAsync(job.Id, ct);
+                    var current = await Task.Run(() => _store.JobGetAsync(job.Id, ct), ct).WaitAsync(bound, _time, ct);
                     held = current is { State: JobState.Running } && current.Epoch == job.Epoch;
                 }
 
