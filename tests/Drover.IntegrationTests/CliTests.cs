@@ -37,6 +37,34 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Gc_DeletesFinishedJobsPastTheRetention_WithTheirRunFiles_KeepsTheRest()
+    {
+        using var t = new TestHome();
+        var done = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "echo old", "--wait", "--json");
+        done.ExitCode.ShouldBe(0, done.ToString());
+        var oldId = done.Json.GetProperty("id").GetInt64();
+        var runs = Path.Combine(t.Home, "runs", oldId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.Exists(runs).ShouldBeTrue();
+
+        var bad = await t.Cli.RunAsync("gc", "--older-than", "soon");
+        bad.ExitCode.ShouldNotBe(0);
+        bad.Stderr.ShouldContain("--older-than");
+        var keep = await t.Cli.RunAsync("gc", "--json");
+        keep.Json.GetProperty("jobs_deleted").GetInt64().ShouldBe(0, "the default retention is 30 days");
+
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        var queued = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "true", "--json");
+        var gc = await t.Cli.RunAsync("gc", "--older-than", "10ms", "--json");
+
+        gc.ExitCode.ShouldBe(0, gc.ToString());
+        gc.Json.GetProperty("jobs_deleted").GetInt64().ShouldBe(1);
+        Directory.Exists(runs).ShouldBeFalse();
+        (await t.Cli.RunAsync("show", oldId.ToString(System.Globalization.CultureInfo.InvariantCulture))).ExitCode.ShouldNotBe(0);
+        var left = await t.Cli.RunAsync("show", queued.Json.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        left.Json.GetProperty("state").GetString().ShouldBe("queued");
+    }
+
+    [Fact]
     public async Task ServeDemo_EveryDemoJobReachesTheStateItExpects()
     {
         using var t = new TestHome();

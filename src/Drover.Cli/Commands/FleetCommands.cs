@@ -24,6 +24,7 @@ public static class FleetCommands
         yield return SecretCommands.Create(g);
         yield return Init(g);
         yield return Migrate(g);
+        yield return Gc(g);
     }
 
     private static Command Status(GlobalOptions g)
@@ -128,6 +129,57 @@ public static class FleetCommands
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static Command Gc(GlobalOptions g)
+    {
+        var olderThan = new Option<string?>("--older-than") { Description = "Delete terminal jobs unchanged for longer than this (default [gc] retention, 30d)" };
+        var batch = new Option<int?>("--batch") { Description = "Jobs per transaction (default [gc] batch, 500)" };
+        var cmd = new Command("gc", "Delete succeeded, failed and cancelled jobs past the retention, with their attempts, events and run files") { olderThan, batch };
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var home = DroverHome.Resolve(s.Home);
+            home.EnsureCreated();
+            var config = await Runtime.LoadConfigAsync(home, ct);
+            var retention = config.Gc.Retention;
+            if (r.GetValue(olderThan) is { } text)
+                retention = Durations.Parse(text, "--older-than");
+            if (retention <= TimeSpan.Zero)
+                throw new ArgumentException("--older-than: the retention must be longer than zero");
+            var perBatch = r.GetValue(batch) ?? config.Gc.Batch;
+            if (perBatch < 1)
+                throw new ArgumentException("--batch: must be at least 1");
+            await using var store = await Runtime.OpenStoreAsync(home, s.Store, ct);
+            var now = DateTimeOffset.UtcNow;
+            var cutoff = now - retention;
+            long jobs = 0, events = 0, batches = 0;
+            while (true)
+            {
+                var result = await store.JobGcAsync(new JobGcParams(cutoff, perBatch, now), ct);
+                if (result.JobIds.Count == 0 && result.Events == 0)
+                    break;
+                batches++;
+                jobs += result.JobIds.Count;
+                events += result.Events;
+                // This host's run files (prompts, logs, results) of the deleted jobs.
+                foreach (var id in result.JobIds)
+                {
+                    var dir = Path.Combine(home.RunsDir, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    if (Directory.Exists(dir))
+                        Directory.Delete(dir, recursive: true);
+                }
+
+                if (!s.Json)
+                    Console.Error.WriteLine($"gc: {jobs} jobs, {events} events deleted so far");
+            }
+
+            if (s.Json)
+                Render.Json(new { cutoff, retention_s = (long)retention.TotalSeconds, jobs_deleted = jobs, events_deleted = events, batches });
+            else
+                Console.WriteLine($"deleted {jobs} jobs and {events} events unchanged since {cutoff:yyyy-MM-dd HH:mm:ss}Z (retention {(retention.TotalDays >= 1 ? $"{retention.TotalDays:0.##}d" : $"{retention.TotalHours:0.##}h")})");
+            return ExitCodes.Ok;
+        });
+        return cmd;
     }
 
     private static Command Providers(GlobalOptions g)

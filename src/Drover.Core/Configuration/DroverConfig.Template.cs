@@ -24,6 +24,10 @@ public sealed partial record DroverConfig
         # min_free_memory = "0"        # e.g. "512MB": no new claims below this much free memory
         # no_engine_after = "1h"       # a job whose engine no live worker has fails no_engine after this; "0s" = never
 
+        [gc]
+        # retention = "30d"            # drover gc deletes succeeded/failed/cancelled jobs unchanged for longer than this
+        # batch = 500                  # jobs per transaction
+
         # An engine's settings (claude, codex, gemini, opencode, qwen, aider), or a custom engine.
         # [engines.codex]
         # path = "/opt/tools/codex"    # default: found on PATH

@@ -15,6 +15,7 @@ public sealed partial record DroverConfig
     public ServerConfig Server { get; init; } = new();
     public WorkerConfig Worker { get; init; } = new();
     public FleetConfig Fleet { get; init; } = new();
+    public GcConfig Gc { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 
     public GatewayConfig Gateway { get; init; } = new();
@@ -65,6 +66,16 @@ public sealed record WorkerConfig
 
     /// <summary>Advertised capabilities (<c>os:linux</c>, <c>node=20.11.1</c>) on top of detected ones.</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
+}
+
+/// <summary><c>[gc]</c>: what <c>drover gc</c> removes.</summary>
+public sealed record GcConfig
+{
+    /// <summary>Terminal jobs (succeeded, failed, cancelled) unchanged for longer than this are deleted.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Jobs per transaction: short transactions keep the queue moving while gc runs.</summary>
+    public int Batch { get; init; } = 500;
 }
 
 /// <summary><c>[fleet]</c>: fleet-wide gates (SPEC §5).</summary>

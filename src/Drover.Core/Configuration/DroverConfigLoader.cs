@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -80,6 +80,7 @@ public static partial class DroverConfigLoader
             Server = Server(root.Section("server")),
             Worker = Worker(root.Section("worker")),
             Fleet = Fleet(root.Section("fleet")),
+            Gc = Gc(root.Section("gc")),
             Engines = Engines(root.Section("engines")),
             Prices = Prices(root.Section("prices")),
             Gateway = Gateway(root.Section("gateway")),
@@ -130,6 +131,19 @@ public static partial class DroverConfigLoader
             Heartbeat = s.Duration("heartbeat", second, hour) ?? d.Heartbeat,
             KillGrace = s.Duration("kill_grace", TimeSpan.Zero, hour) ?? d.KillGrace,
             Capabilities = caps ?? d.Capabilities,
+        };
+    }
+
+    private static GcConfig Gc(TomlSection? s)
+    {
+        var d = new GcConfig();
+        if (s is null)
+            return d;
+        s.AllowOnly("retention", "batch");
+        return new GcConfig
+        {
+            Retention = s.Duration("retention", TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650)) ?? d.Retention,
+            Batch = (int)(s.Integer("batch", 1, 100_000) ?? d.Batch),
         };
     }
 

@@ -114,6 +114,13 @@ public interface IJobStore : IAsyncDisposable
 
     Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct);
 
+    /// <summary>
+    /// Deletes one batch of terminal jobs (succeeded, failed, cancelled) last changed before the cutoff, oldest
+    /// first, with their attempts, dependency rows and events, and one batch of job-less events older than it.
+    /// A job some unfinished job still depends on is kept. Call again until it deletes nothing.
+    /// </summary>
+    Task<JobGcResult> JobGcAsync(JobGcParams p, CancellationToken ct);
+
     // ---- spend (gateway requests) ----
 
     /// <summary>Records one gateway request's metadata and usage.</summary>

@@ -108,6 +108,14 @@ public sealed record EngineGate(string Engine, DateTimeOffset Until, string Reas
 
 public sealed record FleetPauseParams(bool Paused, DateTimeOffset Now);
 
+/// <param name="Cutoff">Terminal jobs last changed before this go, with their attempts, deps and events; so do events of no job.</param>
+/// <param name="Batch">At most this many jobs (and this many job-less events) per call: one short transaction.</param>
+public sealed record JobGcParams(DateTimeOffset Cutoff, int Batch, DateTimeOffset Now);
+
+/// <param name="JobIds">The jobs deleted (their run files may go too).</param>
+/// <param name="Events">Events deleted, those of the jobs and job-less ones.</param>
+public sealed record JobGcResult(IReadOnlyList<long> JobIds, long Events);
+
 public sealed record EventAppendParams(string Type, long? JobId, string? Worker, string DataJson, DateTimeOffset Now);
 
 public sealed record EventListParams(long AfterId = 0, int Limit = 500, long? JobId = null);
