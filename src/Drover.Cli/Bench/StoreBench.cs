@@ -12,9 +12,13 @@ namespace Drover.Cli.Bench;
 /// </summary>
 public static class StoreBench
 {
-    public static async Task RunAsync(int n, IReadOnlyList<int> workerCounts, int reps, BenchStats stats, TextWriter progress, CancellationToken ct, string? postgresServer = null)
+    public static async Task RunAsync(
+        int n, IReadOnlyList<int> workerCounts, int reps, BenchStats stats, TextWriter progress, CancellationToken ct, string? postgresServer = null, long terminalRows = 0)
     {
         var kind = postgresServer is null ? "sqlite" : "postgres";
+        if (terminalRows > 0 && postgresServer is null)
+            throw new ArgumentException("--terminal-rows: only with --postgres");
+        var tag = terminalRows > 0 ? $" terminal_rows={terminalRows}" : "";
         for (var rep = 1; rep <= reps; rep++)
         {
             foreach (var w in workerCounts)
@@ -24,9 +28,21 @@ public static class StoreBench
                 await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, db?.Url, false, null, null), ct);
                 var submitted = await SubmitAsync(rt.Jobs, n, dir.Path, ct);
                 stats.Add($"store={kind} metric=submit_jobs_per_s", submitted);
-                var processed = await ClaimCompleteAsync(rt.Store, n, w, ct);
-                stats.Add($"store={kind} workers={w} metric=claim_complete_jobs_per_s", processed);
-                await progress.WriteLineAsync($"  rep {rep} {kind} workers={w}: submit {submitted:0} jobs/s, claim+complete {processed:0} jobs/s");
+                if (terminalRows > 0)
+                {
+                    var fill = Stopwatch.StartNew();
+                    await db!.AddTerminalRowsAsync(terminalRows, ct);
+                    await progress.WriteLineAsync($"  {terminalRows} succeeded jobs added in {fill.Elapsed.TotalSeconds:0.0} s (then VACUUM ANALYZE)");
+                }
+
+                var claimMs = new System.Collections.Concurrent.ConcurrentBag<double>();
+                var processed = await ClaimCompleteAsync(rt.Store, n, w, ct, claimMs);
+                stats.Add($"store={kind} workers={w}{tag} metric=claim_complete_jobs_per_s", processed);
+                var sorted = claimMs.Order().ToList();
+                stats.Add($"store={kind} workers={w}{tag} metric=claim_p50_ms", sorted[sorted.Count / 2]);
+                stats.Add($"store={kind} workers={w}{tag} metric=claim_p99_ms", sorted[(int)(sorted.Count * 0.99)]);
+                await progress.WriteLineAsync(
+                    $"  rep {rep} {kind} workers={w}{tag}: submit {submitted:0} jobs/s, claim+complete {processed:0} jobs/s, claim p50 {sorted[sorted.Count / 2]:0.00} ms");
             }
         }
     }
@@ -45,7 +61,8 @@ public static class StoreBench
     }
 
     /// <summary>W concurrent claimers, each claiming one job at a time and completing it at once.</summary>
-    public static async Task<double> ClaimCompleteAsync(IJobStore store, int n, int workers, CancellationToken ct)
+    public static async Task<double> ClaimCompleteAsync(
+        IJobStore store, int n, int workers, CancellationToken ct, System.Collections.Concurrent.ConcurrentBag<double>? claimMs = null)
     {
         var done = 0;
         var sw = Stopwatch.StartNew();
@@ -56,7 +73,10 @@ public static class StoreBench
                 IReadOnlyList<string> caps = ["os:linux", "engine:shell"];
                 while (true)
                 {
+                    var started = Stopwatch.GetTimestamp();
                     var claimed = await store.JobClaimAsync(new JobClaimParams(name, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), 1, caps), ct);
+                    if (claimed.Count > 0)
+                        claimMs?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     if (claimed.Count == 0)
                         return;
                     foreach (var job in claimed)
@@ -125,6 +145,37 @@ public sealed class BenchDatabase : IAsyncDisposable
 
         var uri = new UriBuilder(server) { Path = "/" + name };
         return new BenchDatabase(server, name, uri.Uri.ToString());
+    }
+
+    /// <summary>
+    /// Copies of the oldest job, as succeeded jobs (no key, no lock), <paramref name="rows"/> of them: the history a
+    /// long-lived queue carries. Then VACUUM ANALYZE, as autovacuum would have by then.
+    /// </summary>
+    public async Task AddTerminalRowsAsync(long rows, CancellationToken ct)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(Drover.Storage.Postgres.PostgresJobStore.ToConnectionString(Url));
+        await conn.OpenAsync(ct);
+        var columns = new List<string>();
+        await using (var cols = new Npgsql.NpgsqlCommand(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' AND column_name <> 'id' ORDER BY ordinal_position", conn))
+        await using (var r = await cols.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+                columns.Add(r.GetString(0));
+        }
+
+        var values = columns.Select(c => c switch
+        {
+            "state" => "'succeeded'",
+            "key" or "lock_key" or "worker" or "lease_expires_at" => "NULL",
+            _ => "t." + c,
+        });
+        var sql = $"INSERT INTO jobs ({string.Join(", ", columns)}) SELECT {string.Join(", ", values)} " +
+            $"FROM jobs t CROSS JOIN generate_series(1, {rows}) WHERE t.id = (SELECT min(id) FROM jobs)";
+        await using (var insert = new Npgsql.NpgsqlCommand(sql, conn) { CommandTimeout = 0 })
+            await insert.ExecuteNonQueryAsync(ct);
+        await using var vacuum = new Npgsql.NpgsqlCommand("VACUUM ANALYZE jobs", conn) { CommandTimeout = 0 };
+        await vacuum.ExecuteNonQueryAsync(ct);
     }
 
     public async ValueTask DisposeAsync()

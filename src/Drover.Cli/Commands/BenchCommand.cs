@@ -20,11 +20,12 @@ public static class BenchCommand
         var gwRequests = new Option<int>("--gw-requests") { Description = "Requests per gateway run, each of direct and through the gateway", DefaultValueFactory = _ => 2000 };
         var gwWarmup = new Option<int>("--gw-warmup") { Description = "Requests per concurrency, mode and target in the unmeasured warm-up round of the gateway runs", DefaultValueFactory = _ => 2000 };
         var pgServer = new Option<string?>("--postgres") { Description = "Run the throughput phase on PostgreSQL instead: a postgres:// URL whose user may create databases (one per run, dropped after)" };
+        var terminalRows = new Option<long>("--terminal-rows") { Description = "With --postgres: add this many succeeded jobs before each claim run (claim latency with a long history)" };
         var child = new Option<bool>("--child-worker") { Hidden = true };
         var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
         var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency, recovery time and gateway overhead")
         {
-            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, child, slots,
+            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, terminalRows, child, slots,
         };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
@@ -39,7 +40,8 @@ public static class BenchCommand
                 await progress.WriteLineAsync($"throughput: {r.GetValue(n)} no-op jobs, workers {r.GetValue(workers)}, {r.GetValue(reps)} reps");
                 var counts = r.GetValue(workers)!.Split(',').Select(int.Parse).ToList();
                 // With --postgres the throughput runs are on PostgreSQL only (run SQLite's without it, in the same script).
-                await StoreBench.RunAsync(r.GetValue(n), counts, r.GetValue(reps), stats, progress, ct, r.GetValue(pgServer) is { Length: > 0 } server ? server : null);
+                await StoreBench.RunAsync(
+                    r.GetValue(n), counts, r.GetValue(reps), stats, progress, ct, r.GetValue(pgServer) is { Length: > 0 } server ? server : null, r.GetValue(terminalRows));
             }
 
             if (wanted.Contains("latency"))
