@@ -70,6 +70,10 @@ public sealed class Runtime : IAsyncDisposable
 
     private static async Task<IJobStore> OpenPostgresAsync(string url, bool migrate, CancellationToken ct)
     {
+        // The store's statements run synchronously on the calling thread (the rules are shared with SQLite): give the
+        // thread pool enough threads up front that callers blocked on the database do not starve the rest.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         try
         {
             return migrate ? await Drover.Storage.Postgres.PostgresJobStore.OpenAsync(url, ct) : new Drover.Storage.Postgres.PostgresJobStore(url);
