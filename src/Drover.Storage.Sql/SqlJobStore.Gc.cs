@@ -39,6 +39,7 @@ public abstract partial class SqlJobStore
                     var list = string.Join(",", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
                     events += Delete(s, $"DELETE FROM events WHERE job_id IN ({list})");
                     Delete(s, $"DELETE FROM attempts WHERE job_id IN ({list})");
+                    Delete(s, $"DELETE FROM log_chunks WHERE job_id IN ({list})");
                     Delete(s, $"DELETE FROM job_deps WHERE job_id IN ({list}) OR dep_id IN ({list})");
                     Delete(s, $"DELETE FROM jobs WHERE id IN ({list})");
                 }

@@ -142,6 +142,39 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         TestContext.Current.SendDiagnosticMessage($"agent stopped {stoppedAfter:F1} s after the database froze (lease 4 s)");
     }
 
+    [Fact]
+    public async Task TheLogOfAnAttemptOnAnotherHost_IsServedByTheApi_FromWhatItsWorkerShipped()
+    {
+        using var t = new TestHome();
+        t.Cli.Env["DROVER_STORE"] = pg.StoreUrl(await pg.NewDatabaseAsync());
+        await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
+        var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        // The worker has a home (and run files) of its own, as on another machine.
+        var otherHome = Path.Combine(t.Root, "host-b-home");
+        await using var worker = t.Cli.Start(["worker", "--home", otherHome, "--name", "host-b", "--slots", "1", "--heartbeat", "1s"]);
+        using var http = t.Http(url);
+        var body = JsonSerializer.Serialize(new { title = "remote log", command = "echo first line from host-b; sleep 2; echo last line", repo = t.Scratch, @lock = "none" });
+        using var submitted = await http.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("job").GetProperty("id").GetInt64();
+
+        // While it runs: the first line arrives within about a second of being written.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var live = "";
+        while (DateTime.UtcNow < deadline && !live.Contains("first line from host-b", StringComparison.Ordinal))
+        {
+            live = await http.GetStringAsync($"/api/jobs/{id}/log", TestContext.Current.CancellationToken);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        live.ShouldContain("first line from host-b", customMessage: worker.Output);
+        var status = await WaitForAsync(t, s => s.GetProperty("counts").GetProperty("succeeded").GetInt64() == 1, TimeSpan.FromSeconds(60));
+        status.GetProperty("counts").GetProperty("succeeded").GetInt64().ShouldBe(1, worker.Output);
+        Directory.Exists(Path.Combine(t.Home, "runs", id.ToString(CultureInfo.InvariantCulture))).ShouldBeFalse("serve's host never ran it");
+        var log = await t.Cli.RunAsync("logs", id.ToString(CultureInfo.InvariantCulture), "--url", url);
+        log.Stdout.ShouldContain("first line from host-b");
+        log.Stdout.ShouldContain("last line");
+    }
+
     private static async Task<bool> AgentRunningOnAsync(HttpClient http, string scratch, string worker)
     {
         var running = JsonDocument.Parse(await http.GetStringAsync("/api/jobs?state=running&limit=100", TestContext.Current.CancellationToken)).RootElement;

@@ -141,3 +141,12 @@ public sealed class PostgresGcTests(PostgresCluster pg) : GcConformance
 
     protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresLogTests(PostgresCluster pg) : LogConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}

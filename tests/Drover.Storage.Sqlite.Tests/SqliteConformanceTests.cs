@@ -169,3 +169,14 @@ public sealed class SqliteGcTests : GcConformance
 
     protected override ValueTask CleanupAsync() => _db.DeleteAsync();
 }
+
+public sealed class SqliteLogTests : LogConformance
+{
+    private readonly SqliteTestDatabase _db = new();
+
+    protected override Task<IJobStore> CreateStoreAsync() => _db.OpenAsync();
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await _db.OpenAsync();
+
+    protected override ValueTask CleanupAsync() => _db.DeleteAsync();
+}

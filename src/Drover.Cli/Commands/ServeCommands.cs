@@ -77,7 +77,7 @@ public static class ServeCommands
             }
 
             await using var rt = await Runtime.OpenAsync(s, ct);
-            var worker = flags.Read(r, home, rt.Config);
+            var worker = flags.Read(r, home, rt.Config) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
             worker = worker with { Capabilities = [.. worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             using var signal = new ShutdownSignal(ct);
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
@@ -113,7 +113,7 @@ public static class ServeCommands
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             await using var rt = await Runtime.OpenAsync(s, ct);
-            var options = flags.Read(r, rt.Home, rt.Config);
+            var options = flags.Read(r, rt.Home, rt.Config) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
             options = options with { Capabilities = [.. options.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             if (options.Slots < 1)
                 throw new ArgumentException("--slots must be at least 1 for a worker");

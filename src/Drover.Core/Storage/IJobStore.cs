@@ -121,6 +121,18 @@ public interface IJobStore : IAsyncDisposable
     /// </summary>
     Task<JobGcResult> JobGcAsync(JobGcParams p, CancellationToken ct);
 
+    // ---- attempt logs shipped by workers, so any host can serve them ----
+
+    /// <summary>
+    /// Stores a chunk of an attempt's log at its offset (again at the same offset: nothing changes). Returns false
+    /// once the attempt's stored log has reached <see cref="LogAppendParams.MaxBytes"/>: the part that fits is kept,
+    /// the rest is not.
+    /// </summary>
+    Task<bool> LogAppendAsync(LogAppendParams p, CancellationToken ct);
+
+    /// <summary>Stored bytes of an attempt's log from <paramref name="offset"/>, up to <paramref name="maxBytes"/>.</summary>
+    Task<LogChunkRecord> LogReadAsync(long jobId, int attempt, long offset, int maxBytes, CancellationToken ct);
+
     // ---- spend (gateway requests) ----
 
     /// <summary>Records one gateway request's metadata and usage.</summary>

@@ -108,6 +108,14 @@ public sealed record EngineGate(string Engine, DateTimeOffset Until, string Reas
 
 public sealed record FleetPauseParams(bool Paused, DateTimeOffset Now);
 
+/// <param name="Offset">Where <paramref name="Data"/> starts in the attempt's log file.</param>
+/// <param name="MaxBytes">The attempt's log is kept in the store up to this many bytes; the rest is not stored.</param>
+public sealed record LogAppendParams(long JobId, int Attempt, long Offset, byte[] Data, long MaxBytes);
+
+/// <param name="Data">Stored bytes from the offset asked for (at most the limit asked for).</param>
+/// <param name="StoredBytes">How much of the attempt's log the store holds in all.</param>
+public sealed record LogChunkRecord(byte[] Data, long StoredBytes);
+
 /// <param name="Cutoff">Terminal jobs last changed before this go, with their attempts, deps and events; so do events of no job.</param>
 /// <param name="Batch">At most this many jobs (and this many job-less events) per call: one short transaction.</param>
 public sealed record JobGcParams(DateTimeOffset Cutoff, int Batch, DateTimeOffset Now);

@@ -226,15 +226,29 @@ public sealed partial class JobService : IDroverApi
 
         var path = Path.Combine(_home.RunsDir, id.ToString(), n.ToString(), "log");
         var ended = n < job.Attempt || job.State != JobState.Running;
-        if (!File.Exists(path))
-            return new LogChunk(n, offset, "", ended);
-
-        await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (offset > fs.Length)
-            offset = fs.Length;
-        fs.Seek(offset, SeekOrigin.Begin);
-        var buffer = new byte[Math.Min(fs.Length - offset, 1 << 20)];
-        var read = await fs.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+        byte[] buffer;
+        int read;
+        long length;
+        if (File.Exists(path))
+        {
+            await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            length = fs.Length;
+            if (offset > length)
+                offset = length;
+            fs.Seek(offset, SeekOrigin.Begin);
+            buffer = new byte[Math.Min(length - offset, 1 << 20)];
+            read = await fs.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+        }
+        else
+        {
+            // Another host ran it: what its worker shipped to the store (while the attempt runs, up to a second behind).
+            var stored = await _store.LogReadAsync(id, n, offset, 1 << 20, ct);
+            if (stored.StoredBytes == 0)
+                return new LogChunk(n, offset, "", ended);
+            buffer = stored.Data;
+            read = buffer.Length;
+            length = offset + read < stored.StoredBytes ? stored.StoredBytes : offset + read;
+        }
 
         // Never split a UTF-8 sequence: stop at the last complete character.
         var cut = read;
@@ -245,7 +259,7 @@ public sealed partial class JobService : IDroverApi
         if (cut <= 0 || cut < read - 4)
             cut = read;
         var text = System.Text.Encoding.UTF8.GetString(buffer, 0, cut);
-        return new LogChunk(n, offset + cut, text, ended && offset + cut >= fs.Length);
+        return new LogChunk(n, offset + cut, text, ended && offset + cut >= length);
     }
 
     private async Task<JobRecord> RequireAsync(long id, CancellationToken ct) =>

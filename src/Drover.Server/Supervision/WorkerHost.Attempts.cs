@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Drover.Core.Jobs;
 using Drover.Core.Specs;
@@ -14,6 +15,8 @@ public sealed partial class WorkerHost
         Log.AttemptStarted(_logger, job.Id, job.Attempt, _options.Name);
         using var leaseCts = new CancellationTokenSource();
         var lease = LeaseLoopAsync(attempt, leaseCts.Token);
+        var shipper = _options.ShipLogs ? new LogShipper(this, job) : null;
+        var shipping = shipper?.RunAsync(leaseCts.Token) ?? Task.CompletedTask;
         AttemptReport report;
         try
         {
@@ -31,7 +34,11 @@ public sealed partial class WorkerHost
         {
             await leaseCts.CancelAsync();
             await WaitQuietlyAsync(lease);
+            await WaitQuietlyAsync(shipping);
         }
+
+        if (shipper is not null)
+            await shipper.FlushAsync();
 
         try
         {
@@ -166,6 +173,70 @@ public sealed partial class WorkerHost
             {
                 attempt.LeaseLost = true;
                 await attempt.Abort.CancelAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies an attempt's log file into the store as it grows (every second, and once more when the attempt ends),
+    /// in chunks by byte position, until the store holds <see cref="WorkerOptions.ShippedLogBytes"/> of it; then a
+    /// line saying where the whole log is. A failed copy is retried on the next tick (a chunk is stored once).
+    /// </summary>
+    private sealed class LogShipper(WorkerHost host, JobRecord job)
+    {
+        private const int ChunkBytes = 64 * 1024;
+        private readonly string _path = Path.Combine(
+            host._options.Home.RunsDir, job.Id.ToString(CultureInfo.InvariantCulture), job.Attempt.ToString(CultureInfo.InvariantCulture), "log");
+
+        private long _shipped;
+        private bool _full;
+
+        public async Task RunAsync(CancellationToken ct)
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await WaitQuietlyAsync(Task.Delay(TimeSpan.FromSeconds(1), host._time, ct));
+                await ShipAsync(ct);
+            }
+        }
+
+        public Task FlushAsync() => ShipAsync(CancellationToken.None);
+
+        private async Task ShipAsync(CancellationToken ct)
+        {
+            try
+            {
+                while (!_full && File.Exists(_path))
+                {
+                    byte[] chunk;
+                    await using (var fs = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                    {
+                        if (fs.Length <= _shipped)
+                            return;
+                        fs.Seek(_shipped, SeekOrigin.Begin);
+                        chunk = new byte[Math.Min(fs.Length - _shipped, ChunkBytes)];
+                        await fs.ReadExactlyAsync(chunk, ct);
+                    }
+
+                    var limit = host._options.ShippedLogBytes;
+                    if (!await host._store.LogAppendAsync(new LogAppendParams(job.Id, job.Attempt, _shipped, chunk, limit), ct))
+                    {
+                        _full = true;
+                        var note = System.Text.Encoding.UTF8.GetBytes(
+                            $"\n[drover] the store keeps the first {limit} bytes of this log; the whole log is on {host._options.Name} at {_path}\n");
+                        await host._store.LogAppendAsync(new LogAppendParams(job.Id, job.Attempt, limit, note, limit + note.Length), ct);
+                        return;
+                    }
+
+                    _shipped += chunk.Length;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.LoopError(host._logger, ex, "log shipping");
             }
         }
     }

@@ -23,6 +23,14 @@ public sealed record WorkerOptions
     /// <summary>A queued job whose engine no live worker offers fails no_engine after this long; zero = never.</summary>
     public TimeSpan NoEngineAfter { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Copy each attempt's log into the store as it grows (a shared PostgreSQL store: another host's API can then
+    /// serve it), up to <see cref="ShippedLogBytes"/> per attempt.
+    /// </summary>
+    public bool ShipLogs { get; init; }
+
+    public long ShippedLogBytes { get; init; } = 1 << 20;
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 
