@@ -42,8 +42,7 @@ public sealed class PostgresCluster : IAsyncLifetime
         Port = FreePort();
         var data = Path.Combine(_dir, "data");
         await RunPgAsync("initdb", "-D", data, "-U", "drover", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions");
-        await RunPgAsync("pg_ctl", "-D", data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60", "-o",
-            $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start");
+        await StartServerAsync("127.0.0.1");
 
         await using (var admin = new NpgsqlConnection(Url("postgres")))
         {
@@ -58,6 +57,10 @@ public sealed class PostgresCluster : IAsyncLifetime
 
         NpgsqlConnection.ClearAllPools();
     }
+
+    private Task StartServerAsync(string listen) =>
+        RunPgAsync("pg_ctl", "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60", "-o",
+            $"-p {Port} -k {_dir} -c listen_addresses={listen} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start");
 
     /// <summary>A fresh, migrated database; its connection string.</summary>
     public async Task<string> NewDatabaseAsync()
@@ -85,6 +88,18 @@ public sealed class PostgresCluster : IAsyncLifetime
     {
         await RunPgAsync("pg_ctl", "-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "-t", "60", "-l", Path.Combine(_dir, "server.log"), "restart");
         NpgsqlConnection.ClearAllPools(); // this process's pooled connections died with the old server
+    }
+
+    /// <summary>
+    /// Also listen on <paramref name="address"/> and trust connections from <paramref name="cidr"/> (an address on a
+    /// link a test created); restarts the server.
+    /// </summary>
+    public async Task ListenAlsoOnAsync(string address, string cidr)
+    {
+        await File.AppendAllTextAsync(Path.Combine(_dir, "data", "pg_hba.conf"), $"\nhost all all {cidr} trust\n");
+        await RunPgAsync("pg_ctl", "-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "-t", "60", "stop");
+        NpgsqlConnection.ClearAllPools();
+        await StartServerAsync($"127.0.0.1,{address}");
     }
 
     /// <summary>
