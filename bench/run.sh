@@ -33,7 +33,7 @@ if [[ $# -eq 0 && -z "${SKIP_POSTGRES:-}" ]] && { command -v initdb >/dev/null |
   echo "== drover on postgres (throwaway local cluster, fsync on; the store commits with synchronous_commit=off, its default)"
   pgdir="$(mktemp -d /var/tmp/drover-pgbench.XXXXXX)"
   pgurl="$("$here/pg-cluster.sh" start "$pgdir")"
-  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput --n 2000 --workers 1,2,8,32 --postgres "$pgurl" | grep '^bench' || true
+  dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput,latency,recovery --n 2000 --workers 1,2,8,32 --postgres "$pgurl" | grep "^bench" || true
   dotnet "$root/src/Drover.Cli/bin/Release/net10.0/drover.dll" bench --phases throughput --n 2000 --workers 1 --terminal-rows 1000000 --postgres "$pgurl" | grep '^bench' || true
   if [[ -d "$hf" && -z "${SKIP_HANGFIRE:-}" ]]; then
     echo "== hangfire.postgresql (same cluster, same invocation)"

@@ -18,30 +18,34 @@ public static class DispatchBench
 {
     private const int Warmup = 10;
 
-    public static async Task RunAsync(int jobs, int intervalMs, int slots, int reps, BenchStats stats, TextWriter progress, CancellationToken ct)
+    /// <param name="postgresServer">A postgres:// URL whose user may create databases: run on PostgreSQL (a database per run).</param>
+    public static async Task RunAsync(
+        int jobs, int intervalMs, int slots, int reps, BenchStats stats, TextWriter progress, CancellationToken ct, string? postgresServer = null)
     {
+        var kind = postgresServer is null ? "sqlite" : "postgres";
         for (var rep = 1; rep <= reps; rep++)
         {
             foreach (var mode in new[] { "inproc", "xproc" })
             {
+                await using var db = postgresServer is null ? null : await BenchDatabase.CreateAsync(postgresServer, ct);
                 var lat = mode == "inproc"
-                    ? await InProcAsync(jobs, intervalMs, slots, ct)
-                    : await CrossProcAsync(jobs, intervalMs, slots, ct);
+                    ? await InProcAsync(jobs, intervalMs, slots, db?.Url, ct)
+                    : await CrossProcAsync(jobs, intervalMs, slots, db?.Url, ct);
                 lat.Sort();
                 var p50 = BenchStats.Percentile(lat, 50);
                 var p99 = BenchStats.Percentile(lat, 99);
-                stats.Add($"store=sqlite mode={mode} metric=dispatch_p50_ms", p50);
-                stats.Add($"store=sqlite mode={mode} metric=dispatch_p99_ms", p99);
-                stats.Add($"store=sqlite mode={mode} metric=dispatch_max_ms", lat[^1]);
+                stats.Add($"store={kind} mode={mode} metric=dispatch_p50_ms", p50);
+                stats.Add($"store={kind} mode={mode} metric=dispatch_p99_ms", p99);
+                stats.Add($"store={kind} mode={mode} metric=dispatch_max_ms", lat[^1]);
                 await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  rep {rep} {mode}: p50 {p50:0.00} ms, p99 {p99:0.00} ms, max {lat[^1]:0.00} ms"));
             }
         }
     }
 
-    private static async Task<List<double>> InProcAsync(int jobs, int intervalMs, int slots, CancellationToken ct)
+    private static async Task<List<double>> InProcAsync(int jobs, int intervalMs, int slots, string? store, CancellationToken ct)
     {
         using var dir = new TempDir();
-        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, null, false, null, null), ct);
+        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, store, false, null, null), ct);
         var runner = new NoopRunner();
         using var host = new WorkerHost(rt.Store, runner, Options(rt.Home, slots), TimeProvider.System, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -54,15 +58,21 @@ public static class DispatchBench
         return submitted.Select(kv => Ms(runner.StartedAt[kv.Key] - kv.Value)).ToList();
     }
 
-    private static async Task<List<double>> CrossProcAsync(int jobs, int intervalMs, int slots, CancellationToken ct)
+    private static async Task<List<double>> CrossProcAsync(int jobs, int intervalMs, int slots, string? store, CancellationToken ct)
     {
         using var dir = new TempDir();
-        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, null, false, null, null), ct);
+        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, store, false, null, null), ct);
         var started = new ConcurrentDictionary<long, long>();
         var ready = new TaskCompletionSource();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "drover.dll"), "bench", "--child-worker", "--slots", slots.ToString(CultureInfo.InvariantCulture), "--home", dir.Path })
             psi.ArgumentList.Add(a);
+        if (store is not null)
+        {
+            psi.ArgumentList.Add("--store");
+            psi.ArgumentList.Add(store);
+        }
+
         using var child = Process.Start(psi)!;
         child.OutputDataReceived += (_, e) =>
         {
@@ -92,9 +102,9 @@ public static class DispatchBench
     }
 
     /// <summary>The child of the xproc mode: a worker with a no-op runner that reports start times, until stdin closes.</summary>
-    public static async Task<int> ChildWorkerAsync(string home, int slots, CancellationToken ct)
+    public static async Task<int> ChildWorkerAsync(string home, int slots, string? store, CancellationToken ct)
     {
-        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(home, null, false, null, null), ct);
+        await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(home, store, false, null, null), ct);
         var runner = new NoopRunner { OnStart = (id, ticks) => Console.Out.WriteLine($"started {id} {ticks}") };
         using var host = new WorkerHost(rt.Store, runner, Options(rt.Home, slots), TimeProvider.System, NullLogger.Instance);
         using var stop = new CancellationTokenSource();

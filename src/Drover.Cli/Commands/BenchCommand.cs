@@ -19,7 +19,7 @@ public static class BenchCommand
         var gwConcurrency = new Option<string>("--gw-concurrency") { Description = "Concurrent callers for the gateway runs", DefaultValueFactory = _ => "1,50" };
         var gwRequests = new Option<int>("--gw-requests") { Description = "Requests per gateway run, each of direct and through the gateway", DefaultValueFactory = _ => 2000 };
         var gwWarmup = new Option<int>("--gw-warmup") { Description = "Requests per concurrency, mode and target in the unmeasured warm-up round of the gateway runs", DefaultValueFactory = _ => 2000 };
-        var pgServer = new Option<string?>("--postgres") { Description = "Run the throughput phase on PostgreSQL instead: a postgres:// URL whose user may create databases (one per run, dropped after)" };
+        var pgServer = new Option<string?>("--postgres") { Description = "Run the throughput, latency and recovery phases on PostgreSQL instead: a postgres:// URL whose user may create databases (one per run, dropped after)" };
         var terminalRows = new Option<long>("--terminal-rows") { Description = "With --postgres: add this many succeeded jobs before each claim run (claim latency with a long history)" };
         var child = new Option<bool>("--child-worker") { Hidden = true };
         var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
@@ -30,7 +30,7 @@ public static class BenchCommand
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             if (r.GetValue(child))
-                return await DispatchBench.ChildWorkerAsync(s.Home ?? throw new ArgumentException("--home is required"), r.GetValue(slots), ct);
+                return await DispatchBench.ChildWorkerAsync(s.Home ?? throw new ArgumentException("--home is required"), r.GetValue(slots), s.Store, ct);
 
             var stats = new BenchStats();
             var wanted = r.GetValue(phases)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -47,13 +47,14 @@ public static class BenchCommand
             if (wanted.Contains("latency"))
             {
                 await progress.WriteLineAsync($"latency: {r.GetValue(latJobs)} jobs every {r.GetValue(latInterval)} ms, {r.GetValue(latSlots)} slots");
-                await DispatchBench.RunAsync(r.GetValue(latJobs), r.GetValue(latInterval), r.GetValue(latSlots), r.GetValue(reps), stats, progress, ct);
+                await DispatchBench.RunAsync(
+                    r.GetValue(latJobs), r.GetValue(latInterval), r.GetValue(latSlots), r.GetValue(reps), stats, progress, ct, r.GetValue(pgServer) is { Length: > 0 } pg ? pg : null);
             }
 
             if (wanted.Contains("recovery"))
             {
                 await progress.WriteLineAsync($"recovery: SIGKILL a worker holding a job, lease TTL {r.GetValue(leaseTtl)}");
-                await RecoveryBench.RunAsync(r.GetValue(leaseTtl)!, r.GetValue(reps), stats, progress, ct);
+                await RecoveryBench.RunAsync(r.GetValue(leaseTtl)!, r.GetValue(reps), stats, progress, ct, r.GetValue(pgServer) is { Length: > 0 } pg ? pg : null);
             }
 
             if (wanted.Contains("gateway"))
