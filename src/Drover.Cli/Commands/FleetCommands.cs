@@ -4,6 +4,7 @@ using Drover.Core.Configuration;
 using Drover.Core.Storage;
 using Drover.Engines.Agents;
 using Drover.Server.Hosting;
+using Drover.Server.Jobs;
 
 namespace Drover.Cli.Commands;
 
@@ -30,12 +31,35 @@ public static class FleetCommands
     private static Command Status(GlobalOptions g)
     {
         var watch = new Option<bool>("--watch") { Description = "Refresh every 2 seconds until Ctrl-C" };
-        var cmd = new Command("status", "Workers with heartbeat age, job counts per state, gates") { watch };
+        var check = new Option<bool>("--check")
+        {
+            Description = "For cron and monitors: exit 1 when a worker was lost (last day), a live worker's heartbeat is stale, or jobs wait with no live worker; print why",
+        };
+        var staleAfter = new Option<string?>("--stale-after") { Description = "With --check: a heartbeat older than this is stale (default 60s)" };
+        var cmd = new Command("status", "Workers with heartbeat age, job counts per state, gates") { watch, check, staleAfter };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             var (api, owner) = await Runtime.ConnectAsync(s, ct);
             await using (owner)
             {
+                if (r.GetValue(check))
+                {
+                    var stale = r.GetValue(staleAfter) is { } text ? Durations.Parse(text, "--stale-after") : FleetHealth.DefaultStaleAfter;
+                    var health = FleetHealth.Evaluate(await api.StatusAsync(ct), stale);
+                    if (s.Json)
+                    {
+                        Render.Json(new { ok = health.Ok, status = health.Status, reasons = health.Reasons });
+                    }
+                    else
+                    {
+                        Console.WriteLine(health.Status);
+                        foreach (var reason in health.Reasons)
+                            Console.WriteLine("  " + reason);
+                    }
+
+                    return health.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+                }
+
                 do
                 {
                     var status = await api.StatusAsync(ct);

@@ -13,7 +13,16 @@ public static class ApiEndpoints
 {
     public static void MapDroverApi(this IEndpointRouteBuilder app, JobService jobs)
     {
-        app.MapGet("/healthz", () => Results.Json(new { ok = true }, DroverJson.Options));
+        // For monitors (no token): "ok", or "degraded" with a reason per worker or gap (FleetHealth). 200 either way:
+        // the API answering is the server's health; the body is the fleet's. ?stale_s=N sets the heartbeat staleness.
+        app.MapGet("/healthz", async (HttpRequest req, CancellationToken ct) =>
+        {
+            var stale = ParseInt(req.Query["stale_s"].FirstOrDefault(), "stale_s") is { } s && s > 0
+                ? TimeSpan.FromSeconds(s)
+                : FleetHealth.DefaultStaleAfter;
+            var health = FleetHealth.Evaluate(await jobs.StatusAsync(ct), stale);
+            return Results.Json(new { ok = health.Ok, status = health.Status, reasons = health.Reasons }, DroverJson.Options);
+        });
         app.MapGet("/api/status", async (CancellationToken ct) => Json(await jobs.StatusAsync(ct)));
         app.MapGet("/api/workers", async (CancellationToken ct) => Json(new { workers = await jobs.WorkersAsync(ct) }));
         app.MapGet("/api/providers", async (CancellationToken ct) => Json(new { providers = await jobs.ProvidersAsync(ct) }));
