@@ -24,7 +24,13 @@ public sealed partial class PostgresJobStore : SqlJobStore
     /// </summary>
     private const string NormalDurabilitySql = "SET LOCAL synchronous_commit = off";
     /// <summary>Shared mode of <see cref="WriteLockSql"/>, for bodies that lock the rows they change.</summary>
-    private const string SharedLockSql = "SELECT pg_advisory_xact_lock_shared(1685222002)";
+    /// <remarks>
+    /// With it, <c>enable_sort = off</c>: the claim's candidate query must walk the claim index in order (the first few
+    /// eligible jobs) however few queued jobs the statistics promise. Without statistics (a new table, or a burst after
+    /// the last ANALYZE saw an empty queue) the planner sorted every queued job per claim: 9 ms instead of 0.4 ms with
+    /// 2,000 queued. The other bodies that run concurrently (completions, renewals, progress, logs) sort nothing.
+    /// </remarks>
+    private const string SharedLockSql = "SET LOCAL enable_sort = off; SELECT pg_advisory_xact_lock_shared(1685222002)";
 
     /// <summary>A transaction gets an id at its first write: notify (at commit) only if it has one.</summary>
     private const string NotifySql =

@@ -28,8 +28,6 @@ public static class StoreBench
                 await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, db?.Url, false, null, null), ct);
                 var submitted = await SubmitAsync(rt.Jobs, n, dir.Path, ct);
                 stats.Add($"store={kind} metric=submit_jobs_per_s", submitted);
-                if (db is not null && terminalRows == 0)
-                    await db.AnalyzeAsync(ct);
                 if (terminalRows > 0)
                 {
                     var fill = Stopwatch.StartNew();
@@ -178,19 +176,6 @@ public sealed class BenchDatabase : IAsyncDisposable
             await insert.ExecuteNonQueryAsync(ct);
         await using var vacuum = new Npgsql.NpgsqlCommand("VACUUM ANALYZE jobs", conn) { CommandTimeout = 0 };
         await vacuum.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>
-    /// ANALYZE jobs, as autovacuum does within a minute of a burst of submits: without statistics the planner takes
-    /// the fresh table for a tiny one and sorts every queued job on each claim (measured: ~5 ms a claim instead of
-    /// ~1.5 ms with 2,000 queued), which is the first minute of a new database, not the queue's steady state.
-    /// </summary>
-    public async Task AnalyzeAsync(CancellationToken ct)
-    {
-        await using var conn = new Npgsql.NpgsqlConnection(Drover.Storage.Postgres.PostgresJobStore.ToConnectionString(Url));
-        await conn.OpenAsync(ct);
-        await using var analyze = new Npgsql.NpgsqlCommand("ANALYZE jobs", conn);
-        await analyze.ExecuteNonQueryAsync(ct);
     }
 
     public async ValueTask DisposeAsync()
