@@ -129,6 +129,13 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
         return new LogChunk(n, next, Encoding.UTF8.GetString(bytes), ended);
     }
 
+    public async Task<IReadOnlyList<AlertView>> AlertsAsync(bool all, CancellationToken ct) =>
+        (await GetAsync<AlertsEnvelope>(all ? "api/alerts?all=1" : "api/alerts", ct)).Alerts;
+
+    public Task<AlertView> AckAlertAsync(long id, CancellationToken ct) => PostAsync<AlertView>($"api/alerts/{id}/ack", null, ct);
+
+    private sealed record AlertsEnvelope(IReadOnlyList<AlertView> Alerts);
+
     private Task<T> GetAsync<T>(string path, CancellationToken ct) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), ct);
 

@@ -26,6 +26,7 @@ public static class FleetCommands
         yield return Init(g);
         yield return Migrate(g);
         yield return Gc(g);
+        yield return AlertCommands.Create(g);
     }
 
     private static Command Status(GlobalOptions g)

@@ -16,6 +16,7 @@ public sealed partial record DroverConfig
     public WorkerConfig Worker { get; init; } = new();
     public FleetConfig Fleet { get; init; } = new();
     public GcConfig Gc { get; init; } = new();
+    public AlertsConfig Alerts { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 
     public GatewayConfig Gateway { get; init; } = new();

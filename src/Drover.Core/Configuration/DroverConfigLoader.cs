@@ -14,7 +14,7 @@ public static partial class DroverConfigLoader
 {
     public const string FileName = "drover.toml";
 
-    private static readonly string[] ReservedSections = ["alerts", "report"];
+    private static readonly string[] ReservedSections = ["report"];
     private static readonly string[] UsageParsers = ["drover", "claude", "codex", "opencode", "qwen", "none"];
 
     [GeneratedRegex(@"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$", RegexOptions.IgnoreCase)]
@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -81,6 +81,7 @@ public static partial class DroverConfigLoader
             Worker = Worker(root.Section("worker")),
             Fleet = Fleet(root.Section("fleet")),
             Gc = Gc(root.Section("gc")),
+            Alerts = Alerts(root.Section("alerts")),
             Engines = Engines(root.Section("engines")),
             Prices = Prices(root.Section("prices")),
             Gateway = Gateway(root.Section("gateway")),

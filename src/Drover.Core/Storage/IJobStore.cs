@@ -170,6 +170,23 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Spent and held per scope key (missing keys have spent nothing).</summary>
     Task<IReadOnlyList<BudgetLine>> BudgetLinesAsync(IReadOnlyList<string> scopes, DateTimeOffset now, CancellationToken ct);
 
+    // ---- alerts (fleet-wide: any number of processes may raise; the cooldown is kept by the store) ----
+
+    /// <summary>Stores a new alert (and event <c>alert.raised</c>) or folds it into the same key's alert within the cooldown.</summary>
+    Task<AlertRaiseResult> AlertRaiseAsync(AlertRaiseParams p, CancellationToken ct);
+
+    Task<IReadOnlyList<AlertRecord>> AlertListAsync(AlertListParams p, CancellationToken ct);
+
+    /// <summary>Acknowledges an alert (again: unchanged). <see cref="NotFoundException"/> when there is no such alert.</summary>
+    Task<AlertRecord> AlertAckAsync(AlertAckParams p, CancellationToken ct);
+
+    Task AlertDeliveredAsync(AlertDeliveredParams p, CancellationToken ct);
+
+    Task<AlertCursorRecord> AlertCursorGetAsync(CancellationToken ct);
+
+    /// <summary>Moves the alert rules' cursor forward (never back).</summary>
+    Task AlertCursorSetAsync(long cursor, CancellationToken ct);
+
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 

@@ -70,6 +70,9 @@ public static class ApiEndpoints
             return Json(new { events = await jobs.EventsAsync(since, limit, jobId, ct) });
         });
         app.MapGet("/api/events/stream", (HttpContext ctx) => EventStream.ServeAsync(jobs, ctx));
+        app.MapGet("/api/alerts", async (HttpRequest req, CancellationToken ct) =>
+            Json(new { alerts = await jobs.AlertsAsync(req.Query["all"].FirstOrDefault() is "1" or "true", ct) }));
+        app.MapPost("/api/alerts/{id:long}/ack", async (long id, CancellationToken ct) => Json(await jobs.AckAlertAsync(id, ct)));
         app.MapPost("/api/fleet/pause", async (CancellationToken ct) =>
         {
             await jobs.SetPausedAsync(true, ct);

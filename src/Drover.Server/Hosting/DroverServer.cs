@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Drover.Core.Storage;
 using Drover.Engines.Attempts;
+using Drover.Server.Alerts;
 using Drover.Server.Api;
 using Drover.Server.Gateway;
 using Drover.Server.Jobs;
@@ -85,6 +86,10 @@ public static class DroverServer
         using var reaperCts = new CancellationTokenSource();
         var reaper = new Reaper(store, options.Worker, time, logger).RunAsync(reaperCts.Token);
         var probes = probeProviders?.Invoke(reaperCts.Token) ?? Task.CompletedTask;
+        var alertsConfig = options.Config?.Alerts ?? new Core.Configuration.AlertsConfig();
+        using var dispatcher = new AlertDispatcher(alertsConfig, AlertSinkSecrets(options.Home), store, time, logger);
+        var deliveries = dispatcher.RunAsync(reaperCts.Token);
+        var monitor = new AlertMonitor(store, jobs, alertsConfig, dispatcher, time, logger).RunAsync(reaperCts.Token);
         var worker = options.Worker.Slots > 0
             ? new WorkerHost(store, runner, options.Worker, time, logger).RunAsync(stopping)
             : Task.CompletedTask;
@@ -107,6 +112,8 @@ public static class DroverServer
             {
                 await reaper;
                 await probes;
+                await monitor;
+                await deliveries;
             }
             catch (OperationCanceledException)
             {
@@ -116,6 +123,18 @@ public static class DroverServer
             await app.DisposeAsync();
             TryDelete(options.Home.ServerInfoPath);
         }
+    }
+
+    /// <summary>A sink's URL and token from drover.toml, the environment or the secret store (read when serve starts).</summary>
+    private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)
+    {
+        var secrets = new Core.Secrets.SecretStore(home.SecretsPath);
+        return sink =>
+        {
+            var url = sink.Url ?? (sink.UrlEnv is { } env ? Environment.GetEnvironmentVariable(env) : sink.UrlSecret is { } name ? secrets.Get(name) : null);
+            var token = sink.TokenEnv is { } tenv ? Environment.GetEnvironmentVariable(tenv) : sink.TokenSecret is { } tname ? secrets.Get(tname) : null;
+            return (url, token);
+        };
     }
 
     private static void WriteServerInfo(DroverHome home, string url)

@@ -28,6 +28,11 @@ public interface IDroverApi
     Task SetPausedAsync(bool paused, CancellationToken ct);
     Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);
 
+    /// <summary>Open alerts, newest first (every alert with <paramref name="all"/>).</summary>
+    Task<IReadOnlyList<AlertView>> AlertsAsync(bool all, CancellationToken ct);
+
+    Task<AlertView> AckAlertAsync(long id, CancellationToken ct);
+
     /// <summary>The attempt's log from <paramref name="offset"/> on (empty when none yet), and the attempt it belongs to.</summary>
     Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
 }

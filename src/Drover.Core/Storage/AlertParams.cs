@@ -1,0 +1,44 @@
+namespace Drover.Core.Storage;
+
+/// <summary>
+/// One alert: a condition that needs a person, named by <see cref="Key"/> (<c>kind:subject</c>). <see cref="Message"/>
+/// is one line naming the worker, job or provider and the reason. <see cref="Count"/> counts raises of the same key
+/// folded into it during the cooldown.
+/// </summary>
+public sealed record AlertRecord(
+    long Id,
+    string Key,
+    string Kind,
+    string Subject,
+    string Message,
+    string DataJson,
+    DateTimeOffset FirstAt,
+    DateTimeOffset LastAt,
+    int Count,
+    DateTimeOffset? AckedAt,
+    DateTimeOffset? DeliveredAt,
+    string? Delivery);
+
+/// <summary>
+/// Raises an alert unless one with the same key was raised less than <see cref="Cooldown"/> before <see cref="Now"/>
+/// (then that one's count and last time move on instead).
+/// </summary>
+public sealed record AlertRaiseParams(
+    string Key, string Kind, string Subject, string Message, string DataJson, TimeSpan Cooldown, DateTimeOffset Now);
+
+/// <param name="Raised">True when a new alert was stored (the caller delivers it); false when folded into one within the cooldown.</param>
+public sealed record AlertRaiseResult(AlertRecord Alert, bool Raised);
+
+/// <summary>Newest first; open (unacknowledged) only unless <see cref="All"/>.</summary>
+public sealed record AlertListParams(bool All = false, int Limit = 100);
+
+public sealed record AlertAckParams(long Id, DateTimeOffset Now);
+
+/// <summary>What the sinks said about one alert (one line per sink), once every sink has answered or given up.</summary>
+public sealed record AlertDeliveredParams(long Id, string Delivery, DateTimeOffset Now);
+
+/// <summary>
+/// Where the alert rules have read the event log up to (<see cref="Cursor"/>; 0 when they never ran) and the newest
+/// event id, so a fresh store starts at the end instead of alerting on history.
+/// </summary>
+public sealed record AlertCursorRecord(long Cursor, long LastEventId);
