@@ -1,3 +1,6 @@
+using Drover.Core.Specs;
+using Tomlyn.Model;
+
 namespace Drover.Core.Configuration;
 
 /// <summary>
@@ -19,7 +22,7 @@ public sealed record AlertsConfig
     /// <summary>Delivery tries per sink before giving up (exponential backoff from 1 s, capped at 60 s).</summary>
     public int Retries { get; init; } = 5;
 
-    /// <summary><c>[alerts.webhook]</c>, <c>[alerts.ntfy]</c>, <c>[alerts.slack]</c>, <c>[alerts.discord]</c>, in that order.</summary>
+    /// <summary><c>[[alerts.sinks]]</c> in file order.</summary>
     public IReadOnlyList<AlertSinkConfig> Sinks { get; init; } = [];
 }
 
@@ -48,37 +51,49 @@ public static partial class DroverConfigLoader
 {
     private static readonly string[] SinkKinds = ["webhook", "ntfy", "slack", "discord"];
 
+    private static AlertSinkConfig Sink(TomlSection k)
+    {
+        k.AllowOnly("kind", "url", "url_env", "url_secret", "token_env", "token_secret", "timeout");
+        var kind = k.String("kind") ?? throw k.Error("kind", "is required (webhook, ntfy, slack or discord)");
+        if (!SinkKinds.Contains(kind, StringComparer.Ordinal))
+            throw k.Error("kind", $"{SpecGrammar.Quote(kind)} is not one of {string.Join(", ", SinkKinds)}");
+        var url = k.String("url");
+        var env = k.String("url_env");
+        var secret = k.String("url_secret");
+        if ((url is null ? 0 : 1) + (env is null ? 0 : 1) + (secret is null ? 0 : 1) != 1)
+            throw k.Error("url", "give exactly one of url, url_env, url_secret");
+        if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+            throw k.Error("url", "is not an http(s) URL");
+        var tokenEnv = k.String("token_env");
+        var tokenSecret = k.String("token_secret");
+        if (kind != "ntfy" && (tokenEnv is not null || tokenSecret is not null))
+            throw k.Error(tokenEnv is not null ? "token_env" : "token_secret", "only an ntfy sink takes a token");
+        return new AlertSinkConfig
+        {
+            Kind = kind,
+            Url = url,
+            UrlEnv = env,
+            UrlSecret = secret,
+            TokenEnv = tokenEnv,
+            TokenSecret = tokenSecret,
+            Timeout = k.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2)) ?? TimeSpan.FromSeconds(10),
+        };
+    }
+
     private static AlertsConfig Alerts(TomlSection? s)
     {
         var d = new AlertsConfig();
         if (s is null)
             return d;
-        s.AllowOnly(["cooldown", "stall_after", "crash_loop_restarts", "crash_loop_window", "retries", .. SinkKinds]);
+        s.AllowOnly("cooldown", "stall_after", "crash_loop_restarts", "crash_loop_window", "retries", "sinks");
         var sinks = new List<AlertSinkConfig>();
-        foreach (var kind in SinkKinds)
+        if (s.Table.TryGetValue("sinks", out var value))
         {
-            if (s.Section(kind) is not { } k)
-                continue;
-            k.AllowOnly("url", "url_env", "url_secret", "token_env", "token_secret", "timeout");
-            var url = k.String("url");
-            var env = k.String("url_env");
-            var secret = k.String("url_secret");
-            if ((url is null ? 0 : 1) + (env is null ? 0 : 1) + (secret is null ? 0 : 1) != 1)
-                throw k.Error("url", "give exactly one of url, url_env, url_secret");
-            if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
-                throw k.Error("url", "is not an http(s) URL");
-            if (kind != "ntfy" && (k.String("token_env") is not null || k.String("token_secret") is not null))
-                throw k.Error("token_env", "only [alerts.ntfy] takes a token");
-            sinks.Add(new AlertSinkConfig
-            {
-                Kind = kind,
-                Url = url,
-                UrlEnv = env,
-                UrlSecret = secret,
-                TokenEnv = k.String("token_env"),
-                TokenSecret = k.String("token_secret"),
-                Timeout = k.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2)) ?? new AlertSinkConfig { Kind = kind }.Timeout,
-            });
+            if (value is not TomlTableArray array)
+                throw s.Error("sinks", "expected [[alerts.sinks]] tables");
+            var index = 0;
+            foreach (var table in array)
+                sinks.Add(Sink(s.Child(table, $"sinks[{index++}]")));
         }
 
         return new AlertsConfig

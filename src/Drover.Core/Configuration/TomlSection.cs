@@ -33,6 +33,9 @@ internal sealed class TomlSection(TomlTable table, string path, string source, T
         }
     }
 
+    /// <summary>A table inside this one that is not reached by a key (an element of an array of tables).</summary>
+    public TomlSection Child(TomlTable child, string key) => new(child, Path(key), source, metadata);
+
     public TomlSection? Section(string key)
     {
         if (!table.TryGetValue(key, out var value))

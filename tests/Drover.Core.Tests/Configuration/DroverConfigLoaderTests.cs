@@ -195,8 +195,19 @@ public sealed class DroverConfigLoaderTests
             daily_usd = 20.0
             labels = { "team=core" = 5.0 }
 
+            [[alerts.sinks]]
+            kind = "webhook"
+            url = "http://127.0.0.1:9000/hook"
+
+            [[alerts.sinks]]
+            kind = "ntfy"
+            url_secret = "ntfy-url"
+            token_env = "NTFY_TOKEN"
+            timeout = "3s"
+
             [alerts]
             cooldown = "15m"
+            stall_after = "20m"
             """);
         config.Server.ShouldBe(new ServerConfig { Bind = "0.0.0.0", Port = 8800 });
         config.Worker.Name.ShouldBe("box-1");
@@ -218,8 +229,25 @@ public sealed class DroverConfigLoaderTests
         config.Providers.Single().Name.ShouldBe("local");
         config.Budgets.DailyUsd.ShouldBe(20.0m);
         config.Budgets.Labels.ShouldBe(new Dictionary<string, decimal> { ["team=core"] = 5.0m });
-        config.Reserved.Keys.ShouldBe(["alerts"], ignoreOrder: true);
+        config.Alerts.Cooldown.ShouldBe(TimeSpan.FromMinutes(15));
+        config.Alerts.StallAfter.ShouldBe(TimeSpan.FromMinutes(20));
+        config.Alerts.CrashLoopRestarts.ShouldBe(5);
+        config.Alerts.Sinks.Count.ShouldBe(2);
+        config.Alerts.Sinks[0].ShouldBe(new AlertSinkConfig { Kind = "webhook", Url = "http://127.0.0.1:9000/hook" });
+        config.Alerts.Sinks[1].ShouldBe(new AlertSinkConfig { Kind = "ntfy", UrlSecret = "ntfy-url", TokenEnv = "NTFY_TOKEN", Timeout = TimeSpan.FromSeconds(3) });
+        config.Reserved.Keys.ShouldBeEmpty();
     }
+
+    [Theory]
+    [InlineData("[[alerts.sinks]]\nkind = \"pager\"\nurl = \"http://127.0.0.1/\"", "alerts.sinks[0].kind")]
+    [InlineData("[[alerts.sinks]]\nkind = \"slack\"", "alerts.sinks[0].url: give exactly one")]
+    [InlineData("[[alerts.sinks]]\nkind = \"slack\"\nurl = \"ftp://x/\"", "alerts.sinks[0].url: is not an http(s) URL")]
+    [InlineData("[[alerts.sinks]]\nkind = \"slack\"\nurl_env = \"U\"\ntoken_env = \"T\"", "alerts.sinks[0].token_env: only an ntfy sink")]
+    [InlineData("[alerts]\ncooldown = \"soon\"", "alerts.cooldown")]
+    [InlineData("[alerts]\nsinks = 3", "alerts.sinks: expected [[alerts.sinks]]")]
+    [InlineData("[alerts]\npager = 1", "alerts.pager: unknown key")]
+    public void Parse_BadAlerts_NamesTheKey(string toml, string expected) =>
+        Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse(toml)).Message.ShouldContain(expected);
 
     [Fact]
     public void Parse_Profiles_FeedTheSpecParser()

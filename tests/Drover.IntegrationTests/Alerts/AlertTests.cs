@@ -136,10 +136,12 @@ public sealed class AlertTests
             [alerts]
             cooldown = "30m"
 
-            [alerts.webhook]
+            [[alerts.sinks]]
+            kind = "webhook"
             url = "{hook.Url}"
 
-            [alerts.discord]
+            [[alerts.sinks]]
+            kind = "discord"
             url = "{hanging.Url}"
             timeout = "30s"
             """, Ct);
