@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
@@ -14,7 +13,9 @@ namespace Drover.Server.Alerts;
 /// stalled queue. Raising goes through the store, which keeps one alert per key within the cooldown for the whole
 /// fleet; what is newly raised is handed to the <see cref="AlertDispatcher"/>.
 /// </summary>
-public sealed class AlertMonitor(IJobStore store, JobService jobs, AlertsConfig config, AlertDispatcher dispatcher, TimeProvider time, ILogger logger)
+/// <param name="maxRunning"><c>[fleet] max_running</c> (0: no cap): a fleet at its cap is not stalled.</param>
+public sealed class AlertMonitor(
+    IJobStore store, JobService jobs, AlertsConfig config, int maxRunning, AlertDispatcher dispatcher, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StallCheckEvery = TimeSpan.FromSeconds(15);
 
@@ -93,10 +94,7 @@ public sealed class AlertMonitor(IJobStore store, JobService jobs, AlertsConfig 
         dispatcher.Enqueue(result.Alert);
     }
 
-    /// <summary>
-    /// Queue stalled: not paused, nothing claimed since <see cref="AlertsConfig.StallAfter"/>, a live worker with a free
-    /// slot, and a queued job that has been eligible that long and whose only reason to wait is a free slot.
-    /// </summary>
+    /// <summary>Gathers what <see cref="AlertRules.Stalled"/> needs: status, and the oldest queued jobs with why they wait.</summary>
     private async Task<AlertCandidate?> StalledAsync(DateTimeOffset lastClaim, DateTimeOffset now, CancellationToken ct)
     {
         if (now - lastClaim < config.StallAfter)
@@ -104,27 +102,10 @@ public sealed class AlertMonitor(IJobStore store, JobService jobs, AlertsConfig 
         var status = await jobs.StatusAsync(ct);
         if (status.Paused || status.Counts.GetValueOrDefault("queued") == 0)
             return null;
-        var idle = status.Workers
-            .Where(w => w.State is not ("lost" or "stopped") && w.HeartbeatAgeS < FleetHealth.DefaultStaleAfter.TotalSeconds && w.Running.Count < w.Slots)
-            .Select(w => w.Name)
-            .ToList();
-        if (idle.Count == 0)
-            return null;
         var queued = await store.JobListAsync(new JobListParams(JobState.Queued, Limit: 50), ct);
-        foreach (var job in queued.Jobs.OrderBy(j => j.Id))
-        {
-            if (now - job.NextEligibleAt < config.StallAfter || now - job.CreatedAt < config.StallAfter)
-                continue;
-            var why = await jobs.WhyAsync(job, ct);
-            if (why is null || !why.StartsWith("ready", StringComparison.Ordinal))
-                continue;
-            var minutes = (now - lastClaim).TotalMinutes.ToString("0", CultureInfo.InvariantCulture);
-            var n = status.Counts["queued"];
-            return new AlertCandidate("queue_stalled", "fleet",
-                $"queue stalled: {n} job{(n == 1 ? "" : "s")} queued (job {job.Id} ready), none started for {minutes} min while {string.Join(", ", idle)} {(idle.Count == 1 ? "has" : "have")} free slots",
-                new Dictionary<string, object?> { ["queued"] = n, ["job"] = job.Id, ["idle_workers"] = idle });
-        }
-
-        return null;
+        var waiting = new List<(JobRecord, string?)>();
+        foreach (var job in queued.Jobs.Where(j => now - j.NextEligibleAt >= config.StallAfter && now - j.CreatedAt >= config.StallAfter).OrderBy(j => j.Id).Take(10))
+            waiting.Add((job, await jobs.WhyAsync(job, ct)));
+        return _rules.Stalled(status, waiting, maxRunning, lastClaim, now);
     }
 }

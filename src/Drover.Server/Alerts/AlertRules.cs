@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
+using Drover.Server.Jobs;
 
 namespace Drover.Server.Alerts;
 
@@ -108,6 +109,42 @@ public sealed class AlertRules(AlertsConfig config)
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Queue stalled: not paused, nothing claimed since <see cref="AlertsConfig.StallAfter"/>, the fleet below its
+    /// <c>max_running</c> cap, a live worker idle (nothing running), and a queued job waiting that long whose only
+    /// reason to wait is a free slot (<paramref name="waiting"/>: such jobs with their <c>why</c>).
+    /// </summary>
+    public AlertCandidate? Stalled(
+        StatusView status, IReadOnlyList<(JobRecord Job, string? Why)> waiting, int maxRunning, DateTimeOffset lastClaim, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        ArgumentNullException.ThrowIfNull(waiting);
+        if (status.Paused || now - lastClaim < config.StallAfter)
+            return null;
+        if (maxRunning > 0 && status.Counts.GetValueOrDefault("running") >= maxRunning)
+            return null;
+        var idle = status.Workers
+            .Where(w => w.State == "idle" && w.Running.Count == 0 && w.HeartbeatAgeS < FleetHealth.DefaultStaleAfter.TotalSeconds)
+            .Select(w => w.Name)
+            .ToList();
+        if (idle.Count == 0)
+            return null;
+        foreach (var (job, why) in waiting)
+        {
+            if (now - job.NextEligibleAt < config.StallAfter || now - job.CreatedAt < config.StallAfter)
+                continue;
+            if (why is null || !why.StartsWith("ready", StringComparison.Ordinal))
+                continue;
+            var minutes = (now - lastClaim).TotalMinutes.ToString("0", CultureInfo.InvariantCulture);
+            var n = status.Counts.GetValueOrDefault("queued");
+            return new AlertCandidate("queue_stalled", "fleet",
+                $"queue stalled: {n} job{(n == 1 ? "" : "s")} queued (job {job.Id} ready), none started for {minutes} min while {string.Join(", ", idle)} {(idle.Count == 1 ? "is" : "are")} idle",
+                new Dictionary<string, object?> { ["queued"] = n, ["job"] = job.Id, ["idle_workers"] = idle });
+        }
+
+        return null;
     }
 
     private static JsonDocument ParseData(string json)

@@ -89,7 +89,7 @@ public static class DroverServer
         var alertsConfig = options.Config?.Alerts ?? new Core.Configuration.AlertsConfig();
         using var dispatcher = new AlertDispatcher(alertsConfig, AlertSinkSecrets(options.Home), store, time, logger);
         var deliveries = dispatcher.RunAsync(reaperCts.Token);
-        var monitor = new AlertMonitor(store, jobs, alertsConfig, dispatcher, time, logger).RunAsync(reaperCts.Token);
+        var monitor = new AlertMonitor(store, jobs, alertsConfig, options.Config?.Fleet.MaxRunning ?? 0, dispatcher, time, logger).RunAsync(reaperCts.Token);
         var worker = options.Worker.Slots > 0
             ? new WorkerHost(store, runner, options.Worker, time, logger).RunAsync(stopping)
             : Task.CompletedTask;

@@ -66,6 +66,48 @@ public sealed class AlertTests
             spread.OnEvent(Event("worker.started", i * 200, "w2"), _ => null).ShouldBeNull();
     }
 
+    private static JobRecord Queued(long id, double createdS) => new()
+    {
+        Id = id,
+        Title = "t",
+        State = JobState.Queued,
+        Priority = 50,
+        Engine = "shell",
+        SpecJson = "{}",
+        SpecHash = "h",
+        CreatedAt = T0.AddSeconds(createdS),
+        UpdatedAt = T0.AddSeconds(createdS),
+        NextEligibleAt = T0.AddSeconds(createdS),
+    };
+
+    private static Drover.Server.Jobs.WorkerView Worker(string name, string state, int running) =>
+        new(name, "h", 1, state, 2, [.. Enumerable.Range(1, running).Select(i => (long)i)], [], T0, T0.AddSeconds(3595), 5);
+
+    private static Drover.Server.Jobs.StatusView Status(bool paused, long running, params Drover.Server.Jobs.WorkerView[] workers) =>
+        new(workers, new Dictionary<string, long> { ["queued"] = 3, ["running"] = running }, paused, [], []);
+
+    [Fact]
+    public void Rules_QueueStalled_OnlyWhenAReadyJobWaitedWhileAWorkerSatIdle()
+    {
+        var rules = new AlertRules(new AlertsConfig { StallAfter = TimeSpan.FromMinutes(15) });
+        var now = T0.AddHours(1);
+        var lastClaim = T0;
+        (JobRecord, string?)[] ready = [(Queued(7, 0), "ready: waiting for a free worker slot")];
+        var idle = Worker("w1", "idle", 0);
+
+        var stalled = rules.Stalled(Status(false, 0, idle), ready, 0, lastClaim, now)!;
+        stalled.Key.ShouldBe("queue_stalled:fleet");
+        stalled.Message.ShouldBe("queue stalled: 3 jobs queued (job 7 ready), none started for 60 min while w1 is idle");
+
+        rules.Stalled(Status(true, 0, idle), ready, 0, lastClaim, now).ShouldBeNull(); // paused
+        rules.Stalled(Status(false, 0, idle), ready, 0, now.AddMinutes(-5), now).ShouldBeNull(); // a claim 5 min ago
+        rules.Stalled(Status(false, 1, Worker("w1", "busy", 1)), ready, 0, lastClaim, now).ShouldBeNull(); // no idle worker
+        rules.Stalled(Status(false, 1, idle), ready, 1, lastClaim, now).ShouldBeNull(); // at max_running
+        rules.Stalled(Status(false, 0, Worker("w1", "lost", 0)), ready, 0, lastClaim, now).ShouldBeNull();
+        rules.Stalled(Status(false, 0, idle), [(Queued(8, 0), "waiting on deps: #7 (queued)")], 0, lastClaim, now).ShouldBeNull();
+        rules.Stalled(Status(false, 0, idle), [(Queued(9, 3000), "ready: waiting for a free worker slot")], 0, lastClaim, now).ShouldBeNull(); // queued 10 min ago
+    }
+
     [Fact]
     public async Task Dispatcher_RetriesA500Sink_WhileAHangingSinkCostsOnlyItsTimeout_AndRecordsWhatEachSaid()
     {
