@@ -180,3 +180,14 @@ public sealed class SqliteLogTests : LogConformance
 
     protected override ValueTask CleanupAsync() => _db.DeleteAsync();
 }
+
+public sealed class SqliteReportQueriesTests : ReportQueriesConformance
+{
+    private readonly SqliteTestDatabase _db = new();
+
+    protected override Task<IJobStore> CreateStoreAsync() => _db.OpenAsync();
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await _db.OpenAsync();
+
+    protected override ValueTask CleanupAsync() => _db.DeleteAsync();
+}
