@@ -45,17 +45,19 @@ public static class FleetReportBuilder
                 continue;
             }
 
+            // Events and attempt ends stamped exactly now belong to today.
+            var until = end == now ? now.AddTicks(1) : end;
             var day = new Tally
             {
                 Up = Span.Overlap(up, start, end),
                 Covered = end - start,
                 Busy = attempts.Aggregate(TimeSpan.Zero, (sum, x) => sum + x.Span.Overlap(start, end)),
                 Available = timeline.Live.Aggregate(TimeSpan.Zero, (sum, l) => sum + (l.Span.Overlap(start, end) * l.Slots)),
-                Spend = attempts.Where(x => x.a.EndedAt is { } e && e >= start && e < end).Sum(x => x.a.CostUsd),
+                Spend = attempts.Where(x => x.a.EndedAt is { } e && e >= start && e < until).Sum(x => x.a.CostUsd),
                 GatewaySpend = input.GatewaySpend.GetValueOrDefault(date),
             };
-            day.AddOutcomes(outcomes, start, end);
-            day.AddLosses(timeline.Losses, start, end);
+            day.AddOutcomes(outcomes, start, until);
+            day.AddLosses(timeline.Losses, start, until);
             var uptime = day.Uptime;
             var atTarget = uptime >= uptimeTarget;
             days.Add(new ReportDay(
