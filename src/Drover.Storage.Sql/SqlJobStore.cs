@@ -110,11 +110,17 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
         return Task.FromResult(Read<IReadOnlyList<EventRecord>>(
             s =>
             {
-                var cmd = s.Cmd(p.JobId is null ? EventListSql : EventListByJobSql)
+                var filtered = p.Types is { Count: > 0 } || p.Since is not null;
+                using var adhoc = filtered ? s.Adhoc(FilteredEventListSql(p)) : null;
+                var cmd = (adhoc ?? s.Cmd(p.JobId is null ? EventListSql : EventListByJobSql))
                     .P("@after", p.AfterId)
                     .P("@limit", Math.Max(0, p.Limit));
                 if (p.JobId is { } job)
                     cmd.P("@job", job);
+                if (p.Since is { } since)
+                    cmd.P("@since", StoreRows.Ms(since));
+                for (var i = 0; i < (p.Types?.Count ?? 0); i++)
+                    cmd.P($"@t{i}", p.Types![i]);
                 var events = new List<EventRecord>();
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
@@ -131,6 +137,19 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
                 return events;
             },
             ct));
+    }
+
+    /// <summary>The event query with the filters asked for; values are always bound, only the shape is built.</summary>
+    private static string FilteredEventListSql(EventListParams p)
+    {
+        var sql = new System.Text.StringBuilder("SELECT id, at, type, job_id, worker, data FROM events WHERE id > @after");
+        if (p.JobId is not null)
+            sql.Append(" AND job_id = @job");
+        if (p.Types is { Count: > 0 } types)
+            sql.Append(" AND type IN (").AppendJoin(", ", Enumerable.Range(0, types.Count).Select(i => $"@t{i}")).Append(')');
+        if (p.Since is not null)
+            sql.Append(" AND at >= @since");
+        return sql.Append(" ORDER BY id LIMIT @limit").ToString();
     }
 
     /// <summary>Appends an event inside the caller's transaction (every transition does, STYLE: same txn).</summary>

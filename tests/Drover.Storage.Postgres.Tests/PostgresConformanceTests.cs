@@ -159,3 +159,12 @@ public sealed class PostgresAlertsTests(PostgresCluster pg) : AlertsConformance
 
     protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresReportQueriesTests(PostgresCluster pg) : ReportQueriesConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}

@@ -108,6 +108,9 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public Task<SpendView> UsageAsync(string period, string by, CancellationToken ct) =>
         GetAsync<SpendView>($"api/usage?period={Uri.EscapeDataString(period)}&by={Uri.EscapeDataString(by)}", ct);
 
+    public Task<Server.Reports.FleetReport> ReportAsync(int days, CancellationToken ct) =>
+        GetAsync<Server.Reports.FleetReport>(days == 0 ? "api/report" : $"api/report?days={days}", ct);
+
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>
         PostAsync<StatusView>(paused ? "api/fleet/pause" : "api/fleet/resume", null, ct);
 

@@ -8,7 +8,7 @@ using Drover.Server.Jobs;
 
 namespace Drover.Cli.Commands;
 
-/// <summary>status, workers, engines, doctor, pause, resume, token, init.</summary>
+/// <summary>status, workers, usage, report, engines, doctor, pause, resume, token, init.</summary>
 public static class FleetCommands
 {
     public static IEnumerable<Command> Create(GlobalOptions g)
@@ -16,6 +16,7 @@ public static class FleetCommands
         yield return Status(g);
         yield return Workers(g);
         yield return Usage(g);
+        yield return ReportCommand.Create(g);
         yield return Providers(g);
         yield return Engines(g);
         yield return DoctorCommand(g);

@@ -28,6 +28,11 @@ public sealed partial record DroverConfig
         # retention = "30d"            # drover gc deletes succeeded/failed/cancelled jobs unchanged for longer than this
         # batch = 500                  # jobs per transaction
 
+        [report]
+        # uptime_target = 0.95         # drover report: a day is at target when the fleet could take work this share of it
+        # capacity_target = 0.60       # busy slot time over available slot time the window must reach
+        # days = 30                    # the report's window, and the days of history "Next phase: READY" needs
+
         # An engine's settings (claude, codex, gemini, opencode, qwen, aider), or a custom engine.
         # [engines.codex]
         # path = "/opt/tools/codex"    # default: found on PATH

@@ -28,6 +28,9 @@ public sealed partial record DroverConfig
 
     public BudgetsConfig Budgets { get; init; } = new();
 
+    /// <summary><c>[report]</c>: targets of <c>drover report</c>.</summary>
+    public ReportConfig Report { get; init; } = new();
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 
@@ -35,8 +38,7 @@ public sealed partial record DroverConfig
     public IReadOnlyDictionary<string, JsonObject> Profiles { get; init; } = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>alerts</c>,
-    /// <c>report</c>), kept as parsed.
+    /// Sections SPEC §9 documents whose typed form arrives with their features (<c>alerts</c>), kept as parsed.
     /// </summary>
     public TomlTable Reserved { get; init; } = [];
 

@@ -14,7 +14,7 @@ public static partial class DroverConfigLoader
 {
     public const string FileName = "drover.toml";
 
-    private static readonly string[] ReservedSections = ["report"];
+    private static readonly string[] ReservedSections = [];
     private static readonly string[] UsageParsers = ["drover", "claude", "codex", "opencode", "qwen", "none"];
 
     [GeneratedRegex(@"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$", RegexOptions.IgnoreCase)]
@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -88,6 +88,7 @@ public static partial class DroverConfigLoader
             Providers = providers,
             Routes = Routes(root.Section("routes"), providers),
             Budgets = Budgets(root.Section("budgets")),
+            Report = Report(root.Section("report")),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,

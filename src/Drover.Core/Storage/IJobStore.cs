@@ -187,8 +187,11 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Moves the alert rules' cursor forward (never back).</summary>
     Task AlertCursorSetAsync(long cursor, CancellationToken ct);
 
-    /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
+    /// <summary>Events with id &gt; <c>AfterId</c>, oldest first, filtered by job, types and time when asked.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
+
+    /// <summary>Attempts overlapping a time window (for fleet reports), one keyset page in (job id, n) order.</summary>
+    Task<IReadOnlyList<AttemptSpanRecord>> AttemptListBetweenAsync(AttemptWindowParams p, CancellationToken ct);
 
     /// <summary>
     /// Completes when something may have changed (a write in this process, or a commit by another

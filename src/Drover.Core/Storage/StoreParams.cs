@@ -126,7 +126,34 @@ public sealed record JobGcResult(IReadOnlyList<long> JobIds, long Events);
 
 public sealed record EventAppendParams(string Type, long? JobId, string? Worker, string DataJson, DateTimeOffset Now);
 
-public sealed record EventListParams(long AfterId = 0, int Limit = 500, long? JobId = null);
+/// <summary>Events with id &gt; <c>AfterId</c>, oldest first, at most <c>Limit</c>; optionally of one job only.</summary>
+public sealed record EventListParams(long AfterId = 0, int Limit = 500, long? JobId = null)
+{
+    /// <summary>Only events of these types; null or empty: every type.</summary>
+    public IReadOnlyList<string>? Types { get; init; }
+
+    /// <summary>Only events at or after this time.</summary>
+    public DateTimeOffset? Since { get; init; }
+}
+
+/// <summary>
+/// Attempts that overlap [<c>From</c>, <c>To</c>): started before <c>To</c> and not ended by <c>From</c> (a running
+/// attempt has not ended). Keyset paged in (job id, n) order: pass the last row's job id and n to get the next page.
+/// </summary>
+public sealed record AttemptWindowParams(DateTimeOffset From, DateTimeOffset To, int Limit = 1000, long AfterJobId = 0, int AfterN = 0);
+
+/// <summary>One attempt's time span, where it ran, how it ended and what it cost (no log, no summary).</summary>
+/// <param name="State">running, succeeded, failed, blocked, released, lost or cancelled.</param>
+/// <param name="EndedAt">Null while the attempt runs.</param>
+public sealed record AttemptSpanRecord(
+    long JobId,
+    int N,
+    string Worker,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string State,
+    string? Class,
+    decimal CostUsd);
 
 /// <summary>One gateway request: metadata and usage only. <see cref="InputTokens"/> is fresh input (cache reads apart).</summary>
 public sealed record SpendRecord(

@@ -28,6 +28,13 @@ public static class ApiEndpoints
         app.MapGet("/api/providers", async (CancellationToken ct) => Json(new { providers = await jobs.ProvidersAsync(ct) }));
         app.MapGet("/api/usage", async (HttpRequest req, CancellationToken ct) =>
             Json(await jobs.UsageAsync(req.Query["period"].FirstOrDefault() ?? "day", req.Query["by"].FirstOrDefault() ?? "provider", ct)));
+        app.MapGet("/api/report", async (HttpRequest req, CancellationToken ct) =>
+        {
+            var days = ParseInt(req.Query["days"].FirstOrDefault(), "days");
+            if (days is < 1)
+                throw new JobSpecException("days", "days must be between 1 and 366");
+            return Json(await jobs.ReportAsync(days ?? 0, ct));
+        });
 
         app.MapPost("/api/jobs", async (HttpRequest req, CancellationToken ct) =>
         {

@@ -26,6 +26,9 @@ public interface IDroverApi
     /// <summary>Every configured provider: circuit, limits used (fleet-wide), last hour's error rate and latency.</summary>
     Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct);
     Task SetPausedAsync(bool paused, CancellationToken ct);
+
+    /// <summary>The fleet report over the last <paramref name="days"/> UTC days (0: <c>[report] days</c>).</summary>
+    Task<Reports.FleetReport> ReportAsync(int days, CancellationToken ct);
     Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);
 
     /// <summary>Open alerts, newest first (every alert with <paramref name="all"/>).</summary>

@@ -18,6 +18,7 @@ public sealed partial class JobService : IDroverApi
     private readonly TimeProvider _time;
     private readonly TimeSpan _heartbeatTimeout;
     private readonly IReadOnlyList<Core.Configuration.ProviderConfig> _providers;
+    private readonly Core.Configuration.ReportConfig _report;
 
     /// <param name="parseContext">Builds the parse context (profiles from config) for a working directory.</param>
     /// <param name="heartbeatTimeout">A worker silent this long is not counted as live in `why`.</param>
@@ -28,9 +29,11 @@ public sealed partial class JobService : IDroverApi
         DroverHome home,
         TimeProvider time,
         TimeSpan heartbeatTimeout,
-        IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null)
+        IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null,
+        Core.Configuration.ReportConfig? report = null)
     {
         _providers = providers ?? [];
+        _report = report ?? new Core.Configuration.ReportConfig();
         _store = store;
         _repos = repos;
         _parseContext = parseContext;

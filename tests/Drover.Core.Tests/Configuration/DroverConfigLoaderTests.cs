@@ -40,6 +40,14 @@ public sealed class DroverConfigLoaderTests
         config.Fleet.ShouldBe(new FleetConfig());
         config.Engines.ShouldBeEmpty();
         config.Profiles.ShouldBeEmpty();
+        config.Report.ShouldBe(new ReportConfig { UptimeTarget = 0.95, CapacityTarget = 0.60, Days = 30 });
+    }
+
+    [Fact]
+    public void Parse_Report_TargetsAndDays()
+    {
+        var config = DroverConfigLoader.Parse("[report]\nuptime_target = 0.99\ncapacity_target = 1\ndays = 7\n");
+        config.Report.ShouldBe(new ReportConfig { UptimeTarget = 0.99, CapacityTarget = 1.0, Days = 7 });
     }
 
     [Fact]
@@ -54,6 +62,7 @@ public sealed class DroverConfigLoaderTests
         config.Worker.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
         config.Engines.Keys.ShouldBe(["codex", "mytool"]);
         config.Profiles["default"]["engine"]!.GetValue<string>().ShouldBe("claude");
+        config.Report.ShouldBe(new ReportConfig());
     }
 
     [Fact]
@@ -287,6 +296,11 @@ public sealed class DroverConfigLoaderTests
     [InlineData("[engines.x]\ncommand = [\"x\"]\nusage = \"gemini\"\n", "engines.x.usage: \"gemini\" is not one of drover, claude, codex, opencode, qwen, none")]
     [InlineData("[engines.codex]\nusage = \"codex\"\n", "engines.codex.usage: only applies to a custom engine")]
     [InlineData("[engines.shell]\ncommand = [\"x\"]\n", "engines.shell.command: the shell engine takes its command from each job")]
+    [InlineData("[report]\nuptime_target = 95\n", "drover.toml:2: report.uptime_target: 95 is out of range (a share from 0 to 1")]
+    [InlineData("[report]\ncapacity_target = -0.1\n", "report.capacity_target: -0.1 is out of range")]
+    [InlineData("[report]\nuptime_target = \"95%\"\n", "report.uptime_target: expected a number from 0 to 1 (like 0.95), got a string")]
+    [InlineData("[report]\ndays = 0\n", "report.days: 0 is out of range (1..366)")]
+    [InlineData("[report]\nday = 7\n", "report.day: unknown key")]
     [InlineData("server = 5\n", "server: expected a table, got an integer")]
     [InlineData("[server]\nport = 1\nport = 2\n", "invalid TOML")]
     [InlineData("[server\n", "drover.toml:1: invalid TOML")]
