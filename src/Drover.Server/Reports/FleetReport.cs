@@ -47,7 +47,7 @@ public sealed record ReportOverall(
 
 /// <param name="Date">The UTC calendar day, yyyy-MM-dd.</param>
 /// <param name="Covered">False for a day before the store's history begins: no numbers, and the gate counts it missing.</param>
-/// <param name="CoveredS">Seconds of the day measured: the whole day, or up to now for today.</param>
+/// <param name="CoveredS">Seconds of the day measured: the whole day, from the first record on for the day history begins, or up to now for today.</param>
 public sealed record ReportDay(
     string Date,
     bool Covered,

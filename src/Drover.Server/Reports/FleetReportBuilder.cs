@@ -9,7 +9,8 @@ namespace Drover.Server.Reports;
 /// <item>uptime: share of the day when at least one live worker with slots could take work and the fleet was not paused;</item>
 /// <item>capacity: busy slot time (attempt time on any worker) over available slot time (each worker's live time × its
 /// slots; a pause does not remove slots, it only stops claims);</item>
-/// <item>a day before the store's history begins is not covered: no numbers, not counted, and missing for the gate.</item>
+/// <item>a day that ended before the store's history begins is not covered: no numbers, not counted, and missing for
+/// the gate; the day history begins on is measured from its first record (the first event or worker row) on.</item>
 /// </list>
 /// </summary>
 public static class FleetReportBuilder
@@ -39,7 +40,7 @@ public static class FleetReportBuilder
             var start = from.AddDays(i);
             var end = start.AddDays(1) < now ? start.AddDays(1) : now;
             var date = DateOnly.FromDateTime(start.UtcDateTime);
-            if (coveredFrom > start || end <= start)
+            if (coveredFrom >= end || end <= start)
             {
                 days.Add(new ReportDay(Date(date), false, null, null, false, new ReportJobs(0, 0, 0), Empty, 0, null, 0m, 0, 0m, 0, 0, 0, 0));
                 continue;
@@ -47,12 +48,14 @@ public static class FleetReportBuilder
 
             // Events and attempt ends stamped exactly now belong to today.
             var until = end == now ? now.AddTicks(1) : end;
+            // The day history begins on is measured from its first record on.
+            var measured = coveredFrom > start ? coveredFrom : start;
             var day = new Tally
             {
-                Up = Span.Overlap(up, start, end),
-                Covered = end - start,
-                Busy = attempts.Aggregate(TimeSpan.Zero, (sum, x) => sum + x.Span.Overlap(start, end)),
-                Available = timeline.Live.Aggregate(TimeSpan.Zero, (sum, l) => sum + (l.Span.Overlap(start, end) * l.Slots)),
+                Up = Span.Overlap(up, measured, end),
+                Covered = end - measured,
+                Busy = attempts.Aggregate(TimeSpan.Zero, (sum, x) => sum + x.Span.Overlap(measured, end)),
+                Available = timeline.Live.Aggregate(TimeSpan.Zero, (sum, l) => sum + (l.Span.Overlap(measured, end) * l.Slots)),
                 Spend = attempts.Where(x => x.a.EndedAt is { } e && e >= start && e < until).Sum(x => x.a.CostUsd),
                 GatewaySpend = input.GatewaySpend.GetValueOrDefault(date),
             };

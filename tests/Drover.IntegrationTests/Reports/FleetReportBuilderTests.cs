@@ -158,19 +158,21 @@ public sealed class FleetReportBuilderTests
     }
 
     [Fact]
-    public void Build_HistoryStartsMidWindow_EarlierDaysNotCovered_GateSaysHowMany()
+    public void Build_HistoryStartsMidWindow_EarlierDaysNotCovered_ItsFirstDayMeasuredFromThen_GateSaysHowMany()
     {
         var f = new ReportFixture().Started("w1", Jan(11, 8), slots: 1).Row("w1", "idle", Jan(11, 8), slots: 1).Attempt("w1", Jan(12), Jan(30, 12));
         f.HistoryStart = Jan(11, 8);
 
         var r = f.Build();
 
-        r.Days.Count(d => !d.Covered).ShouldBe(11, "the 1st to the 11th: history began during the 11th");
-        Day(r, 11).Uptime.ShouldBeNull();
-        r.Overall.DaysCounted.ShouldBe(19);
+        r.Days.Count(d => !d.Covered).ShouldBe(10, "the 1st to the 10th: history began during the 11th");
+        Day(r, 10).Uptime.ShouldBeNull();
+        Day(r, 11).Uptime.ShouldBe(1.0, "measured from 08:00, when history began");
+        Day(r, 11).CoveredS.ShouldBe(16 * 3600);
+        r.Overall.DaysCounted.ShouldBe(20);
         r.Overall.Uptime.ShouldBe(1.0);
         r.Gate.Ready.ShouldBeFalse();
-        r.Gate.Missing.ShouldBe(["19 of 30 days covered, history starts 2030-01-11"]);
+        r.Gate.Missing.ShouldBe(["20 of 30 days covered, history starts 2030-01-11"]);
     }
 
     [Fact]

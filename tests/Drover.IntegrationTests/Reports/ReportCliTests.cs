@@ -16,7 +16,7 @@ public sealed class ReportCliTests
     }
 
     [Fact]
-    public async Task Report_FormatJsonAndMd_SameNumbers_FirstPartialDayNotCovered()
+    public async Task Report_FormatJsonAndMd_SameNumbers_FirstDayMeasuredFromItsFirstRecord()
     {
         using var t = new TestHome();
         await SeedAsync(t);
@@ -31,10 +31,11 @@ public sealed class ReportCliTests
         r.GetProperty("targets").GetProperty("uptime").GetDouble().ShouldBe(0.95);
         var days = r.GetProperty("days").EnumerateArray().ToList();
         days.Count.ShouldBe(3);
-        days[0].GetProperty("covered").GetBoolean().ShouldBeFalse("history began during that day");
+        days[0].GetProperty("covered").GetBoolean().ShouldBeTrue("history began during that day: measured from then");
+        days[0].GetProperty("covered_s").GetDouble().ShouldBeLessThan(86400);
         days[1].GetProperty("uptime").GetDouble().ShouldBe(1.0);
         days[1].GetProperty("at_target").GetBoolean().ShouldBeTrue();
-        r.GetProperty("overall").GetProperty("days_counted").GetInt32().ShouldBe(2);
+        r.GetProperty("overall").GetProperty("days_counted").GetInt32().ShouldBe(3);
         r.GetProperty("overall").GetProperty("mttr_s").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
         var worker = r.GetProperty("workers").EnumerateArray().Single();
         worker.GetProperty("name").GetString().ShouldBe("w1");
@@ -42,11 +43,10 @@ public sealed class ReportCliTests
         var gate = r.GetProperty("gate");
         gate.GetProperty("ready").GetBoolean().ShouldBeFalse();
         var line = gate.GetProperty("line").GetString()!;
-        line.ShouldStartWith("Next phase: NOT READY (2 of 30 days covered, history starts ");
+        line.ShouldStartWith("Next phase: NOT READY (3 of 30 days covered, history starts ");
 
         md.ExitCode.ShouldBe(0, md.ToString());
         md.Stdout.ShouldContain("| date | uptime | capacity | at target | succeeded | failed | cancelled | losses | MTTR | spend |");
-        md.Stdout.ShouldContain($"| {days[0].GetProperty("date").GetString()} | not covered |");
         md.Stdout.ShouldContain($"| {days[1].GetProperty("date").GetString()} | 100% | 0% | yes | 0 | 0 | 0 | 0 | - | $0.00 |");
         md.Stdout.ShouldContain("| w1 | box | 100% |");
         md.Stdout.ShouldContain(line);
