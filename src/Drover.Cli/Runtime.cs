@@ -122,7 +122,8 @@ public sealed class Runtime : IAsyncDisposable
         return (rt.Jobs, rt);
     }
 
-    private static string? DiscoverServer(DroverHome home)
+    /// <summary>The URL in a live `serve`'s server.json of this home; null when none runs.</summary>
+    public static string? DiscoverServer(DroverHome home)
     {
         try
         {

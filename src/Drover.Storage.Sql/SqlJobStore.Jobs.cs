@@ -174,6 +174,10 @@ public abstract partial class SqlJobStore
             sql += " AND state = @state";
         if (p.LabelKey is not null)
             sql += $" AND EXISTS (SELECT 1 FROM {Dialect.LabelPairs} l WHERE l.key = @label_key AND (CAST(@label_value AS TEXT) IS NULL OR l.value = CAST(@label_value AS TEXT)))";
+        if (p.Engine is not null)
+            sql += " AND engine = @engine";
+        if (p.Text is not null)
+            sql += " AND LOWER(title) LIKE @text ESCAPE '\\'";
         if (p.Cursor is not null)
             sql += " AND id < @cursor";
         sql += " ORDER BY id DESC LIMIT @limit";
@@ -185,6 +189,8 @@ public abstract partial class SqlJobStore
                     .P("@label_key", p.LabelKey)
                     .P("@label_value", p.LabelValue)
                     .P("@cursor", p.Cursor)
+                    .P("@engine", p.Engine)
+                    .P("@text", p.Text is null ? null : "%" + EscapeLike(p.Text.ToLowerInvariant()) + "%")
                     .P("@limit", limit + 1);
                 var jobs = StoreRows.ReadJobs(cmd);
                 if (jobs.Count <= limit)
@@ -194,6 +200,10 @@ public abstract partial class SqlJobStore
             },
             ct));
     }
+
+    /// <summary>The text matched literally: LIKE's wildcards and the escape character itself escaped.</summary>
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
     public Task<IReadOnlyList<AttemptRecord>> AttemptListAsync(long jobId, CancellationToken ct) =>
         Task.FromResult(Read<IReadOnlyList<AttemptRecord>>(

@@ -173,6 +173,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 
+    /// <summary>The newest event's id (0 when there is none): where a reader wanting only what happens next starts.</summary>
+    Task<long> EventLastIdAsync(CancellationToken ct);
+
     /// <summary>
     /// Completes when something may have changed (a write in this process, or a commit by another
     /// process), or after <paramref name="maxWait"/>. Spurious wake-ups are allowed.

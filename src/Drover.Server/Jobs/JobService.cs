@@ -115,8 +115,11 @@ public sealed partial class JobService : IDroverApi
 
         if (query.Limit is < 1 or > 1000)
             throw new JobSpecException("limit", "limit must be between 1 and 1000");
+        if (query.Text is { Length: > 200 })
+            throw new JobSpecException("q", "text filter is longer than 200 characters");
 
-        var page = await _store.JobListAsync(new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor), ct);
+        var page = await _store.JobListAsync(
+            new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor, query.Engine is { Length: > 0 } e ? e : null, query.Text is { Length: > 0 } t ? t : null), ct);
         var views = new List<JobView>(page.Jobs.Count);
         foreach (var j in page.Jobs)
             views.Add(await ToViewAsync(j, detail: false, ct));
