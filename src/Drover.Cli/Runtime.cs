@@ -46,7 +46,8 @@ public sealed class Runtime : IAsyncDisposable
             home,
             TimeProvider.System,
             config.Worker.Heartbeat * 3,
-            config.Providers);
+            config.Providers,
+            config.Budgets);
         return new Runtime(home, config, store, jobs);
     }
 

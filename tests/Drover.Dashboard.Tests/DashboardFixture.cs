@@ -43,6 +43,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         Directory.CreateDirectory(Artifacts);
         // Jobs run real processes on a shared machine: give page assertions time to see them finish.
         Assertions.SetDefaultExpectTimeout(30_000);
+        await File.WriteAllTextAsync(Path.Combine(Home.Home, "drover.toml"), "[budgets]\ndaily_usd = 5.0\n");
         _serve = Home.Cli.Start("serve", "--port", "0", "--slots", "2", "--heartbeat", "1s", "--lease-ttl", "5s");
         Url = (await Home.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60))).TrimEnd('/');
         _playwright = await Playwright.CreateAsync();

@@ -33,6 +33,41 @@ public sealed class JobPageTests(DashboardFixture fx)
     }
 
     [Fact]
+    public async Task JobsPages_OlderThenNewer_WalkTheCursorFiftyAtATime()
+    {
+        // Jobs no worker can take (a capability nobody offers) stay queued, so the pages hold still.
+        using var api = fx.Home.Http(fx.Url);
+        var ids = new List<long>();
+        for (var i = 0; i < 55; i++)
+        {
+            using var body = new StringContent(
+                $$$"""{"title": "paging {{{i}}}", "command": "true", "capabilities": ["dashboard-paging"], "labels": {"suite": "paging"}}""",
+                System.Text.Encoding.UTF8, "application/json");
+            using var resp = await api.PostAsync(new Uri("/api/jobs", UriKind.Relative), body, TestContext.Current.CancellationToken);
+            resp.EnsureSuccessStatusCode();
+            using var doc = System.Text.Json.JsonDocument.Parse(await resp.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            ids.Add(doc.RootElement.GetProperty("job").GetProperty("id").GetInt64());
+        }
+
+        await using var s = await fx.LoginAsync();
+        var page = s.Page;
+        await page.GotoAsync(fx.Url + "/#/jobs?label=suite%3Dpaging");
+        var rows = page.Locator("#jobs tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(50);
+        (await rows.First.GetAttributeAsync("data-job-id")).ShouldBe(ids[^1].ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Older" }).ClickAsync();
+        await Assertions.Expect(rows).ToHaveCountAsync(5);
+        (await rows.Last.GetAttributeAsync("data-job-id")).ShouldBe(ids[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        page.Url.ShouldContain("cursor=");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Older" })).ToBeDisabledAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Newer" }).ClickAsync();
+        await Assertions.Expect(rows).ToHaveCountAsync(50);
+        page.Url.ShouldNotContain("cursor=");
+    }
+
+    [Fact]
     public async Task JobsFilter_ByTextAndState_ShowsOnlyMatches()
     {
         var wanted = await fx.SubmitAsync("filter needle job", "echo needle");

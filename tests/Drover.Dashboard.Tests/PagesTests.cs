@@ -59,6 +59,7 @@ public sealed class PagesTests(DashboardFixture fx)
         await Assertions.Expect(page.Locator(".count[data-state='succeeded']")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#h-gates")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#spend-today")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\$\d"));
+        await Assertions.Expect(page.Locator(".budget[data-scope='day']")).ToContainTextAsync("$0.00 of $5.00");
         var charts = await page.Locator("svg.chart").CountAsync();
         var unavailable = await page.GetByText("Reports unavailable on this server.").CountAsync();
         (charts + unavailable).ShouldBeGreaterThan(0, "the 14-day charts, or a plain note when /api/report is missing");

@@ -28,9 +28,11 @@ public sealed partial class JobService : IDroverApi
         DroverHome home,
         TimeProvider time,
         TimeSpan heartbeatTimeout,
-        IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null)
+        IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null,
+        Core.Configuration.BudgetsConfig? budgets = null)
     {
         _providers = providers ?? [];
+        _budgets = budgets;
         _store = store;
         _repos = repos;
         _parseContext = parseContext;
@@ -204,7 +206,8 @@ public sealed partial class JobService : IDroverApi
             Enum.GetValues<JobState>().ToDictionary(s => s.ToWire(), s => counts.TryGetValue(s, out var n) ? n : 0),
             fleet.Paused,
             gates,
-            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))]);
+            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))],
+            await BudgetsAsync(ct));
     }
 
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>

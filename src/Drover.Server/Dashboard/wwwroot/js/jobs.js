@@ -118,8 +118,11 @@ export async function renderJobs(main, { params }) {
     changed.add(e.job_id);
     refresh();
   });
+  let ticks = 0;
   const timer = setInterval(() => {
     for (const t of tbody.querySelectorAll('time')) t.textContent = fmt.ago(t.getAttribute('datetime'));
+    // A safety net for an event type this page does not know: the first page is re-read every 30 s anyway.
+    if (!cursor && ++ticks % 6 === 0) load();
   }, 5000);
   return () => {
     unsubscribe();

@@ -52,8 +52,15 @@ function spendCard(usage, status) {
     h('p', {}, h('strong', { class: 'big', id: 'spend-today' }, fmt.usd(spent)), h('span', { class: 'muted' }, ' through the gateway, last 24 h')),
     unpriced ? h('p', { class: 'muted' }, `${unpriced} requests without a price (cost unknown, not $0)`) : null,
     budgets.length
-      ? budgets.map((b) => h('div', {}, h('p', {}, `${b.scope}: ${fmt.usd(b.spent_usd)} of ${fmt.usd(b.limit_usd)}`),
-        meter(Number(b.spent_usd), Number(b.limit_usd), `${b.scope} budget used`)))
+      ? budgets.map((b) => {
+        const usd = b.limit_usd !== null && b.limit_usd !== undefined;
+        const [used, limit, show] = usd
+          ? [Number(b.spent_usd), Number(b.limit_usd), fmt.usd]
+          : [b.spent_tokens, b.limit_tokens, (v) => `${fmt.num(v)} tokens`];
+        return h('div', { class: 'budget', dataset: { scope: b.scope } },
+          h('p', { class: used > limit ? 'bad' : null }, `Budget (${b.scope}): ${show(used)} of ${show(limit)}`),
+          meter(used, limit, `${b.scope} budget: ${show(used)} of ${show(limit)}`));
+      })
       : h('p', { class: 'muted' }, 'No daily budget reported by the server ([budgets] daily_usd in drover.toml).'),
     h('a', { href: '#/usage' }, 'Usage by provider, model, job…'));
 }
