@@ -169,7 +169,9 @@ public abstract partial class SqlJobStore
     {
         ArgumentNullException.ThrowIfNull(p);
         var limit = Math.Clamp(p.Limit, 1, 1000);
-        var sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE 1 = 1";
+        // The filter picks ids first (a covering index serves a state filter), and only the page's rows are read in full:
+        // sorting every succeeded job of a large table by id, whole rows and all, took 0.2 s at 100,000 jobs on SQLite.
+        var sql = "SELECT id FROM jobs WHERE 1 = 1";
         if (p.State is not null)
             sql += " AND state = @state";
         if (p.LabelKey is not null)
@@ -180,7 +182,7 @@ public abstract partial class SqlJobStore
             sql += " AND LOWER(title) LIKE @text ESCAPE '\\'";
         if (p.Cursor is not null)
             sql += " AND id < @cursor";
-        sql += " ORDER BY id DESC LIMIT @limit";
+        sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE id IN (" + sql + " ORDER BY id DESC LIMIT @limit) ORDER BY id DESC";
         return Task.FromResult(Read(
             s =>
             {
