@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Drover.IntegrationTests;
+using Drover.IntegrationTests.Gateway;
 using Microsoft.Playwright;
 
 namespace Drover.Dashboard.Tests;
@@ -26,6 +27,7 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     private BackgroundProcess? _serve;
     private IPlaywright? _playwright;
+    private FakeUpstream? _upstream;
 
     public TestHome Home { get; } = new();
     public string Url { get; private set; } = "";
@@ -43,7 +45,22 @@ public sealed class DashboardFixture : IAsyncLifetime
         Directory.CreateDirectory(Artifacts);
         // Jobs run real processes on a shared machine: give page assertions time to see them finish.
         Assertions.SetDefaultExpectTimeout(30_000);
-        await File.WriteAllTextAsync(Path.Combine(Home.Home, "drover.toml"), "[budgets]\ndaily_usd = 5.0\n");
+        // A priced model provider on 127.0.0.1 behind the gateway, so usage, providers and spend have something to show.
+        _upstream = await FakeUpstream.StartAsync("alpha");
+        await File.WriteAllTextAsync(Path.Combine(Home.Home, "drover.toml"), $$"""
+            [gateway]
+            enabled = true
+
+            [[providers]]
+            name = "alpha"
+            base_url = "{{_upstream.BaseUrl}}"
+            models = ["model-alpha"]
+            price = { input = 2.0, cached_input = 0.5, output = 8.0 }
+            rpm = 100
+
+            [budgets]
+            daily_usd = 5.0
+            """);
         _serve = Home.Cli.Start("serve", "--port", "0", "--slots", "2", "--heartbeat", "1s", "--lease-ttl", "5s");
         Url = (await Home.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60))).TrimEnd('/');
         _playwright = await Playwright.CreateAsync();
@@ -62,6 +79,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (_serve is not null)
             await _serve.DisposeAsync();
+        if (_upstream is not null)
+            await _upstream.DisposeAsync();
         Home.Dispose();
     }
 
@@ -92,6 +111,15 @@ public sealed class DashboardFixture : IAsyncLifetime
         var r = await Home.Cli.RunInAsync(Home.Scratch, ["submit", title, "--command", command, "--json", .. extra]);
         r.ExitCode.ShouldBe(0, r.ToString());
         return r.Json.GetProperty("id").GetInt64();
+    }
+
+    /// <summary>One chat call through the gateway's /v1 with the API token: it is booked as spend for provider alpha.</summary>
+    public async Task ChatThroughGatewayAsync()
+    {
+        using var http = Home.Http(Url);
+        using var body = new StringContent("""{"model": "model-alpha", "messages": [{"role": "user", "content": "hi"}]}""", System.Text.Encoding.UTF8, "application/json");
+        using var resp = await http.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        resp.EnsureSuccessStatusCode();
     }
 
     public Task<JsonElement> WaitForJobAsync(long id, string state, int seconds = 30) =>

@@ -21,6 +21,7 @@ public sealed class PagesTests(DashboardFixture fx)
     public async Task EveryPage_Renders_AndEveryRequestGoesToTheDroverServer()
     {
         var id = await fx.SubmitAsync("pages tour job", "echo tour");
+        await fx.ChatThroughGatewayAsync();
         await fx.WaitForJobAsync(id, "succeeded");
         await using var s = await fx.LoginAsync();
         var page = s.Page;
@@ -37,10 +38,15 @@ public sealed class PagesTests(DashboardFixture fx)
             await page.GotoAsync(fx.Url + "/" + hash);
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(heading);
             await Assertions.Expect(page.Locator($"nav a[aria-current='page']")).ToHaveCountAsync(1);
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 5000 }).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Assertions.Expect(page.Locator("main[data-ready]")).ToHaveCountAsync(1);
             await fx.ScreenshotAsync(page, shot);
         }
 
+        await page.GotoAsync(fx.Url + "/#/usage?period=day&by=provider");
+        await Assertions.Expect(page.Locator("#usage tbody tr").First).ToContainTextAsync("alpha");
+        await Assertions.Expect(page.Locator("svg.chart")).ToHaveCountAsync(2);
+        await page.GotoAsync(fx.Url + "/#/providers");
+        await Assertions.Expect(page.Locator("#providers tbody tr").First).ToContainTextAsync("closed");
         await page.GotoAsync($"{fx.Url}/#/jobs/{id}");
         await Assertions.Expect(page.Locator("#log")).ToContainTextAsync("tour");
         errors.ShouldBeEmpty();
@@ -59,7 +65,7 @@ public sealed class PagesTests(DashboardFixture fx)
         await Assertions.Expect(page.Locator(".count[data-state='succeeded']")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#h-gates")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#spend-today")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\$\d"));
-        await Assertions.Expect(page.Locator(".budget[data-scope='day']")).ToContainTextAsync("$0.00 of $5.00");
+        await Assertions.Expect(page.Locator(".budget[data-scope='day']")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Budget \(day\): \$[0-9.]+ of \$5\.00"));
         var charts = await page.Locator("svg.chart").CountAsync();
         var unavailable = await page.GetByText("Reports unavailable on this server.").CountAsync();
         (charts + unavailable).ShouldBeGreaterThan(0, "the 14-day charts, or a plain note when /api/report is missing");
@@ -77,7 +83,8 @@ public sealed class PagesTests(DashboardFixture fx)
         overflow.ShouldBeLessThanOrEqualTo(0, "wide tables scroll inside their own box");
         await fx.ScreenshotAsync(page, "overview-390");
         await page.GotoAsync(fx.Url + "/#/jobs");
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Jobs");
+        await Assertions.Expect(page.Locator("#jobs-status")).ToContainTextAsync(new System.Text.RegularExpressions.Regex("jobs|No jobs"));
+        (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth")).ShouldBeLessThanOrEqualTo(0);
         await fx.ScreenshotAsync(page, "jobs-390");
     }
 

@@ -25,6 +25,7 @@ const routes = [
 const main = document.getElementById('main');
 const live = document.getElementById('live');
 let stop = null;
+let routeSeq = 0;
 let loggedOut = false;
 
 function parseHash() {
@@ -41,6 +42,7 @@ async function route() {
     stop();
     stop = null;
   }
+  delete main.dataset.ready;
   const { path, params } = parseHash();
   const match = routes.find(([re]) => re.test(path));
   for (const a of document.querySelectorAll('[data-nav]')) {
@@ -48,17 +50,31 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   if (!match) {
+    routeSeq += 1;
     replace(main, h('h1', {}, 'Not found'), notice(`No page at #${path}.`), h('a', { href: '#/' }, 'Back to the overview'));
     return;
   }
   const [re, name, render] = match;
   document.title = `Drover · ${name}`;
   const ctx = { params, args: path.match(re).slice(1) };
+  // Each route draws into its own element: a slow render finishing after the next navigation lands in a detached
+  // element and is stopped at once, instead of drawing over the page now shown.
+  const seq = ++routeSeq;
+  const view = h('div', { class: 'view' }, h('p', { class: 'muted' }, 'Loading…'));
+  replace(main, view);
+  let stopView = null;
   try {
-    stop = (await render(main, ctx)) || null;
+    stopView = (await render(view, ctx)) || null;
   } catch (e) {
-    replace(main, h('h1', {}, 'Error'), notice(e.message || String(e), 'error'));
+    replace(view, h('h1', {}, 'Error'), notice(e.message || String(e), 'error'));
   }
+  if (seq !== routeSeq) {
+    if (stopView) stopView();
+    return;
+  }
+  stop = stopView;
+  // First render done (its data loaded): tests and screenshots wait for this.
+  main.dataset.ready = '1';
 }
 
 function showLoggedOut() {

@@ -16,10 +16,10 @@ function row(j) {
     h('td', { class: 'title' }, h('a', { href: `#/jobs/${j.id}` }, j.title)),
     h('td', { class: 'state' }, badge(j.state)),
     h('td', {}, j.engine),
-    h('td', { class: 'num' }, `${j.attempt}/${j.max_attempts}`),
-    h('td', {}, j.worker || '—'),
-    h('td', { class: 'why' }, j.why || (j.class ? `${j.class}: ${j.reason || ''}` : '')),
-    h('td', { class: 'num' }, fmt.usd(j.usage?.cost_usd)),
+    h('td', { class: 'num opt' }, `${j.attempt}/${j.max_attempts}`),
+    h('td', { class: 'opt' }, j.worker || '—'),
+    h('td', { class: 'why opt' }, j.why || (j.class ? `${j.class}: ${j.reason || ''}` : '')),
+    h('td', { class: 'num opt' }, fmt.usd(j.usage?.cost_usd)),
     h('td', {}, timeEl(j.updated_at)));
 }
 
@@ -63,8 +63,8 @@ export async function renderJobs(main, { params }) {
     h('h1', {}, 'Jobs'),
     filterForm(params),
     h('div', { class: 'scroll' }, h('table', { id: 'jobs', 'aria-label': 'Jobs, newest first' },
-      h('thead', {}, h('tr', {}, ['ID', 'Title', 'State', 'Engine', 'Attempt', 'Worker', 'Why / last failure', 'Cost', 'Updated']
-        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, [['ID'], ['Title'], ['State'], ['Engine'], ['Attempt', 'opt'], ['Worker', 'opt'], ['Why / last failure', 'opt'], ['Cost', 'opt'], ['Updated']]
+        .map(([c, cls]) => h('th', { scope: 'col', class: cls }, c)))),
       tbody)),
     status, pager);
 
