@@ -72,6 +72,35 @@ public sealed class PagesTests(DashboardFixture fx)
     }
 
     [Fact]
+    public async Task Charts_FromReportShapedDays_DrawABarPerOutcomeAndClass()
+    {
+        // /api/report is served by a later change; the charts it feeds are drawn here from data of its shape.
+        await using var s = await fx.LoginAsync();
+
+        var drawn = await s.Page.EvaluateAsync<int[]>("""
+            async () => {
+              const c = await import('/js/charts.js');
+              const days = [
+                { date: '2026-11-06', jobs: { succeeded: 3, failed: 1, cancelled: 0 } },
+                { date: '2026-11-07', jobs: { succeeded: 0, failed: 2, cancelled: 1 } },
+                { date: '2026-11-08', jobs: { succeeded: 0, failed: 0, cancelled: 0 } },
+              ];
+              const byDay = c.outcomesByDay(days, 'Jobs per day');
+              const byClass = c.horizontalBars([['timeout', 2], ['crash', 1], ['auth', 0]], 'Failures by class', String);
+              document.querySelector('main').append(byDay, byClass);
+              return [
+                byDay.querySelectorAll('rect.s-succeeded').length, byDay.querySelectorAll('rect.s-failed').length,
+                byDay.querySelectorAll('rect.s-cancelled').length, byClass.querySelectorAll('rect').length,
+              ];
+            }
+            """);
+
+        drawn.ShouldBe([1, 2, 1, 2]);
+        var label = await s.Page.Locator("svg.chart[aria-label^='Jobs per day']").GetAttributeAsync("aria-label");
+        label.ShouldBe("Jobs per day. 2026-11-06: 4, 2026-11-07: 3, 2026-11-08: 0");
+    }
+
+    [Fact]
     public async Task Overview_AtPhoneWidth_FitsWithoutSidewaysScrollOfThePage()
     {
         await using var s = await fx.LoginAsync(390, 844);
