@@ -11,6 +11,7 @@ root.Subcommands.Add(SubmitCommand.Create(globals));
 foreach (var c in JobCommands.Create(globals))
     root.Subcommands.Add(c);
 root.Subcommands.Add(BenchCommand.Create(globals));
+root.Subcommands.Add(DashboardCommand.Create(globals));
 foreach (var c in FleetCommands.Create(globals))
     root.Subcommands.Add(c);
 

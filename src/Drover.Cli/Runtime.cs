@@ -47,7 +47,8 @@ public sealed class Runtime : IAsyncDisposable
             TimeProvider.System,
             config.Worker.Heartbeat * 3,
             config.Providers,
-            config.Report);
+            config.Report,
+            config.Budgets);
         return new Runtime(home, config, store, jobs);
     }
 
@@ -123,7 +124,8 @@ public sealed class Runtime : IAsyncDisposable
         return (rt.Jobs, rt);
     }
 
-    private static string? DiscoverServer(DroverHome home)
+    /// <summary>The URL in a live `serve`'s server.json of this home; null when none runs.</summary>
+    public static string? DiscoverServer(DroverHome home)
     {
         try
         {

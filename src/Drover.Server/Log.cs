@@ -40,4 +40,13 @@ internal static partial class Log
 
     [LoggerMessage(1031, LogLevel.Warning, "reaper marked worker {Worker} lost")]
     public static partial void WorkerLost(ILogger logger, string worker);
+
+    [LoggerMessage(1200, LogLevel.Warning, "refused a cookie-authenticated {Method} {Path} from origin {Origin}")]
+    public static partial void CrossOriginRefused(ILogger logger, string method, string? path, string origin);
+
+    [LoggerMessage(1201, LogLevel.Warning, "refused a dashboard login: the link is invalid or expired")]
+    public static partial void LoginRefused(ILogger logger);
+
+    [LoggerMessage(1202, LogLevel.Information, "dashboard login from {Remote}")]
+    public static partial void LoginAccepted(ILogger logger, string? remote);
 }

@@ -169,14 +169,20 @@ public abstract partial class SqlJobStore
     {
         ArgumentNullException.ThrowIfNull(p);
         var limit = Math.Clamp(p.Limit, 1, 1000);
-        var sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE 1 = 1";
+        // The filter picks ids first (a covering index serves a state filter), and only the page's rows are read in full:
+        // sorting every succeeded job of a large table by id, whole rows and all, took 0.2 s at 100,000 jobs on SQLite.
+        var sql = "SELECT id FROM jobs WHERE 1 = 1";
         if (p.State is not null)
             sql += " AND state = @state";
         if (p.LabelKey is not null)
             sql += $" AND EXISTS (SELECT 1 FROM {Dialect.LabelPairs} l WHERE l.key = @label_key AND (CAST(@label_value AS TEXT) IS NULL OR l.value = CAST(@label_value AS TEXT)))";
+        if (p.Engine is not null)
+            sql += " AND engine = @engine";
+        if (p.Text is not null)
+            sql += " AND LOWER(title) LIKE @text ESCAPE '\\'";
         if (p.Cursor is not null)
             sql += " AND id < @cursor";
-        sql += " ORDER BY id DESC LIMIT @limit";
+        sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE id IN (" + sql + " ORDER BY id DESC LIMIT @limit) ORDER BY id DESC";
         return Task.FromResult(Read(
             s =>
             {
@@ -185,6 +191,8 @@ public abstract partial class SqlJobStore
                     .P("@label_key", p.LabelKey)
                     .P("@label_value", p.LabelValue)
                     .P("@cursor", p.Cursor)
+                    .P("@engine", p.Engine)
+                    .P("@text", p.Text is null ? null : "%" + EscapeLike(p.Text.ToLowerInvariant()) + "%")
                     .P("@limit", limit + 1);
                 var jobs = StoreRows.ReadJobs(cmd);
                 if (jobs.Count <= limit)
@@ -194,6 +202,10 @@ public abstract partial class SqlJobStore
             },
             ct));
     }
+
+    /// <summary>The text matched literally: LIKE's wildcards and the escape character itself escaped.</summary>
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
     public Task<IReadOnlyList<AttemptRecord>> AttemptListAsync(long jobId, CancellationToken ct) =>
         Task.FromResult(Read<IReadOnlyList<AttemptRecord>>(

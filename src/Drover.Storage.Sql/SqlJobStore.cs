@@ -22,6 +22,8 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
     private const string EventListByJobSql =
         "SELECT id, at, type, job_id, worker, data FROM events WHERE job_id = @job AND id > @after ORDER BY id LIMIT @limit";
 
+    private const string EventLastIdSql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM events";
+
     private const string MigrationVersionsSql = "SELECT version FROM schema_migrations ORDER BY version";
 
     private const string MigrationRecordSql =
@@ -103,6 +105,9 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(s => AppendEvent(s, p.Type, p.JobId, p.Worker, p.DataJson, p.Now), ct);
     }
+
+    public Task<long> EventLastIdAsync(CancellationToken ct) =>
+        Task.FromResult(Read(s => Convert.ToInt64(s.Cmd(EventLastIdSql).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture), ct));
 
     public Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct)
     {

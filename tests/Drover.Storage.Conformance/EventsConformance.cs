@@ -28,6 +28,22 @@ public abstract class EventsConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task EventLastId_EmptyThenAfterWrites_IsTheNewestEventsId()
+    {
+        var store = await NewStoreAsync();
+        var empty = await store.EventLastIdAsync(Ct);
+        await SubmitAsync(store);
+        var appended = await store.EventAppendAsync(new EventAppendParams("alert.raised", null, "w1", "{}", At(1)), Ct);
+
+        var last = await store.EventLastIdAsync(Ct);
+
+        empty.ShouldBe(0);
+        last.ShouldBe(appended);
+        (await EventsAsync(store)).Max(e => e.Id).ShouldBe(last);
+        (await store.EventListAsync(new EventListParams(last, 10), Ct)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task EventAppend_CustomEvent_ReturnedWithIncreasingId()
     {
         var store = await NewStoreAsync();

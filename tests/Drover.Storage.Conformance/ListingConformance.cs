@@ -94,6 +94,55 @@ public abstract class ListingConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task JobList_EngineFilter_ReturnsOnlyThatEngine()
+    {
+        var store = await NewStoreAsync();
+        await SubmitAsync(store, Spec("a", engine: "shell"));
+        var claude = await SubmitAsync(store, Spec("b", engine: "claude"));
+
+        var page = await store.JobListAsync(new JobListParams(Engine: "claude"), Ct);
+
+        page.Jobs.ShouldHaveSingleItem().Id.ShouldBe(claude.Id);
+        (await store.JobListAsync(new JobListParams(Engine: "codex"), Ct)).Jobs.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task JobList_TextFilter_MatchesTitleIgnoringCaseAndTakesWildcardsLiterally()
+    {
+        var store = await NewStoreAsync();
+        var fix = await SubmitAsync(store, Spec("Fix the Login page"));
+        var percent = await SubmitAsync(store, Spec("raise coverage to 100%_now"));
+        await SubmitAsync(store, Spec("refactor storage"));
+        await SubmitAsync(store, Spec("raise coverage to 1000 now"));
+
+        var login = await store.JobListAsync(new JobListParams(Text: "LOGIN"), Ct);
+        var literal = await store.JobListAsync(new JobListParams(Text: "100%_"), Ct);
+        var none = await store.JobListAsync(new JobListParams(Text: "deploy"), Ct);
+
+        login.Jobs.ShouldHaveSingleItem().Id.ShouldBe(fix.Id);
+        literal.Jobs.ShouldHaveSingleItem().Id.ShouldBe(percent.Id);
+        none.Jobs.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task JobList_TextAndStateFiltersWithCursor_PagesThroughOnlyMatches()
+    {
+        var store = await NewStoreAsync();
+        var matches = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            matches.Add((await SubmitAsync(store, Spec($"nightly build {i}"))).Id);
+            await SubmitAsync(store, Spec($"other {i}"));
+        }
+
+        var p1 = await store.JobListAsync(new JobListParams(State: JobState.Queued, Limit: 3, Engine: "shell", Text: "Nightly"), Ct);
+        var p2 = await store.JobListAsync(new JobListParams(State: JobState.Queued, Limit: 3, Cursor: p1.NextCursor, Engine: "shell", Text: "Nightly"), Ct);
+
+        p1.Jobs.Concat(p2.Jobs).Select(j => j.Id).ShouldBe(Enumerable.Reverse(matches));
+        p2.NextCursor.ShouldBeNull();
+    }
+
+    [Fact]
     public async Task AttemptList_TwoAttempts_OrderedByNumber()
     {
         var store = await NewStoreAsync();

@@ -82,6 +82,10 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
             q.Append("&label=").Append(Uri.EscapeDataString(query.Label));
         if (query.Cursor is not null)
             q.Append("&cursor=").Append(query.Cursor);
+        if (query.Engine is not null)
+            q.Append("&engine=").Append(Uri.EscapeDataString(query.Engine));
+        if (query.Text is not null)
+            q.Append("&q=").Append(Uri.EscapeDataString(query.Text));
         return GetAsync<JobListView>(q.ToString(), ct);
     }
 

@@ -24,13 +24,15 @@ public static class JobCommands
         var label = new Option<string?>("--label") { Description = "key=value" };
         var limit = new Option<int>("--limit") { Description = "Page size (1-1000)", DefaultValueFactory = _ => 50 };
         var cursor = new Option<long?>("--cursor") { Description = "next_cursor from the previous page" };
-        var cmd = new Command("ls", "List jobs, newest first") { state, label, limit, cursor };
+        var engine = new Option<string?>("--engine") { Description = "Only jobs of this engine (shell, claude, …)" };
+        var text = new Option<string?>("--text") { Description = "Only jobs whose title contains this text (ignoring case)" };
+        var cmd = new Command("ls", "List jobs, newest first") { state, label, engine, text, limit, cursor };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             var (api, owner) = await Runtime.ConnectAsync(s, ct);
             await using (owner)
             {
-                var page = await api.ListJobsAsync(new JobQuery(r.GetValue(state), r.GetValue(label), r.GetValue(limit), r.GetValue(cursor)), ct);
+                var page = await api.ListJobsAsync(new JobQuery(r.GetValue(state), r.GetValue(label), r.GetValue(limit), r.GetValue(cursor), r.GetValue(engine), r.GetValue(text)), ct);
                 if (s.Json)
                 {
                     Render.Json(page);
@@ -39,7 +41,7 @@ public static class JobCommands
                 {
                     Render.JobTable(page.Jobs);
                     if (page.NextCursor is { } next)
-                        Console.WriteLine($"more: drover ls --cursor {next}");
+                        Console.WriteLine($"more: drover ls --cursor {next} (with the same filters)");
                 }
             }
 

@@ -193,6 +193,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Attempts overlapping a time window (for fleet reports), one keyset page in (job id, n) order.</summary>
     Task<IReadOnlyList<AttemptSpanRecord>> AttemptListBetweenAsync(AttemptWindowParams p, CancellationToken ct);
 
+    /// <summary>The newest event's id (0 when there is none): where a reader wanting only what happens next starts.</summary>
+    Task<long> EventLastIdAsync(CancellationToken ct);
+
     /// <summary>
     /// Completes when something may have changed (a write in this process, or a commit by another
     /// process), or after <paramref name="maxWait"/>. Spurious wake-ups are allowed.

@@ -9,7 +9,10 @@ public enum InsertOutcome { Created, Existing, Superseded }
 
 public sealed record JobInsertResult(JobRecord Job, InsertOutcome Outcome);
 
-public sealed record JobListParams(JobState? State = null, string? LabelKey = null, string? LabelValue = null, int Limit = 50, long? Cursor = null);
+/// <param name="Engine">Only jobs of this engine.</param>
+/// <param name="Text">Only jobs whose title contains this text, ignoring case (ASCII case on SQLite).</param>
+public sealed record JobListParams(
+    JobState? State = null, string? LabelKey = null, string? LabelValue = null, int Limit = 50, long? Cursor = null, string? Engine = null, string? Text = null);
 
 public sealed record JobPage(IReadOnlyList<JobRecord> Jobs, long? NextCursor);
 

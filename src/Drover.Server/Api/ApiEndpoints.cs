@@ -49,7 +49,9 @@ public static class ApiEndpoints
                 q["state"].FirstOrDefault(),
                 q["label"].FirstOrDefault(),
                 ParseInt(q["limit"].FirstOrDefault(), "limit") ?? 50,
-                ParseLong(q["cursor"].FirstOrDefault(), "cursor"));
+                ParseLong(q["cursor"].FirstOrDefault(), "cursor"),
+                q["engine"].FirstOrDefault(),
+                q["q"].FirstOrDefault());
             return Json(await jobs.ListJobsAsync(query, ct));
         });
         app.MapGet("/api/jobs/{id:long}", async (long id, CancellationToken ct) => Json(await jobs.GetJobAsync(id, ct)));

@@ -1,16 +1,22 @@
 using System.Security.Cryptography;
 using System.Text;
+using Drover.Core.Access;
+using Drover.Server.Dashboard;
 using Drover.Server.Jobs;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Drover.Server.Api;
 
 /// <summary>
-/// Every request but <c>/healthz</c> needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5). The gateway's
-/// <c>/v1</c> routes also take a running attempt's own key (<see cref="Core.Gateway.JobKeys"/>); the job and attempt it
-/// names are put in <see cref="HttpContext.Items"/> under <see cref="JobKeyItem"/> so spend lands on that job.
+/// Every request but <c>/healthz</c> and <c>/login</c> needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5). The
+/// dashboard's pages and <c>/api/*</c> also take the <see cref="DashboardLogin.CookieName"/> session cookie (never the
+/// gateway's <c>/v1</c> or <c>/metrics</c>); a cookie-authenticated write must not come from another origin. The
+/// gateway's <c>/v1</c> routes also take a running attempt's own key (<see cref="Core.Gateway.JobKeys"/>); the job and
+/// attempt it names are put in <see cref="HttpContext.Items"/> under <see cref="JobKeyItem"/> so spend lands on that job.
 /// </summary>
-public sealed class BearerAuth(RequestDelegate next, string token, Func<long, int, CancellationToken, Task<bool>> attemptRunning)
+public sealed class BearerAuth(
+    RequestDelegate next, string token, Func<long, int, CancellationToken, Task<bool>> attemptRunning, TimeProvider time, ILogger<BearerAuth> logger)
 {
     public const string JobKeyItem = "drover.job-key";
 
@@ -18,14 +24,31 @@ public sealed class BearerAuth(RequestDelegate next, string token, Func<long, in
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.Equals("/healthz", StringComparison.Ordinal) || IsAuthorized(context.Request))
+        var request = context.Request;
+        if (request.Path.Equals("/healthz", StringComparison.Ordinal)
+            || request.Path.Equals(DashboardEndpoints.LoginPath, StringComparison.Ordinal)
+            || IsAuthorized(request))
         {
             await next(context);
             return;
         }
 
-        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
-            && Given(context.Request) is { } given && Core.Gateway.JobKeys.Verify(token, given) is var (job, attempt)
+        if (CookieAllowed(request.Path) && DashboardLogin.VerifySession(token, request.Cookies[DashboardLogin.CookieName], time.GetUtcNow()))
+        {
+            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !SameOrigin(request))
+            {
+                Log.CrossOriginRefused(logger, request.Method, request.Path.Value, request.Headers.Origin.ToString());
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsJsonAsync(new ErrorView("cross-origin request refused"), DroverJson.Options);
+                return;
+            }
+
+            await next(context);
+            return;
+        }
+
+        if (request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+            && Given(request) is { } given && Core.Gateway.JobKeys.Verify(token, given) is var (job, attempt)
             && await attemptRunning(job, attempt, context.RequestAborted))
         {
             context.Items[JobKeyItem] = (job, attempt);
@@ -35,7 +58,28 @@ public sealed class BearerAuth(RequestDelegate next, string token, Func<long, in
 
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer";
+        if (DashboardEndpoints.IsDashboardPath(request.Path))
+        {
+            await DashboardEndpoints.WriteLoginNeededAsync(context, "You are not logged in.");
+            return;
+        }
+
         await context.Response.WriteAsJsonAsync(new ErrorView("missing or invalid bearer token"), DroverJson.Options);
+    }
+
+    /// <summary>The session cookie opens the dashboard and its API, not the model gateway nor the metrics scrape.</summary>
+    private static bool CookieAllowed(PathString path) =>
+        !path.StartsWithSegments("/v1", StringComparison.Ordinal) && !path.StartsWithSegments("/metrics", StringComparison.Ordinal);
+
+    /// <summary>No Origin (same-origin fetches may omit it on some methods) or one naming this very host.</summary>
+    private static bool SameOrigin(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+            return true;
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+            && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The bearer token, or on <c>/v1</c> the <c>x-api-key</c> header Anthropic-protocol clients send instead.</summary>

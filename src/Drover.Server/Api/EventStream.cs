@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace Drover.Server.Api;
 
-/// <summary>SSE of the event log, resumable with <c>Last-Event-ID</c> (or <c>?since=</c>).</summary>
+/// <summary>
+/// SSE of the event log, resumable with <c>Last-Event-ID</c> (or <c>?since=</c>); <c>?since=latest</c> starts after the
+/// newest event, for a page that has just loaded the current state and wants only what changes next.
+/// </summary>
 public static class EventStream
 {
     public static async Task ServeAsync(JobService jobs, HttpContext ctx)
@@ -12,8 +15,10 @@ public static class EventStream
         var ct = ctx.RequestAborted;
         long last = 0;
         var resume = ctx.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? ctx.Request.Query["since"].FirstOrDefault();
-        if (resume is not null && !long.TryParse(resume, out last))
-            throw new Core.JobSpecException("since", "Last-Event-ID / since must be an event id (integer)");
+        if (resume == "latest")
+            last = await jobs.Store.EventLastIdAsync(ct);
+        else if (resume is not null && !long.TryParse(resume, out last))
+            throw new Core.JobSpecException("since", "Last-Event-ID / since must be an event id (integer) or latest");
 
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";

@@ -4,6 +4,7 @@ using Drover.Core.Storage;
 using Drover.Engines.Attempts;
 using Drover.Server.Alerts;
 using Drover.Server.Api;
+using Drover.Server.Dashboard;
 using Drover.Server.Gateway;
 using Drover.Server.Jobs;
 using Drover.Server.Supervision;
@@ -68,8 +69,9 @@ public static class DroverServer
         Func<long, int, CancellationToken, Task<bool>> attemptRunning = options.Config is { Gateway.Enabled: true }
             ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
             : (_, _, _) => Task.FromResult(false);
-        app.UseMiddleware<BearerAuth>(token, attemptRunning);
+        app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
         app.MapDroverApi(jobs);
+        app.MapDashboard(token, TimeProvider.System);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
             probeProviders = app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);

@@ -44,6 +44,8 @@ public interface IDroverApi
 /// <param name="WorkingDirectory">Where relative paths in the spec resolve (the submitter's cwd).</param>
 public sealed record SubmitRequest(JsonObject? Spec, byte[]? FileBytes, string? FileFormat, string WorkingDirectory);
 
-public sealed record JobQuery(string? State = null, string? Label = null, int Limit = 50, long? Cursor = null);
+/// <param name="Engine">Only jobs of this engine.</param>
+/// <param name="Text">Only jobs whose title contains this text, ignoring case.</param>
+public sealed record JobQuery(string? State = null, string? Label = null, int Limit = 50, long? Cursor = null, string? Engine = null, string? Text = null);
 
 public sealed record LogChunk(int Attempt, long Offset, string Text, bool AttemptEnded);

@@ -30,10 +30,12 @@ public sealed partial class JobService : IDroverApi
         TimeProvider time,
         TimeSpan heartbeatTimeout,
         IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null,
-        Core.Configuration.ReportConfig? report = null)
+        Core.Configuration.ReportConfig? report = null,
+        Core.Configuration.BudgetsConfig? budgets = null)
     {
         _providers = providers ?? [];
         _report = report ?? new Core.Configuration.ReportConfig();
+        _budgets = budgets;
         _store = store;
         _repos = repos;
         _parseContext = parseContext;
@@ -118,8 +120,11 @@ public sealed partial class JobService : IDroverApi
 
         if (query.Limit is < 1 or > 1000)
             throw new JobSpecException("limit", "limit must be between 1 and 1000");
+        if (query.Text is { Length: > 200 })
+            throw new JobSpecException("q", "text filter is longer than 200 characters");
 
-        var page = await _store.JobListAsync(new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor), ct);
+        var page = await _store.JobListAsync(
+            new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor, query.Engine is { Length: > 0 } e ? e : null, query.Text is { Length: > 0 } t ? t : null), ct);
         var views = new List<JobView>(page.Jobs.Count);
         foreach (var j in page.Jobs)
             views.Add(await ToViewAsync(j, detail: false, ct));
@@ -204,7 +209,8 @@ public sealed partial class JobService : IDroverApi
             Enum.GetValues<JobState>().ToDictionary(s => s.ToWire(), s => counts.TryGetValue(s, out var n) ? n : 0),
             fleet.Paused,
             gates,
-            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))]);
+            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))],
+            await BudgetsAsync(ct));
     }
 
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>

@@ -91,7 +91,11 @@ public sealed record StatusView(
     IReadOnlyDictionary<string, long> Counts,
     bool Paused,
     IReadOnlyList<string> Gates,
-    IReadOnlyList<EngineGateView> EngineGates);
+    IReadOnlyList<EngineGateView> EngineGates,
+    IReadOnlyList<BudgetView>? Budgets = null);
+
+/// <summary>A daily budget from <c>[budgets]</c> (<see cref="Scope"/> "day" or "label k=v") and what today's gateway calls used of it.</summary>
+public sealed record BudgetView(string Scope, decimal? LimitUsd, long? LimitTokens, decimal SpentUsd, long SpentTokens, decimal HeldUsd);
 
 /// <summary>An engine no job is started on until <see cref="Until"/> (its provider's usage limit resets then).</summary>
 public sealed record EngineGateView(string Engine, DateTimeOffset Until, string Reason);
