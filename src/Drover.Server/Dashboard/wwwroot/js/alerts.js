@@ -6,7 +6,7 @@ import { subscribe } from './events.js';
 export async function renderAlerts(main) {
   const message = h('div', { role: 'status' });
   const draw = async () => {
-    const data = await getOptional('/api/alerts');
+    const data = await getOptional('/api/alerts?all=1');
     if (data === null) {
       replace(main, h('h1', {}, 'Alerts'), notice('Alerts unavailable on this server.'));
       return;
