@@ -95,6 +95,8 @@ public static class ServeCommands
                 OnStarted = async (url, jobs, token) =>
                 {
                     Console.WriteLine($"drover: serving {url} (home {home.Root}; token in {home.TokenPath})");
+                    var homeFlag = home.Root == DroverHome.Resolve(null).Root ? "" : $" --home {home.Root}";
+                    Console.WriteLine($"drover: dashboard at {url}/ (run `drover dashboard{homeFlag}` for a login link)");
                     if (isDemo)
                         await Demo.SubmitAsync(home, jobs, url, token);
                 },
