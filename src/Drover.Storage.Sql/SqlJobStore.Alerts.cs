@@ -28,6 +28,9 @@ public abstract partial class SqlJobStore
 
     private const string AlertDeliveredSql = "UPDATE alerts SET delivered_at = @now, delivery = @delivery WHERE id = @id";
 
+    private const string AlertTakeOverSql =
+        "UPDATE alerts SET delivered_at = @now, delivery = 'redelivering after its server stopped' WHERE id = @id AND delivered_at IS NULL";
+
     private const string AlertCursorSql = "SELECT alert_cursor, (SELECT COALESCE(MAX(id), 0) FROM events) FROM fleet WHERE id = 1";
 
     private const string AlertCursorSetSql = "UPDATE fleet SET alert_cursor = @cursor WHERE id = 1 AND alert_cursor < @cursor";
@@ -107,6 +110,16 @@ public abstract partial class SqlJobStore
             concurrent: true,
             ct);
     }
+
+    public Task<bool> AlertTakeOverDeliveryAsync(long id, DateTimeOffset now, CancellationToken ct) =>
+        WriteAsync(
+            s =>
+            {
+                s.Quiet = true;
+                return s.Cmd(AlertTakeOverSql).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 1;
+            },
+            concurrent: true,
+            ct);
 
     public Task<AlertCursorRecord> AlertCursorGetAsync(CancellationToken ct) =>
         Task.FromResult(Read(

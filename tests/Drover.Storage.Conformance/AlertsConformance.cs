@@ -78,4 +78,24 @@ public abstract class AlertsConformance : StoreConformanceBase
         await store.AlertCursorSetAsync(last - 1, Ct);
         (await store.AlertCursorGetAsync(Ct)).Cursor.ShouldBe(last);
     }
+
+    [Fact]
+    public async Task AlertTakeOverDelivery_OnlyOnce_AndNeverAfterADeliveryWasRecorded()
+    {
+        var store = await NewStoreAsync();
+        var other = await SecondInstanceOrSameAsync(store);
+        var orphan = (await store.AlertRaiseAsync(Raise("worker_lost:w1", At(0)), Ct)).Alert;
+        var delivered = (await store.AlertRaiseAsync(Raise("worker_lost:w2", At(0), "worker lost: w2"), Ct)).Alert;
+        await store.AlertDeliveredAsync(new AlertDeliveredParams(delivered.Id, "webhook: delivered (1 try)", At(1)), Ct);
+
+        var takes = await Task.WhenAll(
+            store.AlertTakeOverDeliveryAsync(orphan.Id, At(600), Ct),
+            other.AlertTakeOverDeliveryAsync(orphan.Id, At(600), Ct));
+
+        takes.Count(t => t).ShouldBe(1);
+        (await store.AlertTakeOverDeliveryAsync(delivered.Id, At(600), Ct)).ShouldBeFalse();
+        var list = await store.AlertListAsync(new AlertListParams(), Ct);
+        list.Single(a => a.Id == orphan.Id).DeliveredAt.ShouldBe(At(600));
+        list.Single(a => a.Id == delivered.Id).Delivery.ShouldBe("webhook: delivered (1 try)");
+    }
 }

@@ -182,6 +182,12 @@ public interface IJobStore : IAsyncDisposable
 
     Task AlertDeliveredAsync(AlertDeliveredParams p, CancellationToken ct);
 
+    /// <summary>
+    /// Takes over the delivery of an alert nobody recorded a delivery for (its raiser died): true for exactly one
+    /// caller, which then delivers it; false when a delivery was recorded or taken over meanwhile.
+    /// </summary>
+    Task<bool> AlertTakeOverDeliveryAsync(long id, DateTimeOffset now, CancellationToken ct);
+
     Task<AlertCursorRecord> AlertCursorGetAsync(CancellationToken ct);
 
     /// <summary>Moves the alert rules' cursor forward (never back).</summary>

@@ -68,6 +68,10 @@ public sealed class AlertDispatcher : IDisposable
 
     public int SinkCount => _sinks.Count;
 
+    /// <summary>The longest one alert's delivery can take: every try of the slowest sink timing out, with the longest backoffs.</summary>
+    public TimeSpan MaxDeliveryTime =>
+        _sinks.Count == 0 ? TimeSpan.Zero : (_sinks.Max(s => s.Config.Timeout) + TimeSpan.FromSeconds(60)) * Math.Max(1, _config.Retries);
+
     public void Dispose()
     {
         _http.Dispose();

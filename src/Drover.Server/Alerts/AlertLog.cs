@@ -19,6 +19,9 @@ internal static partial class AlertLog
     [LoggerMessage(1044, LogLevel.Warning, "could not record the delivery of alert {Id}")]
     public static partial void StoreFailed(ILogger logger, Exception ex, long id);
 
+    [LoggerMessage(1046, LogLevel.Information, "alert {Id} was never delivered (its server stopped first): delivering it now")]
+    public static partial void TakenOver(ILogger logger, long id);
+
     [LoggerMessage(1045, LogLevel.Warning, "alert rules: store call failed; retrying")]
     public static partial void MonitorError(ILogger logger, Exception ex);
 }

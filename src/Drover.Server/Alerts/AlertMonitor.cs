@@ -19,6 +19,8 @@ public sealed class AlertMonitor(
 {
     private static readonly TimeSpan StallCheckEvery = TimeSpan.FromSeconds(15);
 
+    private static readonly TimeSpan OrphanCheckEvery = TimeSpan.FromMinutes(1);
+
     /// <summary>Events older than this when read (a server down for a day) still move the rules' windows but raise nothing.</summary>
     private static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
 
@@ -29,6 +31,7 @@ public sealed class AlertMonitor(
     {
         var started = time.GetUtcNow();
         var lastStallCheck = started;
+        var lastOrphanCheck = DateTimeOffset.MinValue;
         long cursor = -1;
         while (!ct.IsCancellationRequested)
         {
@@ -50,6 +53,12 @@ public sealed class AlertMonitor(
                 }
 
                 var now = time.GetUtcNow();
+                if (now - lastOrphanCheck >= OrphanCheckEvery)
+                {
+                    lastOrphanCheck = now;
+                    await TakeOverOrphansAsync(now, ct);
+                }
+
                 if (now - lastStallCheck >= StallCheckEvery)
                 {
                     lastStallCheck = now;
@@ -81,6 +90,26 @@ public sealed class AlertMonitor(
         {
             if (_rules.OnEvent(e, name => _hosts.GetValueOrDefault(name)) is { } candidate && now - e.At <= MaxAge)
                 await RaiseAsync(candidate, ct);
+        }
+    }
+
+    /// <summary>
+    /// Open alerts from the last hour with no delivery recorded although their raiser's deliveries must have ended by
+    /// now (it died first): one process takes each over and delivers it.
+    /// </summary>
+    private async Task TakeOverOrphansAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        if (dispatcher.SinkCount == 0)
+            return;
+        var grace = dispatcher.MaxDeliveryTime;
+        foreach (var alert in await store.AlertListAsync(new AlertListParams(Limit: 200), ct))
+        {
+            if (alert.DeliveredAt is null && now - alert.FirstAt <= MaxAge && now - alert.FirstAt > grace
+                && await store.AlertTakeOverDeliveryAsync(alert.Id, now, ct))
+            {
+                AlertLog.TakenOver(logger, alert.Id);
+                dispatcher.Enqueue(alert);
+            }
         }
     }
 

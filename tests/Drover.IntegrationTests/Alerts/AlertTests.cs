@@ -245,6 +245,38 @@ public sealed class AlertTests
         }
     }
 
+    [Fact]
+    public async Task AlertRaisedByAServerThatDiedBeforeDelivering_IsDeliveredByTheNextServe_Once()
+    {
+        using var t = new TestHome();
+        await using var hook = await AlertReceiver.StartAsync();
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), $"""
+            [[alerts.sinks]]
+            kind = "webhook"
+            url = "{hook.Url}"
+            """, Ct);
+        await using (var store = await SqliteJobStore.OpenAsync(Path.Combine(t.Home, "drover.db"), Ct))
+        {
+            // What a server leaves when killed right after raising: the alert, no delivery. Ten minutes ago (past the
+            // longest delivery it could still have been making); and one acknowledged meanwhile, which stays quiet.
+            var ago = DateTimeOffset.UtcNow.AddMinutes(-10);
+            await store.AlertRaiseAsync(new AlertRaiseParams("worker_lost:w7", "worker_lost", "w7", "worker lost: w7 on h7", "{}", TimeSpan.FromMinutes(30), ago), Ct);
+            var acked = await store.AlertRaiseAsync(new AlertRaiseParams("worker_lost:w8", "worker_lost", "w8", "worker lost: w8 on h8", "{}", TimeSpan.FromMinutes(30), ago), Ct);
+            await store.AlertAckAsync(new AlertAckParams(acked.Alert.Id, ago.AddMinutes(1)), Ct);
+        }
+
+        await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
+        await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        await WaitAsync(() => Task.FromResult(hook.Requests > 0), TimeSpan.FromSeconds(30));
+        await WaitAsync(async () => (await t.Cli.RunAsync("alerts", "--json")).Json.GetProperty("alerts")[0].GetProperty("delivery").GetString()!.StartsWith("webhook", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+
+        hook.Requests.ShouldBe(1, serve.Output);
+        hook.Received.Single().Body.ShouldContain("worker lost: w7 on h7");
+        var alert = (await t.Cli.RunAsync("alerts", "--json")).Json.GetProperty("alerts")[0];
+        alert.GetProperty("delivery").GetString().ShouldBe("webhook: delivered (1 try)");
+        serve.Output.ShouldContain("was never delivered");
+    }
+
     private static Task WaitForWorkerAsync(TestHome t, string name) =>
         WaitAsync(
             async () => (await t.Cli.RunAsync("workers", "--json")).Json.GetProperty("workers").EnumerateArray()
