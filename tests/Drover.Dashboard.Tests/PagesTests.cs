@@ -100,6 +100,29 @@ public sealed class PagesTests(DashboardFixture fx)
     }
 
     [Fact]
+    public async Task GatesCard_NamesAnOpenProviderCircuitAndAGatedEngine_NotClosedOnes()
+    {
+        await using var s = await fx.LoginAsync();
+
+        var items = await s.Page.EvaluateAsync<string[]>("""
+            async () => {
+              const o = await import('/js/overview.js');
+              const status = { paused: false, gates: [], engine_gates: [{ engine: 'claude', until: '2030-01-01T05:00:00Z', reason: 'usage limit' }] };
+              const providers = [
+                { name: 'alpha', circuit: { state: 'open', open_until: '2030-01-01T00:01:00Z', last_error: 'HTTP 500' } },
+                { name: 'beta', circuit: { state: 'closed' } },
+              ];
+              const card = o.gatesCard(status, providers, () => {});
+              return [...card.querySelectorAll('li')].map((li) => li.textContent);
+            }
+            """);
+
+        items.Length.ShouldBe(2);
+        items.ShouldContain(i => i.StartsWith("provider alpha circuit open until ", StringComparison.Ordinal) && i.EndsWith(": HTTP 500", StringComparison.Ordinal));
+        items.ShouldContain(i => i.StartsWith("engine claude waits until ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Overview_AtPhoneWidth_FitsWithoutSidewaysScrollOfThePage()
     {
         await using var s = await fx.LoginAsync(390, 844);

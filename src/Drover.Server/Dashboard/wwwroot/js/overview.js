@@ -29,8 +29,15 @@ function countsCard(counts) {
       h('a', { class: 'count', href: `#/jobs?state=${st}`, dataset: { state: st } }, h('strong', {}, fmt.num(counts[st] ?? 0)), badge(st)))));
 }
 
-function gatesCard(status, refresh) {
+export function gatesCard(status, providers, refresh) {
   const items = [];
+  for (const p of providers || []) {
+    const c = p.circuit || {};
+    if (c.state && c.state !== 'closed') {
+      items.push(h('li', { class: 'bad', dataset: { provider: p.name } },
+        `provider ${p.name} circuit ${c.state.replace('_', '-')}${c.open_until ? ` until ${fmt.time(c.open_until)}` : ''}${c.last_error ? `: ${c.last_error}` : ''}`));
+    }
+  }
   for (const g of status.engine_gates || []) items.push(h('li', {}, `engine ${g.engine} waits until ${fmt.time(g.until)}: ${g.reason}`));
   for (const g of status.gates || []) if (!g.startsWith('engine ')) items.push(h('li', {}, g));
   const toggle = h('button', { type: 'button', class: status.paused ? 'primary' : 'danger' }, status.paused ? 'Resume fleet' : 'Pause fleet');
@@ -41,7 +48,7 @@ function gatesCard(status, refresh) {
   });
   return h('section', { class: 'card', 'aria-labelledby': 'h-gates' }, h('h2', { id: 'h-gates' }, 'Gates'),
     h('p', {}, status.paused ? h('span', { class: 'bad' }, 'Fleet paused: no job is started.') : 'Fleet running.'),
-    items.length ? h('ul', {}, items) : h('p', { class: 'muted' }, 'No engine is gated.'), toggle);
+    items.length ? h('ul', {}, items) : h('p', { class: 'muted' }, 'No engine is gated and no provider circuit is open.'), toggle);
 }
 
 function spendCard(usage, status) {
@@ -85,21 +92,22 @@ function reportCharts(report) {
 }
 
 async function load() {
-  const [status, usage, alerts, report] = await Promise.all([
+  const [status, usage, alerts, report, providers] = await Promise.all([
     get('/api/status'),
     getOptional('/api/usage?period=day&by=provider').catch(() => null),
     getOptional('/api/alerts').then((r) => (r ? r.alerts : null)).catch(() => null),
     getOptional('/api/report?days=14').catch(() => null),
+    getOptional('/api/providers').then((r) => (r ? r.providers : null)).catch(() => null),
   ]);
-  return { status, usage, alerts, report };
+  return { status, usage, alerts, report, providers };
 }
 
 export async function renderOverview(main) {
   const draw = async () => {
-    const { status, usage, alerts, report } = await load();
+    const { status, usage, alerts, report, providers } = await load();
     replace(main,
       h('h1', {}, 'Overview'),
-      h('div', { class: 'grid' }, countsCard(status.counts), gatesCard(status, refresh), spendCard(usage, status), alertsCard(alerts)),
+      h('div', { class: 'grid' }, countsCard(status.counts), gatesCard(status, providers, refresh), spendCard(usage, status), alertsCard(alerts)),
       h('h2', { id: 'h-workers' }, 'Workers'),
       status.workers.length
         ? table(WORKER_HEAD, workerRows(status.workers), { id: 'workers', 'aria-labelledby': 'h-workers' })
