@@ -31,7 +31,7 @@ public abstract partial class SqlJobStore
     private const string AlertTakeOverSql =
         "UPDATE alerts SET delivered_at = @now, delivery = 'redelivering after its server stopped' WHERE id = @id AND delivered_at IS NULL";
 
-    private const string AlertCursorSql = "SELECT alert_cursor, (SELECT COALESCE(MAX(id), 0) FROM events) FROM fleet WHERE id = 1";
+    private const string AlertCursorSql = "SELECT alert_cursor FROM fleet WHERE id = 1";
 
     private const string AlertCursorSetSql = "UPDATE fleet SET alert_cursor = @cursor WHERE id = 1 AND alert_cursor < @cursor";
 
@@ -121,14 +121,7 @@ public abstract partial class SqlJobStore
             concurrent: true,
             ct);
 
-    public Task<AlertCursorRecord> AlertCursorGetAsync(CancellationToken ct) =>
-        Task.FromResult(Read(
-            s =>
-            {
-                using var r = s.Cmd(AlertCursorSql).ExecuteReader();
-                return r.Read() ? new AlertCursorRecord(r.GetInt64(0), r.GetInt64(1)) : new AlertCursorRecord(0, 0);
-            },
-            ct));
+    public Task<long> AlertCursorGetAsync(CancellationToken ct) => Task.FromResult(Read(s => s.Cmd(AlertCursorSql).Scalar64(), ct));
 
     public Task AlertCursorSetAsync(long cursor, CancellationToken ct) =>
         WriteAsync(

@@ -36,9 +36,3 @@ public sealed record AlertAckParams(long Id, DateTimeOffset Now);
 
 /// <summary>What the sinks said about one alert (one line per sink), once every sink has answered or given up.</summary>
 public sealed record AlertDeliveredParams(long Id, string Delivery, DateTimeOffset Now);
-
-/// <summary>
-/// Where the alert rules have read the event log up to (<see cref="Cursor"/>; 0 when they never ran) and the newest
-/// event id, so a fresh store starts at the end instead of alerting on history.
-/// </summary>
-public sealed record AlertCursorRecord(long Cursor, long LastEventId);

@@ -188,7 +188,8 @@ public interface IJobStore : IAsyncDisposable
     /// </summary>
     Task<bool> AlertTakeOverDeliveryAsync(long id, DateTimeOffset now, CancellationToken ct);
 
-    Task<AlertCursorRecord> AlertCursorGetAsync(CancellationToken ct);
+    /// <summary>The event id the alert rules have read up to; 0 when they never ran (start at <see cref="EventLastIdAsync"/>).</summary>
+    Task<long> AlertCursorGetAsync(CancellationToken ct);
 
     /// <summary>Moves the alert rules' cursor forward (never back).</summary>
     Task AlertCursorSetAsync(long cursor, CancellationToken ct);

@@ -39,8 +39,9 @@ public sealed class AlertMonitor(
             {
                 if (cursor < 0)
                 {
-                    var c = await store.AlertCursorGetAsync(ct);
-                    cursor = c.Cursor > 0 ? c.Cursor : c.LastEventId;
+                    cursor = await store.AlertCursorGetAsync(ct);
+                    if (cursor == 0)
+                        cursor = await store.EventLastIdAsync(ct);
                     await store.AlertCursorSetAsync(cursor, ct);
                 }
 
