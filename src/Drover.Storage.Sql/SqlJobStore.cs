@@ -107,7 +107,7 @@ public abstract partial class SqlJobStore : IJobStore, ISchemaMigrations
     }
 
     public Task<long> EventLastIdAsync(CancellationToken ct) =>
-        Task.FromResult(Read(s => Convert.ToInt64(s.Cmd(EventLastIdSql).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture), ct));
+        Task.FromResult(Read(s => s.Cmd(EventLastIdSql).Scalar64(), ct));
 
     public Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct)
     {

@@ -48,6 +48,13 @@ public sealed partial class SecretStore(string path)
 
     public string? Get(string name) => ReadAll().TryGetValue(name, out var v) ? v : null;
 
+    /// <summary>
+    /// A credential drover.toml names either way: the environment variable <paramref name="env"/> when given, else the
+    /// secret <paramref name="name"/>; null when neither is given or set.
+    /// </summary>
+    public string? Lookup(string? env, string? name) =>
+        env is not null ? Environment.GetEnvironmentVariable(env) : name is not null ? Get(name) : null;
+
     public void Set(string name, string value)
     {
         if (NameProblem(name) is { } bad)

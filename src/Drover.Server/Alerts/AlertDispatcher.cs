@@ -30,6 +30,7 @@ public sealed class AlertDispatcher : IDisposable
         new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     private readonly SemaphoreSlim _parallel = new(8);
+    private readonly ResiliencePipeline<HttpStatusCode> _retry;
 
     /// <param name="resolve">A sink's URL and optional bearer token (from the environment or the secret store).</param>
     public AlertDispatcher(
@@ -43,6 +44,20 @@ public sealed class AlertDispatcher : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(resolve);
         _config = config;
+        _retry = new ResiliencePipelineBuilder<HttpStatusCode>()
+            .AddRetry(new RetryStrategyOptions<HttpStatusCode>
+            {
+                MaxRetryAttempts = Math.Max(0, config.Retries - 1),
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(60),
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder<HttpStatusCode>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutException>()
+                    .HandleResult(Retryable),
+            })
+            .Build();
         _store = store;
         _time = time;
         _logger = logger;
@@ -56,7 +71,7 @@ public sealed class AlertDispatcher : IDisposable
             var (url, token) = resolve(sink);
             if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                AlertLog.SinkUnusable(logger, sink.Kind);
+                Log.AlertSinkUnusable(logger, sink.Kind);
                 continue;
             }
 
@@ -125,30 +140,16 @@ public sealed class AlertDispatcher : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            AlertLog.StoreFailed(_logger, e, alert.Id);
+            Log.AlertStoreFailed(_logger, e, alert.Id);
         }
     }
 
     private async Task<string> DeliverToAsync(ResolvedSink sink, AlertRecord alert, CancellationToken ct)
     {
         var tries = 0;
-        var pipeline = new ResiliencePipelineBuilder<HttpStatusCode>()
-            .AddRetry(new RetryStrategyOptions<HttpStatusCode>
-            {
-                MaxRetryAttempts = Math.Max(0, _config.Retries - 1),
-                BackoffType = DelayBackoffType.Exponential,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromSeconds(60),
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder<HttpStatusCode>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutException>()
-                    .HandleResult(Retryable),
-            })
-            .Build();
         try
         {
-            var status = await pipeline.ExecuteAsync(
+            var status = await _retry.ExecuteAsync(
                 async token =>
                 {
                     tries++;
@@ -157,14 +158,14 @@ public sealed class AlertDispatcher : IDisposable
                 ct);
             var ok = (int)status is >= 200 and < 300;
             if (ok)
-                AlertLog.Delivered(_logger, alert.Id, sink.Config.Kind, tries);
+                Log.AlertDelivered(_logger, alert.Id, sink.Config.Kind, tries);
             else
-                AlertLog.DeliveryFailed(_logger, alert.Id, sink.Config.Kind, tries, $"HTTP {(int)status}");
+                Log.AlertDeliveryFailed(_logger, alert.Id, sink.Config.Kind, tries, $"HTTP {(int)status}");
             return ok ? $"{sink.Config.Kind}: delivered ({Tries(tries)})" : $"{sink.Config.Kind}: failed, HTTP {(int)status} ({Tries(tries)})";
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {
-            AlertLog.DeliveryFailed(_logger, alert.Id, sink.Config.Kind, tries, e.GetType().Name);
+            Log.AlertDeliveryFailed(_logger, alert.Id, sink.Config.Kind, tries, e.GetType().Name);
             return $"{sink.Config.Kind}: failed, {(e is TimeoutException ? "timed out" : "unreachable")} ({Tries(tries)})";
         }
     }

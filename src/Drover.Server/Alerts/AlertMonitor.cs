@@ -76,7 +76,7 @@ public sealed class AlertMonitor(
             }
             catch (Exception e)
             {
-                AlertLog.MonitorError(logger, e);
+                Log.AlertMonitorError(logger, e);
                 await Task.Delay(TimeSpan.FromSeconds(2), time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -108,7 +108,7 @@ public sealed class AlertMonitor(
             if (alert.DeliveredAt is null && now - alert.FirstAt <= MaxAge && now - alert.FirstAt > grace
                 && await store.AlertTakeOverDeliveryAsync(alert.Id, now, ct))
             {
-                AlertLog.TakenOver(logger, alert.Id);
+                Log.AlertTakenOver(logger, alert.Id);
                 dispatcher.Enqueue(alert);
             }
         }
@@ -120,7 +120,7 @@ public sealed class AlertMonitor(
         var result = await store.AlertRaiseAsync(new AlertRaiseParams(c.Key, c.Kind, c.Subject, c.Message, data, config.Cooldown, time.GetUtcNow()), ct);
         if (!result.Raised)
             return;
-        AlertLog.Raised(logger, result.Alert.Id, result.Alert.Message);
+        Log.AlertRaised(logger, result.Alert.Id, result.Alert.Message);
         dispatcher.Enqueue(result.Alert);
     }
 

@@ -23,7 +23,7 @@ public static class GatewayEndpoints
             UseProxy = false,
         };
         var http = new HttpMessageInvoker(handler);
-        string? ApiKey(ProviderConfig p) => p.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : p.ApiKeySecret is { } name ? secrets.Get(name) : null;
+        string? ApiKey(ProviderConfig p) => secrets.Lookup(p.ApiKeyEnv, p.ApiKeySecret);
         var books = new GatewayAccounting(store, config.Budgets, time);
         var proxy = new GatewayProxy(config.Gateway, config.Providers, config.Routes, ApiKey, http, books);
 

@@ -131,12 +131,7 @@ public static class DroverServer
     private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)
     {
         var secrets = new Core.Secrets.SecretStore(home.SecretsPath);
-        return sink =>
-        {
-            var url = sink.Url ?? (sink.UrlEnv is { } env ? Environment.GetEnvironmentVariable(env) : sink.UrlSecret is { } name ? secrets.Get(name) : null);
-            var token = sink.TokenEnv is { } tenv ? Environment.GetEnvironmentVariable(tenv) : sink.TokenSecret is { } tname ? secrets.Get(tname) : null;
-            return (url, token);
-        };
+        return sink => (sink.Url ?? secrets.Lookup(sink.UrlEnv, sink.UrlSecret), secrets.Lookup(sink.TokenEnv, sink.TokenSecret));
     }
 
     private static void WriteServerInfo(DroverHome home, string url)

@@ -6,7 +6,7 @@ const TYPES = [
   'job.submitted', 'job.superseded', 'job.claimed', 'job.progress', 'job.retrying', 'job.requeued', 'job.released',
   'job.succeeded', 'job.failed', 'job.cancelled', 'job.blocked', 'job.answered', 'job.approved', 'job.rejected',
   'job.lost', 'job.fenced', 'worker.started', 'worker.stopped', 'worker.lost', 'fleet.paused', 'fleet.resumed',
-  'engine.gated', 'provider.circuit', 'budget.alert', 'budget.exceeded', 'alert.raised', 'alert.cleared', 'alert.acked',
+  'engine.gated', 'provider.circuit', 'budget.alert', 'budget.exceeded', 'alert.raised', 'alert.acked',
 ];
 
 const subscribers = new Set();

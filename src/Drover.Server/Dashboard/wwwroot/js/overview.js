@@ -91,12 +91,23 @@ function reportCharts(report) {
     h('h3', {}, 'Failures by class'), horizontalBars(classes, 'Failures by class', (v) => String(v)));
 }
 
+// The 14-day report reads every attempt and outcome of the window: read it once a minute, not on every event.
+const REPORT_EVERY_MS = 60000;
+let reportRead = { at: 0, value: null };
+
+async function report14() {
+  if (Date.now() - reportRead.at < REPORT_EVERY_MS) return reportRead.value;
+  const value = await getOptional('/api/report?days=14').catch(() => null);
+  reportRead = { at: Date.now(), value };
+  return value;
+}
+
 async function load() {
   const [status, usage, alerts, report, providers] = await Promise.all([
     get('/api/status'),
     getOptional('/api/usage?period=day&by=provider').catch(() => null),
     getOptional('/api/alerts').then((r) => (r ? r.alerts : null)).catch(() => null),
-    getOptional('/api/report?days=14').catch(() => null),
+    report14(),
     getOptional('/api/providers').then((r) => (r ? r.providers : null)).catch(() => null),
   ]);
   return { status, usage, alerts, report, providers };
