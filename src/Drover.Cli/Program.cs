@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Drover.Cli;
 using Drover.Cli.Commands;
+using Drover.Cli.Output;
 
+ConsoleWidth.Configure();
 var globals = new GlobalOptions();
 var root = new RootCommand("drover: run a fleet of AI coding agents as a production service");
 globals.AddTo(root);
@@ -19,7 +21,7 @@ var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
     foreach (var e in parsed.Errors)
-        Console.Error.WriteLine($"drover: invalid input: {e.Message}");
+        Console.Error.WriteLine($"drover: invalid input: {ParseErrors.Humanize(e.Message)}");
     Console.Error.WriteLine("run 'drover --help' for usage");
     return ExitCodes.BadInput;
 }

@@ -95,8 +95,8 @@ public abstract partial class SqlJobStore
                 else
                 {
                     var reason = "rejected: " + (p.Reason ?? "no reason given");
-                    cmd.P("@state", "failed").P("@class", FailureClass.Unknown).P("@reason", reason).ExecuteNonQuery();
-                    AppendEvent(s, "job.rejected", job.Id, null, new { @class = FailureClass.Unknown, reason }, p.Now);
+                    cmd.P("@state", "failed").P("@class", FailureClass.Rejected).P("@reason", reason).ExecuteNonQuery();
+                    AppendEvent(s, "job.rejected", job.Id, null, new { @class = FailureClass.Rejected, reason }, p.Now);
                     PropagateDepFailed(s, job.Id, job.EngineDone, p.Now);
                 }
 

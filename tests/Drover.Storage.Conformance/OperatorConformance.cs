@@ -148,7 +148,7 @@ public abstract class OperatorConformance : StoreConformanceBase
         var rejected = await store.JobApproveAsync(new JobApproveParams(claimed.Id, false, At(2), "wrong approach"), Ct);
 
         rejected.State.ShouldBe(JobState.Failed);
-        rejected.Class.ShouldBe(FailureClass.Unknown);
+        rejected.Class.ShouldBe(FailureClass.Rejected);
         rejected.Reason.ShouldBe("rejected: wrong approach");
         (await EventTypesAsync(store, claimed.Id)).Last().ShouldBe("job.rejected");
     }

@@ -15,7 +15,9 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
 
     public HttpDroverApi(string baseUrl, string? token)
     {
-        _http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw new JobSpecException("url", $"\"{baseUrl}\" is not an http(s) URL (like http://127.0.0.1:8731)");
+        _http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         if (token is not null)
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }

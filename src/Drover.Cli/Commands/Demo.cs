@@ -47,7 +47,13 @@ public static class Demo
                     o["allowed_paths"] = new JsonArray("docs/**");
                     o["scope_policy"] = "enforce";
                 })),
-            ("blocked", Shell("asks a question", "echo 'DROVER_QUESTION Which database should the migration target: sqlite or postgres?'")),
+            // Asks until answered: `drover answer ID postgres` appends the answer to the prompt file, and the next
+            // attempt finds it there and writes the choice down.
+            ("blocked", Shell(
+                "asks a question",
+                "db=$(grep -ioE '^(sqlite|postgres)' \"$DROVER_PROMPT_FILE\" | tail -n 1); " +
+                "if [ -n \"$db\" ]; then echo \"migration target: $db\" > MIGRATION.md; echo \"using $db\"; " +
+                "else echo 'DROVER_QUESTION Which database should the migration target: sqlite or postgres?'; fi")),
             ("succeeded", Shell(
                 "progress and usage",
                 "for i in 1 2 3; do echo \"DROVER_PROGRESS step $i of 3\"; sleep 1; done; " +

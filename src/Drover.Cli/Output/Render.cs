@@ -32,7 +32,7 @@ public static class Render
     public static void JobTable(IReadOnlyList<JobView> jobs)
     {
         var t = new Table().Border(TableBorder.Simple);
-        foreach (var c in new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "UPDATED", "TITLE" })
+        foreach (var c in new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "FAILED", "UPDATED", "TITLE" })
             t.AddColumn(c);
         foreach (var j in jobs)
         {
@@ -42,7 +42,8 @@ public static class Render
                 state,
                 j.Priority.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(j.Engine),
-                $"{j.Attempt}/{j.MaxAttempts}",
+                j.Attempt.ToString(CultureInfo.InvariantCulture),
+                $"{j.Failures}/{j.MaxAttempts}",
                 Ago(j.UpdatedAt),
                 Markup.Escape(Cut(j.Title, 60)));
         }
@@ -120,7 +121,7 @@ public static class Render
         AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");
         Field("engine", j.Engine);
         Field("priority", j.Priority.ToString(CultureInfo.InvariantCulture));
-        Field("attempts", $"{j.Attempt} started, {j.Failures} failed, max {j.MaxAttempts}");
+        Field("attempts", $"{j.Attempt} started, {j.Failures} failed of {j.MaxAttempts} allowed");
         if (j.Why is { } why)
             Field("why", why);
         if (j.Class is { } cls)

@@ -51,6 +51,13 @@ public static partial class DroverConfigLoader
 {
     private static readonly string[] SinkKinds = ["webhook", "ntfy", "slack", "discord"];
 
+    /// <summary>A secret named in config must be a name the secret store accepts, or no `drover secret set` could satisfy it.</summary>
+    private static void SecretName(TomlSection k, string key, string? name)
+    {
+        if (name is not null && Secrets.SecretStore.NameProblem(name) is { } problem)
+            throw k.Error(key, problem);
+    }
+
     private static AlertSinkConfig Sink(TomlSection k)
     {
         k.AllowOnly("kind", "url", "url_env", "url_secret", "token_env", "token_secret", "timeout");
@@ -62,10 +69,12 @@ public static partial class DroverConfigLoader
         var secret = k.String("url_secret");
         if ((url is null ? 0 : 1) + (env is null ? 0 : 1) + (secret is null ? 0 : 1) != 1)
             throw k.Error("url", "give exactly one of url, url_env, url_secret");
+        SecretName(k, "url_secret", secret);
         if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
             throw k.Error("url", "is not an http(s) URL");
         var tokenEnv = k.String("token_env");
         var tokenSecret = k.String("token_secret");
+        SecretName(k, "token_secret", tokenSecret);
         if (kind != "ntfy" && (tokenEnv is not null || tokenSecret is not null))
             throw k.Error(tokenEnv is not null ? "token_env" : "token_secret", "only an ntfy sink takes a token");
         return new AlertSinkConfig

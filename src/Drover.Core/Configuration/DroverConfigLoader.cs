@@ -267,6 +267,7 @@ public static partial class DroverConfigLoader
             var keySecret = p.String("api_key_secret");
             if (keyEnv is not null && keySecret is not null)
                 throw p.Error("api_key_secret", "give api_key_env or api_key_secret, not both");
+            SecretName(p, "api_key_secret", keySecret);
             ModelPrice? price = null;
             if (p.Section("price") is { } ps)
             {

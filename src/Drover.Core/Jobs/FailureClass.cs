@@ -20,12 +20,15 @@ public static class FailureClass
     public const string NoEngine = "no_engine";
     public const string Infra = "infra";
     public const string Cancelled = "cancelled";
+
+    /// <summary>A person rejected the finished work of a <c>review: human</c> job.</summary>
+    public const string Rejected = "rejected";
     public const string Unknown = "unknown";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         Crash, Timeout, Stalled, Lost, VerifyFailed, ScopeViolation, RateLimited, QuotaExhausted,
         BudgetExhausted, ContextLimit, Auth, ModelError, DependencyMissing, DepFailed, NoEngine,
-        Infra, Cancelled, Unknown,
+        Infra, Cancelled, Rejected, Unknown,
     };
 }

@@ -45,10 +45,13 @@ internal static partial class SpecGrammar
 
     public static bool IsAllDigits(string s) => s.Length > 0 && s.All(char.IsAsciiDigit);
 
-    /// <summary>Parses <c>90s</c>, <c>45m</c>, <c>2h</c>, <c>1d</c> or a compound like <c>1h30m</c>; no range check.</summary>
+    /// <summary>Parses <c>90s</c>, <c>45m</c>, <c>2h</c>, <c>1d</c>, a compound like <c>1h30m</c>, or a bare number of seconds
+    /// (<c>--timeout 90</c> from a flag, as JSON's 90 already is); no range check.</summary>
     public static bool TryParseDuration(string text, out TimeSpan value)
     {
         value = default;
+        if (IsAllDigits(text))
+            text += "s";
         var m = DurationText().Match(text);
         if (text.Length == 0 || !m.Success)
             return false;

@@ -195,7 +195,7 @@ public sealed class AlertDispatcher : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"no answer within {sink.Config.Timeout}");
+            throw new TimeoutException($"no answer within {Core.Specs.SpecGrammar.FormatDuration(sink.Config.Timeout)}");
         }
     }
 

@@ -152,6 +152,7 @@ public sealed class DroverConfigLoaderTests
     [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = []", "providers[0].models")]
     [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = [\"m\"]\n[[providers]]\nname = \"a\"\nbase_url = \"http://y\"\nmodels = [\"m\"]", "providers[1].name")]
     [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = [\"m\"]\n[routes.default]\ncascade = [\"a\", \"nope\"]", "routes.default.cascade")]
+    [InlineData("[[providers]]\nname = \"a\"\nbase_url = \"http://x\"\nmodels = [\"m\"]\napi_key_secret = \"cloud-key\"", "providers[0].api_key_secret: \"cloud-key\" is not a secret name")]
     [InlineData("[gateway]\nenabled = \"yes\"", "gateway.enabled")]
     public void Parse_BadGatewayConfig_NamesTheKey(string toml, string key) =>
         Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse(toml)).Message.ShouldContain(key);
@@ -210,7 +211,7 @@ public sealed class DroverConfigLoaderTests
 
             [[alerts.sinks]]
             kind = "ntfy"
-            url_secret = "ntfy-url"
+            url_secret = "NTFY_URL"
             token_env = "NTFY_TOKEN"
             timeout = "3s"
 
@@ -243,7 +244,7 @@ public sealed class DroverConfigLoaderTests
         config.Alerts.CrashLoopRestarts.ShouldBe(5);
         config.Alerts.Sinks.Count.ShouldBe(2);
         config.Alerts.Sinks[0].ShouldBe(new AlertSinkConfig { Kind = "webhook", Url = "http://127.0.0.1:9000/hook" });
-        config.Alerts.Sinks[1].ShouldBe(new AlertSinkConfig { Kind = "ntfy", UrlSecret = "ntfy-url", TokenEnv = "NTFY_TOKEN", Timeout = TimeSpan.FromSeconds(3) });
+        config.Alerts.Sinks[1].ShouldBe(new AlertSinkConfig { Kind = "ntfy", UrlSecret = "NTFY_URL", TokenEnv = "NTFY_TOKEN", Timeout = TimeSpan.FromSeconds(3) });
         config.Reserved.Keys.ShouldBeEmpty();
     }
 
@@ -252,6 +253,8 @@ public sealed class DroverConfigLoaderTests
     [InlineData("[[alerts.sinks]]\nkind = \"slack\"", "alerts.sinks[0].url: give exactly one")]
     [InlineData("[[alerts.sinks]]\nkind = \"slack\"\nurl = \"ftp://x/\"", "alerts.sinks[0].url: is not an http(s) URL")]
     [InlineData("[[alerts.sinks]]\nkind = \"slack\"\nurl_env = \"U\"\ntoken_env = \"T\"", "alerts.sinks[0].token_env: only an ntfy sink")]
+    [InlineData("[[alerts.sinks]]\nkind = \"slack\"\nurl_secret = \"slack-hook\"", "alerts.sinks[0].url_secret: \"slack-hook\" is not a secret name")]
+    [InlineData("[[alerts.sinks]]\nkind = \"ntfy\"\nurl_env = \"U\"\ntoken_secret = \"ntfy-token\"", "alerts.sinks[0].token_secret: \"ntfy-token\" is not a secret name")]
     [InlineData("[alerts]\ncooldown = \"soon\"", "alerts.cooldown")]
     [InlineData("[alerts]\nsinks = 3", "alerts.sinks: expected [[alerts.sinks]]")]
     [InlineData("[alerts]\npager = 1", "alerts.pager: unknown key")]

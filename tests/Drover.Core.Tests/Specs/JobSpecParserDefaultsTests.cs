@@ -126,6 +126,7 @@ public sealed class JobSpecParserDefaultsTests : SpecTestBase
     [InlineData("1", 1)]
     [InlineData("90", 90)]
     [InlineData("1.5", 1.5)]
+    [InlineData("\"90\"", 90)]
     public void Parse_Duration_AcceptsTextAndSeconds(string given, double seconds) =>
         With($$"""{"timeout": {{given}}}""").Timeout.TotalSeconds.ShouldBe(seconds);
 

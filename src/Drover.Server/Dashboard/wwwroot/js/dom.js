@@ -54,6 +54,10 @@ export const fmt = {
     const v = Number(n);
     return v !== 0 && Math.abs(v) < 0.01 ? `$${v.toFixed(4)}` : `$${v.toFixed(2)}`;
   },
+  // A job's or attempt's usage: an unknown cost is shown as such, never as $0.00.
+  cost(u) {
+    return !u || !u.cost_source || u.cost_source === 'unknown' ? '—' : fmt.usd(u.cost_usd);
+  },
   pct(x) {
     return x === null || x === undefined ? '—' : `${(Number(x) * 100).toFixed(1)}%`;
   },

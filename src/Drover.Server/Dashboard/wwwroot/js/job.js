@@ -46,12 +46,12 @@ function actions(job, act) {
 function facts(job) {
   const u = job.usage || {};
   const rows = [
-    ['Engine', job.engine], ['Priority', job.priority], ['Attempt', `${job.attempt} of ${job.max_attempts}`],
+    ['Engine', job.engine], ['Priority', job.priority], ['Attempts', `${job.attempt} started, ${job.failures} failed of ${job.max_attempts} allowed`],
     ['Worker', job.worker || '—'], ['Branch', job.branch ? h('code', {}, job.branch) : '—'],
     ['Head', job.head ? h('code', {}, job.head.slice(0, 12)) : '—'],
     ['Diff', job.diff ? `${job.diff.files} files, +${job.diff.added} −${job.diff.deleted}` : '—'],
     ['Tokens', `${fmt.num(u.input_tokens)} in (${fmt.num(u.cached_input_tokens)} cached), ${fmt.num(u.output_tokens)} out`],
-    ['Cost', `${fmt.usd(u.cost_usd)} (${u.cost_source || 'none'})${u.model ? ` · ${u.model}` : ''}`],
+    ['Cost', `${u.cost_source === 'unknown' || !u.cost_source ? 'unknown' : `${fmt.usd(u.cost_usd)} (${u.cost_source})`}${u.model ? ` · ${u.model}` : ''}`],
     ['Gateway', job.gateway_spend ? `${job.gateway_spend.requests} requests, ${fmt.usd(job.gateway_spend.cost_usd)}` : '—'],
     ['Labels', Object.entries(job.labels || {}).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
     ['Created', timeEl(job.created_at)], ['Updated', timeEl(job.updated_at)],
@@ -67,7 +67,7 @@ function attempts(list) {
     h('div', { class: 'muted' }, `on ${a.worker} · started ${fmt.time(a.started_at)}`,
       a.duration_s !== null ? ` · ${fmt.secs(a.duration_s)}` : ' · running',
       a.exit_code !== null ? ` · exit ${a.exit_code}` : '',
-      a.usage?.cost_usd ? ` · ${fmt.usd(a.usage.cost_usd)}` : '',
+      a.usage?.cost_usd && a.usage.cost_source !== 'unknown' ? ` · ${fmt.cost(a.usage)}` : '',
       a.diff ? ` · ${a.diff.files} files +${a.diff.added} −${a.diff.deleted}` : ''),
     a.reason ? h('div', {}, a.reason) : null)));
 }

@@ -16,10 +16,10 @@ function row(j) {
     h('td', { class: 'title' }, h('a', { href: `#/jobs/${j.id}` }, j.title)),
     h('td', { class: 'state' }, badge(j.state)),
     h('td', {}, j.engine),
-    h('td', { class: 'num opt' }, `${j.attempt}/${j.max_attempts}`),
+    h('td', { class: 'num opt', title: 'attempts started; failures of those allowed' }, `${j.attempt} · ${j.failures}/${j.max_attempts} failed`),
     h('td', { class: 'opt' }, j.worker || '—'),
     h('td', { class: 'why opt' }, j.why || (j.class ? `${j.class}: ${j.reason || ''}` : '')),
-    h('td', { class: 'num opt' }, fmt.usd(j.usage?.cost_usd)),
+    h('td', { class: 'num opt' }, fmt.cost(j.usage)),
     h('td', {}, timeEl(j.updated_at)));
 }
 
