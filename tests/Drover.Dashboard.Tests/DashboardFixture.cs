@@ -92,7 +92,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         Home.Dispose();
     }
 
-    private Exception SkipNoBrowser()
+    private InvalidOperationException SkipNoBrowser()
     {
         Assert.Skip("no browser: " + NoBrowserReason);
         return new InvalidOperationException("unreachable");

@@ -32,6 +32,6 @@ public sealed class OutputWidthTests
 
         ls.ExitCode.ShouldBe(0, ls.ToString());
         ls.Stdout.Split('\n').ShouldAllBe(l => l.TrimEnd().Length <= 60, ls.Stdout);
-        ls.Stdout.ShouldContain("Refresh");
+        ls.Stdout.ShouldContain("queued");
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -195,7 +196,7 @@ public sealed class AlertDispatcher : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"no answer within {Core.Specs.SpecGrammar.FormatDuration(sink.Config.Timeout)}");
+            throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"no answer within {sink.Config.Timeout.TotalSeconds:0.###} s"));
         }
     }
 

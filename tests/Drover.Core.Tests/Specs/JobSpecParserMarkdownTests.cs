@@ -56,9 +56,9 @@ public sealed class JobSpecParserMarkdownTests : SpecTestBase
     [Fact]
     public void ParseMarkdown_QuotedScalarsStayStrings()
     {
-        var e = Should.Throw<JobSpecException>(() => Md("---\nengine: claude\ntimeout: '90'\n---\np"));
-        e.Field.ShouldBe("timeout");
-        e.Message.ShouldContain("is not a duration");
+        var e = Should.Throw<JobSpecException>(() => Md("---\nengine: claude\nretry: {max_attempts: '3'}\n---\np"));
+        e.Field.ShouldBe("retry.max_attempts");
+        Md("---\nengine: claude\ntitle: '123'\n---\np").Title.ShouldBe("123");
     }
 
     [Fact]
