@@ -6,6 +6,7 @@
 #   ip (iproute2): the loopback-only and partitioned network namespaces
 #   chromium: the dashboard tests drive the system browser through Playwright (no browser is downloaded)
 #   initdb/pg_ctl (postgresql-15): the PostgreSQL conformance and fleet tests
+#   bwrap (bubblewrap): the agent sandbox
 #   npm (Node): installs the pinned real agent CLIs the end-to-end engine tests run
 set -uo pipefail
 need=()
@@ -15,6 +16,7 @@ has useradd || need+=(passwd)
 has ip || need+=(iproute2)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || has initdb || need+=(postgresql)
+has bwrap || need+=(bubblewrap)
 has npm || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && has apt-get; then
