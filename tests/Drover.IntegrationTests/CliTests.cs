@@ -94,7 +94,8 @@ public sealed class CliTests
     public async Task Serve_JobForAnEngineNoWorkerHas_WaitsWithAWhyThenFailsNoEngine()
     {
         using var t = new TestHome();
-        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[fleet]\nno_engine_after = \"3s\"\n");
+        // A configured custom engine whose program no host has: known at submit, runnable nowhere.
+        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[fleet]\nno_engine_after = \"3s\"\n[engines.nosuchagent]\ncommand = [\"nosuchagent-bin\", \"{prompt_file}\"]\n");
         await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "1", "--lease-ttl", "2s", "--heartbeat", "1s"]);
         await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
 
