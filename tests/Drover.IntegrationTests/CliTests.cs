@@ -155,6 +155,7 @@ public sealed class CliTests
     public async Task Show_UnknownJob_ExitsThree()
     {
         using var t = new TestHome();
+        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
         var r = await t.Cli.RunAsync("show", "999", "--json");
         r.ExitCode.ShouldBe(3, r.ToString());
         r.Json.GetProperty("error").GetString()!.ShouldContain("999");
