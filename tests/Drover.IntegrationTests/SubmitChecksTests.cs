@@ -102,6 +102,37 @@ public sealed class SubmitChecksTests
     }
 
     [Fact]
+    public async Task SubmitWait_RetriedJobThroughServer_SaysEachAttemptAndTheBackoffOnStderr()
+    {
+        using var t = new TestHome();
+        await using var serve = t.Cli.Start("serve", "--port", "0", "--slots", "1", "--heartbeat", "1s");
+        await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+
+        var r = await t.Cli.RunInAsync(t.Scratch, "submit", "--command", "sleep 1; exit 3", "--max-attempts", "2", "--backoff", "2s", "--wait");
+
+        r.ExitCode.ShouldBe(1, r.ToString());
+        r.Stderr.ShouldContain("attempt 1/2 started on worker ");
+        r.Stderr.ShouldContain("waiting: backoff until ");
+        r.Stderr.ShouldContain("attempt 2/2 started on worker ");
+    }
+
+    [Fact]
+    public async Task SubmitWait_ServerKilledWhileWaiting_Exit4SayingSo()
+    {
+        using var t = new TestHome();
+        await using var serve = t.Cli.Start("serve", "--port", "0", "--slots", "1", "--heartbeat", "1s");
+        await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+
+        var waiting = t.Cli.RunInAsync(t.Scratch, "submit", "--command", "sleep 20", "--wait");
+        await t.WaitForJobAsync(1, j => j.GetProperty("state").GetString() == "running", TimeSpan.FromSeconds(60));
+        serve.Signal(Native.SIGKILL);
+        var r = await waiting;
+
+        r.ExitCode.ShouldBe(4, r.ToString());
+        r.Stderr.ShouldContain("the Drover server stopped answering while job 1 was running");
+    }
+
+    [Fact]
     public async Task SubmitWait_ServerKilledJustBefore_GivesUpWithAMessage()
     {
         using var t = new TestHome();

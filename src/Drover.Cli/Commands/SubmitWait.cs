@@ -51,7 +51,7 @@ internal static class SubmitWait
             DateTimeOffset? noWorkerSince = null;
             while (true)
             {
-                var job = await GetAsync(api, id, last, cts.Token);
+                var job = await api.GetJobAsync(id, cts.Token);
                 if (job.State is "succeeded" or "failed" or "cancelled" or "blocked")
                     return job;
                 Report(last, job);
@@ -76,6 +76,11 @@ internal static class SubmitWait
         {
             throw new Core.DroverException($"gave up waiting for job {id} after {limit}");
         }
+        catch (ServerUnreachableException e)
+        {
+            throw new ServerUnreachableException(
+                $"the Drover server stopped answering while job {id} was {last?.State ?? "queued"} ({e.Message}); the job is kept: `drover show {id}` once it is back", e);
+        }
         finally
         {
             if (worker is not null)
@@ -89,19 +94,6 @@ internal static class SubmitWait
 
     private static bool Live(IReadOnlyList<WorkerView> workers, TimeSpan liveAfter) =>
         workers.Any(w => w.State is "idle" or "busy" && w.HeartbeatAgeS < liveAfter.TotalSeconds);
-
-    private static async Task<JobView> GetAsync(IDroverApi api, long id, JobView? last, CancellationToken ct)
-    {
-        try
-        {
-            return await api.GetJobAsync(id, ct);
-        }
-        catch (ServerUnreachableException e)
-        {
-            throw new ServerUnreachableException(
-                $"the Drover server stopped answering while job {id} was {last?.State ?? "queued"} ({e.Message}); the job is kept — `drover show {id}` once it is back", e);
-        }
-    }
 
     /// <summary>One stderr line per change: an attempt starting (n/max on worker W), or why the job waits.</summary>
     private static void Report(JobView? before, JobView now)
