@@ -57,7 +57,7 @@ internal static class SubmitWait
                 Report(last, job);
                 last = job;
 
-                var now = DateTimeOffset.UtcNow;
+                var now = TimeProvider.System.GetUtcNow();
                 if (now - fleetCheckedAt >= FleetPoll)
                 {
                     fleetCheckedAt = now;
