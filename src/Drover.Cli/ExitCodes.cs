@@ -12,3 +12,6 @@ public static class ExitCodes
 
 /// <summary>The server named by --url (or server.json) could not be reached.</summary>
 public sealed class ServerUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A read command was pointed at a directory that holds no Drover home (exit 2, nothing created).</summary>
+public sealed class HomeMissingException(string message) : Exception(message);

@@ -102,10 +102,16 @@ public sealed class Runtime : IAsyncDisposable
 
     /// <summary>
     /// The API to use: --url, else a live `serve` of this home (server.json), else the store directly.
+    /// The home's drover.toml is read first on every path, so a broken one is an error (naming file and key)
+    /// rather than silently ignored. With <paramref name="requireHome"/> (every command but submit), a home
+    /// that holds neither drover.db nor drover.toml is an error instead of a new empty store.
     /// </summary>
-    public static async Task<(IDroverApi Api, IAsyncDisposable Owner)> ConnectAsync(GlobalOptions.Settings s, CancellationToken ct)
+    public static async Task<(IDroverApi Api, IAsyncDisposable Owner)> ConnectAsync(GlobalOptions.Settings s, CancellationToken ct, bool requireHome = true)
     {
         var home = DroverHome.Resolve(s.Home);
+        if (requireHome && s.Url is null && s.Store is null && !File.Exists(home.DatabasePath) && !File.Exists(home.ConfigPath))
+            throw new HomeMissingException($"no Drover home at {home.Root} (run drover init, or check --home)");
+        await LoadConfigAsync(home, ct);
         if (s.Url is { } url)
         {
             var http = new HttpDroverApi(url, s.Token ?? home.ReadToken());

@@ -27,13 +27,32 @@ public sealed class LeaseLostException : DroverException
     public long Epoch { get; }
 }
 
-/// <summary>A job spec was rejected. <see cref="Field"/> names the offending key when there is one.</summary>
+/// <summary>
+/// A job spec was rejected. <see cref="Field"/> names the offending key when there is one; <see cref="Errors"/>
+/// holds every problem found (the first is this exception's own message and field).
+/// </summary>
 public sealed class JobSpecException : DroverException
 {
-    public JobSpecException(string? field, string message) : base(message) => Field = field;
+    public JobSpecException(string? field, string message) : base(message)
+    {
+        Field = field;
+        Errors = [new JobSpecError(field, message)];
+    }
+
+    /// <summary>Several problems at once; <paramref name="errors"/> must not be empty.</summary>
+    public JobSpecException(IReadOnlyList<JobSpecError> errors) : base(errors[0].Message)
+    {
+        Field = errors[0].Field;
+        Errors = errors;
+    }
 
     public string? Field { get; }
+
+    public IReadOnlyList<JobSpecError> Errors { get; }
 }
+
+/// <summary>One rejected field of a spec and the rule it broke.</summary>
+public sealed record JobSpecError(string? Field, string Message);
 
 /// <summary>A request names a job (or worker) that does not exist.</summary>
 public sealed class NotFoundException : DroverException

@@ -41,7 +41,7 @@ public sealed class JobPageTests(DashboardFixture fx)
         for (var i = 0; i < 55; i++)
         {
             using var body = new StringContent(
-                $$$"""{"title": "paging {{{i}}}", "command": "true", "capabilities": ["dashboard-paging"], "labels": {"suite": "paging"}}""",
+                $$$"""{"title": "paging {{{i}}}", "command": "true", "repo": {{{System.Text.Json.JsonSerializer.Serialize(fx.Home.Scratch)}}}, "capabilities": ["dashboard-paging"], "labels": {"suite": "paging"}}""",
                 System.Text.Encoding.UTF8, "application/json");
             using var resp = await api.PostAsync(new Uri("/api/jobs", UriKind.Relative), body, TestContext.Current.CancellationToken);
             resp.EnsureSuccessStatusCode();

@@ -113,7 +113,8 @@ public sealed class CliTests
     public async Task Serve_JobForAnEngineNoWorkerHas_WaitsWithAWhyThenFailsNoEngine()
     {
         using var t = new TestHome();
-        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[fleet]\nno_engine_after = \"3s\"\n");
+        // A configured custom engine whose program no host has: known at submit, runnable nowhere.
+        File.WriteAllText(Path.Combine(t.Home, "drover.toml"), "[fleet]\nno_engine_after = \"3s\"\n[engines.nosuchagent]\ncommand = [\"nosuchagent-bin\", \"{prompt_file}\"]\n");
         await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "1", "--lease-ttl", "2s", "--heartbeat", "1s"]);
         await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
 
@@ -173,6 +174,7 @@ public sealed class CliTests
     public async Task Show_UnknownJob_ExitsThree()
     {
         using var t = new TestHome();
+        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
         var r = await t.Cli.RunAsync("show", "999", "--json");
         r.ExitCode.ShouldBe(3, r.ToString());
         r.Json.GetProperty("error").GetString()!.ShouldContain("999");

@@ -39,26 +39,14 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
         }
     }
 
+    /// <summary>Sends the spec as one JSON object: the CLI has already merged file and flags (one shape for both paths).</summary>
     public async Task<SubmitView> SubmitAsync(SubmitRequest request, CancellationToken ct)
     {
         HttpContent content;
         if (request.FileBytes is { } bytes)
         {
-            // Flags given with --file override the file's keys: merge on this side, send JSON.
-            if (request.Spec is { Count: > 0 })
-            {
-                var merged = request.FileFormat == "markdown"
-                    ? Core.Specs.JobSpecParser.ReadMarkdownObject(bytes)
-                    : Core.Specs.JobSpecParser.ReadJsonObject(bytes);
-                foreach (var (k, v) in request.Spec)
-                    merged[k] = v?.DeepClone();
-                content = new StringContent(merged.ToJsonString(), Encoding.UTF8, "application/json");
-            }
-            else
-            {
-                content = new ByteArrayContent(bytes);
-                content.Headers.ContentType = new MediaTypeHeaderValue(request.FileFormat == "markdown" ? "text/markdown" : "application/json");
-            }
+            var format = request.FileFormat == "markdown" ? Core.Specs.SpecFileFormat.Markdown : Core.Specs.SpecFileFormat.Json;
+            content = new StringContent(Core.Specs.JobSpecParser.MergeSubmission(bytes, format, request.Spec).ToJsonString(), Encoding.UTF8, "application/json");
         }
         else
         {
@@ -200,7 +188,7 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
             var message = err?.Error ?? $"HTTP {(int)resp.StatusCode}: {text}";
             throw resp.StatusCode switch
             {
-                HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => new JobSpecException(err?.Field, message),
+                HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => err?.Errors is { Count: > 1 } all ? new JobSpecException(all) : new JobSpecException(err?.Field, message),
                 HttpStatusCode.NotFound => new NotFoundException(message),
                 HttpStatusCode.Conflict => new ConflictException(message, err?.Id, err?.State),
                 HttpStatusCode.Unauthorized => new DroverException("unauthorized: " + message + " (check --token or <home>/token)"),

@@ -28,6 +28,7 @@ public static class CommandBase
     private static int? Classify(Exception ex) => ex switch
     {
         JobSpecException or ArgumentException or FormatException => ExitCodes.BadInput,
+        Core.Configuration.DroverConfigException or HomeMissingException => ExitCodes.BadInput,
         NotFoundException => ExitCodes.NotFound,
         ConflictException => ExitCodes.Failed,
         ServerUnreachableException => ExitCodes.Unreachable,
@@ -42,7 +43,7 @@ public static class CommandBase
         var message = ex is OperationCanceledException ? "interrupted" : ex.Message;
         if (s.Json)
         {
-            var err = new ErrorView(message, field, (ex as ConflictException)?.JobId, (ex as ConflictException)?.State);
+            var err = new ErrorView(message, field, (ex as ConflictException)?.JobId, (ex as ConflictException)?.State, (ex as JobSpecException)?.Errors);
             Console.Out.WriteLine(JsonSerializer.Serialize(err, DroverJson.Options));
         }
 
@@ -53,8 +54,14 @@ public static class CommandBase
             ExitCodes.Unreachable => "unreachable",
             _ => "error",
         };
-        Console.Error.WriteLine(field is null || message.StartsWith(field, StringComparison.Ordinal)
-            ? $"drover: {prefix}: {message}"
-            : $"drover: {prefix}: {field}: {message}");
+        // A rejected spec reports every problem, one per line.
+        var errors = (ex as JobSpecException)?.Errors ?? [new JobSpecError(field, message)];
+        foreach (var e in errors)
+        {
+            var text = ex is OperationCanceledException ? message : e.Message;
+            Console.Error.WriteLine(e.Field is null || text.StartsWith(e.Field, StringComparison.Ordinal)
+                ? $"drover: {prefix}: {text}"
+                : $"drover: {prefix}: {e.Field}: {text}");
+        }
     }
 }

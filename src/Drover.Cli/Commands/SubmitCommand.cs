@@ -2,9 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Drover.Cli.Output;
 using Drover.Server.Jobs;
-using Drover.Server.Supervision;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Drover.Cli.Commands;
 
@@ -116,23 +113,25 @@ public static class SubmitCommand
             if (Pairs("env", r.GetValue(env)) is { } eo)
                 spec["env"] = eo;
 
-            SubmitRequest request;
+            // One merge (Core), one shape: the server and the local service both get the merged object.
+            var home = Server.Hosting.DroverHome.Resolve(s.Home);
+            var config = await Runtime.LoadConfigAsync(home, ct);
+            byte[]? fileBytes = null;
+            var format = Core.Specs.SpecFileFormat.Json;
             if (r.GetValue(file) is { } path)
             {
+                format = Core.Specs.JobSpecParser.FileFormat(path);
                 if (!File.Exists(path))
                     throw new Core.JobSpecException("file", $"job file \"{path}\" does not exist");
-                var ext = Path.GetExtension(path).ToLowerInvariant();
-                var format = ext is ".md" or ".markdown" ? "markdown" : ext == ".json" ? "json"
-                    : throw new Core.JobSpecException("file", $"job file \"{path}\" must end in .json or .md");
-                request = new SubmitRequest(spec.Count > 0 ? spec : null, await File.ReadAllBytesAsync(path, ct), format, Environment.CurrentDirectory);
-            }
-            else
-            {
-                request = new SubmitRequest(spec, null, null, Environment.CurrentDirectory);
+                fileBytes = await File.ReadAllBytesAsync(path, ct);
             }
 
+            var merged = Core.Specs.JobSpecParser.MergeSubmission(fileBytes, format, spec);
+            DefaultRepo(merged, config, Environment.CurrentDirectory);
+            var request = new SubmitRequest(merged, null, null, Environment.CurrentDirectory);
+
             TimeSpan? limit = r.GetValue(waitTimeout) is { } wt ? Durations.Parse(wt, "--wait-timeout") : null;
-            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            var (api, owner) = await Runtime.ConnectAsync(s, ct, requireHome: false);
             await using (owner)
             {
                 var submitted = await api.SubmitAsync(request, ct);
@@ -147,7 +146,7 @@ public static class SubmitCommand
 
                 if (!s.Json)
                     Console.Error.WriteLine($"job {submitted.Job.Id} {submitted.Outcome}; waiting for it to finish…");
-                var done = await WaitAsync(api, owner as Runtime, submitted.Job.Id, limit, ct);
+                var done = await SubmitWait.WaitAsync(api, owner as Runtime, submitted.Job.Id, limit, config.Worker.Heartbeat * 3, ct);
                 if (s.Json)
                     Render.Json(done);
                 else
@@ -159,55 +158,27 @@ public static class SubmitCommand
     }
 
     /// <summary>
-    /// Waits until the job is terminal or blocked. Without a server, and with no live worker on the
-    /// store, it runs the job itself with a one-slot in-process worker so `submit --wait` always finishes.
+    /// The CLI's default repo is the directory it runs in, sent explicitly (the API has no default); a relative
+    /// repo from a job file resolves against it here, so the server and the local service see the same path.
+    /// A profile that names a repo keeps it.
     /// </summary>
-    private static async Task<JobView> WaitAsync(IDroverApi api, Runtime? local, long id, TimeSpan? limit, CancellationToken ct)
+    private static void DefaultRepo(JsonObject merged, Core.Configuration.DroverConfig config, string cwd)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (limit is { } l)
-            cts.CancelAfter(l);
-        using var workerCts = new CancellationTokenSource();
-        Task? worker = null;
-        WorkerHost? host = null;
-        if (local is not null && !(await local.Jobs.WorkersAsync(ct)).Any(w => w.State is "idle" or "busy" && w.HeartbeatAgeS < 30))
+        if (merged["repo"] is JsonValue v && v.TryGetValue<string>(out var given))
         {
-            var opts = new WorkerOptions
-            {
-                Name = $"{Environment.MachineName}-cli-{Environment.ProcessId}",
-                Home = local.Home,
-                Slots = 1,
-                LeaseTtl = local.Config.Worker.LeaseTtl,
-                Heartbeat = local.Config.Worker.Heartbeat,
-                KillGrace = local.Config.Worker.KillGrace,
-                Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
-            };
-            host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);
-            worker = host.RunAsync(workerCts.Token);
+            var expanded = given == "~" || given.StartsWith("~/", StringComparison.Ordinal)
+                ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + given[1..]
+                : given;
+            if (expanded.Length > 0 && !expanded.Contains("..", StringComparison.Ordinal))
+                merged["repo"] = Path.GetFullPath(expanded, cwd);
+            return;
         }
 
-        try
-        {
-            while (true)
-            {
-                var job = await api.GetJobAsync(id, cts.Token);
-                if (job.State is "succeeded" or "failed" or "cancelled" or "blocked")
-                    return job;
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cts.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new Core.DroverException($"gave up waiting for job {id} after {limit}");
-        }
-        finally
-        {
-            if (worker is not null)
-            {
-                await workerCts.CancelAsync();
-                await worker;
-                host!.Dispose();
-            }
-        }
+        if (merged.ContainsKey("repo"))
+            return;
+        var profile = merged["profile"] is JsonValue p && p.TryGetValue<string>(out var name) ? name : "default";
+        if (config.Profiles.TryGetValue(profile, out var defaults) && defaults.ContainsKey("repo"))
+            return;
+        merged["repo"] = cwd;
     }
 }

@@ -46,7 +46,10 @@ public sealed partial record DroverConfig
     public string? Source { get; init; }
 
     /// <summary>The context job specs are parsed with under this config.</summary>
-    public SpecParseContext SpecContext(string workingDirectory) => new(workingDirectory, Profiles);
+    public SpecParseContext SpecContext(string workingDirectory) => new(workingDirectory, Profiles)
+    {
+        Engines = new HashSet<string>(EngineNames.BuiltIn.Concat(Engines.Where(e => e.Value.Command is { Count: > 0 }).Select(e => e.Key)), StringComparer.Ordinal),
+    };
 }
 
 /// <summary><c>[server]</c>: where the API listens. Loopback by default (SPEC §1.5).</summary>

@@ -11,73 +11,100 @@ public static partial class JobSpecParser
     /// given; else, with <c>engine_class</c>, <see cref="JobSpec.Engine"/> stays "" and a worker picks the
     /// first available engine of the class when it claims the job; else the spec is rejected.
     /// </summary>
-    private static JobSpec Build(SpecReader r, SpecParseContext ctx)
+    private static JobSpec Build(SpecReader r, SpecParseContext ctx, SpecErrors errors)
     {
-        var engine = EngineName(r, "engine");
-        var engineClass = EngineName(r, "engine_class");
-        var prefers = r.StringList("prefers") ?? [];
-        foreach (var p in prefers)
+        var engineOk = true;
+        var engine = errors.Try(() => EngineName(r, "engine", ctx), null);
+        if (engine is null && r.Has("engine"))
+            engineOk = false;
+        var engineClass = errors.Try(() => EngineName(r, "engine_class", null), null);
+        var prefers = errors.Try(() => Prefers(r, ctx), []);
+        var (commandLine, commandArgv) = errors.Try(() => Command(r), (null, null));
+        var hasCommand = commandLine is not null || commandArgv is not null || r.Has("command");
+        engine ??= hasCommand ? "shell" : engineClass is not null ? "" : null;
+        if (engineOk)
         {
-            if (!SpecGrammar.EngineName().IsMatch(p))
-                throw r.Error("prefers", $"{SpecGrammar.Quote(p)} is not a valid engine name ([a-z][a-z0-9_-]{{0,31}})");
+            // The engine's own error says what is wrong; blaming command for a misspelt engine would mislead.
+            if (engine is null)
+                errors.Add(r.Error("engine", "engine is required (set engine, engine_class, or command for a shell job, or use a profile that sets one)"));
+            else if (engine == "shell" && !hasCommand)
+                errors.Add(r.Error("command", "required when engine is \"shell\" (a string or an array of arguments)"));
+            else if (engine != "shell" && hasCommand)
+                errors.Add(r.Error("command", $"only valid with engine \"shell\" (engine is {SpecGrammar.Quote(engine.Length == 0 ? engineClass! : engine)})"));
         }
 
-        var (commandLine, commandArgv) = Command(r);
-        var hasCommand = commandLine is not null || commandArgv is not null;
-        engine ??= hasCommand ? "shell" : engineClass is not null ? "" : null;
-        if (engine is null)
-            throw r.Error("engine", "engine is required (set engine, engine_class, or command for a shell job, or use a profile that sets one)");
-        if (engine == "shell" && !hasCommand)
-            throw r.Error("command", "required when engine is \"shell\" (a string or an array of arguments)");
-        if (engine != "shell" && hasCommand)
-            throw r.Error("command", $"only valid with engine \"shell\" (engine is {SpecGrammar.Quote(engine.Length == 0 ? engineClass! : engine)})");
-
-        var prompt = Prompt(r, engine);
-        var repo = Repo(r, ctx);
-        var key = Key(r);
-        var retry = Retry(r.Object("retry"));
-        return new JobSpec
+        engine ??= "";
+        var prompt = errors.Try(() => Prompt(r, engine, engineOk), "");
+        var repo = errors.Try(() => Repo(r, ctx), null);
+        var key = errors.Try(() => Key(r), null);
+        var spec = new JobSpec
         {
-            Title = Title(r, prompt, commandLine, commandArgv),
+            Title = errors.Try(() => Title(r, prompt, commandLine, commandArgv), ""),
             Prompt = prompt,
             Engine = engine,
             EngineClass = engineClass,
             Prefers = prefers,
             CommandLine = commandLine,
             CommandArgv = commandArgv,
-            Model = Token(r, "model", 200),
-            Repo = repo,
-            Base = Token(r, "base", 256),
-            Priority = Priority(r),
-            Capabilities = Capabilities(r),
+            Model = errors.Try(() => Token(r, "model", 200), null),
+            Repo = repo ?? "",
+            Base = errors.Try(() => Token(r, "base", 256), null),
+            Priority = errors.Try(() => Priority(r), 50),
+            Capabilities = errors.Try(() => Capabilities(r), []),
             Key = key,
-            After = After(r, key),
-            DepsMode = Choice(r, "deps_mode", DepsMode.Hard, ("hard", DepsMode.Hard), ("soft", DepsMode.Soft)),
-            Lock = Lock(r, repo, ctx),
-            Timeout = r.Duration("timeout") ?? TimeSpan.FromMinutes(60),
-            StallTimeout = r.Duration("stall_timeout") ?? TimeSpan.FromMinutes(15),
-            Retry = retry,
-            Budget = Budget(r.Object("budget")),
-            Verify = NonEmpty(r, "verify", multiline: true),
-            Persona = Persona(r),
-            ExpectChanges = r.Bool("expect_changes") ?? false,
-            AllowedPaths = AllowedPaths(r),
-            ScopePolicy = Choice(r, "scope_policy", ScopePolicy.Warn, ("warn", ScopePolicy.Warn), ("enforce", ScopePolicy.Enforce)),
-            Review = Choice(r, "review", ReviewMode.Auto, ("auto", ReviewMode.Auto), ("human", ReviewMode.Human)),
+            After = errors.Try(() => After(r, key), []),
+            DepsMode = errors.Try(() => Choice(r, "deps_mode", DepsMode.Hard, ("hard", DepsMode.Hard), ("soft", DepsMode.Soft)), DepsMode.Hard),
+            Lock = repo is null ? null : errors.Try(() => Lock(r, repo, ctx), null),
+            Timeout = errors.Try(() => r.Duration("timeout"), null) ?? TimeSpan.FromMinutes(60),
+            StallTimeout = errors.Try(() => r.Duration("stall_timeout"), null) ?? TimeSpan.FromMinutes(15),
+            Retry = errors.Try(() => Retry(r.Object("retry")), RetryPolicy.Default),
+            Budget = errors.Try(() => Budget(r.Object("budget")), null),
+            Verify = errors.Try(() => NonEmpty(r, "verify", multiline: true), null),
+            Persona = errors.Try(() => Persona(r), null),
+            ExpectChanges = errors.Try(() => r.Bool("expect_changes"), null) ?? false,
+            AllowedPaths = errors.Try(() => AllowedPaths(r), []),
+            ScopePolicy = errors.Try(() => Choice(r, "scope_policy", ScopePolicy.Warn, ("warn", ScopePolicy.Warn), ("enforce", ScopePolicy.Enforce)), ScopePolicy.Warn),
+            Review = errors.Try(() => Choice(r, "review", ReviewMode.Auto, ("auto", ReviewMode.Auto), ("human", ReviewMode.Human)), ReviewMode.Auto),
             Profile = r.String("profile")!,
-            Labels = Labels(r),
-            Tracker = Tracker(r),
-            Env = Env(r),
-            Secrets = Secrets(r),
+            Labels = errors.Try(() => Labels(r), new SortedDictionary<string, string>(StringComparer.Ordinal)),
+            Tracker = errors.Try(() => Tracker(r), null),
+            Env = errors.Try(() => Env(r), new SortedDictionary<string, string>(StringComparer.Ordinal)),
+            Secrets = errors.Try(() => Secrets(r), []),
         };
+        errors.ThrowIfAny();
+        return spec;
     }
 
-    private static string? EngineName(SpecReader r, string field)
+    /// <summary>A well-formed name; with <paramref name="ctx"/> knowing the engines, also one of them.</summary>
+    private static string? EngineName(SpecReader r, string field, SpecParseContext? ctx)
     {
         var name = r.String(field);
         if (name is not null && !SpecGrammar.EngineName().IsMatch(name))
             throw r.Error(field, $"{SpecGrammar.Quote(name)} is not a valid engine name ([a-z][a-z0-9_-]{{0,31}})");
+        if (name is not null && ctx is { Trusted: false, Engines: { } known } && !known.Contains(name))
+        {
+            var hint = EngineNames.Suggest(name, known.Order(StringComparer.Ordinal)) is { } near ? $" (did you mean {near}?)" : "";
+            throw r.Error(field, $"unknown engine {SpecGrammar.Quote(name)}{hint}; known: {string.Join(", ", known.Order(StringComparer.Ordinal))} (custom engines: [engines.NAME] command = … in drover.toml)");
+        }
+
         return name;
+    }
+
+    private static List<string> Prefers(SpecReader r, SpecParseContext ctx)
+    {
+        var prefers = r.StringList("prefers") ?? [];
+        foreach (var p in prefers)
+        {
+            if (!SpecGrammar.EngineName().IsMatch(p))
+                throw r.Error("prefers", $"{SpecGrammar.Quote(p)} is not a valid engine name ([a-z][a-z0-9_-]{{0,31}})");
+            if (ctx is { Trusted: false, Engines: { } known } && !known.Contains(p))
+            {
+                var hint = EngineNames.Suggest(p, known.Order(StringComparer.Ordinal)) is { } near ? $" (did you mean {near}?)" : "";
+                throw r.Error("prefers", $"unknown engine {SpecGrammar.Quote(p)}{hint}");
+            }
+        }
+
+        return prefers;
     }
 
     private static (string? Line, IReadOnlyList<string>? Argv) Command(SpecReader r)
@@ -101,13 +128,13 @@ public static partial class JobSpecParser
         }
     }
 
-    private static string Prompt(SpecReader r, string engine)
+    private static string Prompt(SpecReader r, string engine, bool engineKnown)
     {
         var prompt = r.String("prompt", multiline: true) ?? "";
         var bytes = Encoding.UTF8.GetByteCount(prompt);
         if (bytes > SpecGrammar.MaxPromptBytes)
             throw r.Error("prompt", $"{bytes} bytes exceeds the 1 MiB limit ({SpecGrammar.MaxPromptBytes} bytes)");
-        if (engine != "shell" && string.IsNullOrWhiteSpace(prompt))
+        if (engineKnown && engine != "shell" && string.IsNullOrWhiteSpace(prompt))
             throw r.Error("prompt", "required (only a shell job may omit it)");
         return prompt;
     }

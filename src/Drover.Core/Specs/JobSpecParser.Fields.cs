@@ -14,7 +14,11 @@ public static partial class JobSpecParser
         var given = NonEmpty(r, "repo", multiline: false);
         var baseDir = Path.GetFullPath(ctx.WorkingDirectory);
         string path;
-        if (given is null)
+        if (given is null && ctx.RequireRepo)
+        {
+            throw r.Error("repo", "required: the absolute path of the directory or git checkout the job works in (the API has no current directory to default to)");
+        }
+        else if (given is null)
         {
             path = baseDir;
         }
@@ -24,6 +28,8 @@ public static partial class JobSpecParser
                 throw r.Error("repo", $"{SpecGrammar.Quote(given)} must not contain \"..\" segments");
             if (given == "~" || given.StartsWith("~/", StringComparison.Ordinal))
                 given = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + given[1..];
+            if (ctx.RequireRepo && !Path.IsPathRooted(given))
+                throw r.Error("repo", $"{SpecGrammar.Quote(given)} must be an absolute path (the API has no current directory to resolve it against)");
             path = Path.GetFullPath(given, baseDir);
         }
 

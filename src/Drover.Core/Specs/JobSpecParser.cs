@@ -125,14 +125,30 @@ public static partial class JobSpecParser
     {
         ArgumentNullException.ThrowIfNull(raw);
         ArgumentNullException.ThrowIfNull(ctx);
-        var job = SpecKeys.Normalize(raw);
+        var errors = new SpecErrors();
+        // Unknown keys are reported with every other problem; the known ones are still checked.
+        var job = errors.Try(() => SpecKeys.Normalize(raw), null) ?? KnownKeysOnly(raw);
         // A job that gives its own command is a shell job, whatever engine its profile defaults to.
         if (job["command"] is not null && !job.ContainsKey("engine"))
             job["engine"] = "shell";
-        var (profileName, profile) = ResolveProfile(job, ctx);
+        var (profileName, profile) = errors.Try(() => ResolveProfile(job, ctx), ("default", []));
         var merged = SpecKeys.WithoutNulls(SpecKeys.Merge(profile, job));
         merged["profile"] = profileName;
-        return Build(new SpecReader(merged), ctx);
+        return Build(new SpecReader(merged), ctx, errors);
+    }
+
+    /// <summary>The keys of <paramref name="raw"/> that are spec keys, each once (snake_case first), for checking after a rejected key.</summary>
+    private static JsonObject KnownKeysOnly(JsonObject raw)
+    {
+        var result = new JsonObject();
+        foreach (var (given, value) in raw)
+        {
+            var name = given.Replace('-', '_');
+            if (SpecKeys.Top.Contains(name) && !result.ContainsKey(name) && name is not ("retry" or "budget"))
+                result[name] = value?.DeepClone();
+        }
+
+        return result;
     }
 
     private static string Decode(byte[] utf8)

@@ -32,21 +32,31 @@ internal static class SpecKeys
     {
         var known = prefix switch { null => Top, "retry" => Retry, _ => Budget };
         var result = new JsonObject();
+        var errors = new SpecErrors();
         foreach (var (given, value) in raw)
         {
             var name = given.Replace('-', '_');
             var path = prefix is null ? given : $"{prefix}.{given}";
             if (!known.Contains(name))
-                throw new JobSpecException(path, $"unknown key {SpecGrammar.Quote(path)}");
+            {
+                errors.Add(new JobSpecException(path, $"unknown key {SpecGrammar.Quote(path)}"));
+                continue;
+            }
+
             var canonical = prefix is null ? name : $"{prefix}.{name}";
             if (result.ContainsKey(name))
-                throw new JobSpecException(canonical, $"{canonical}: given more than once (snake_case and kebab-case spellings of the same key)");
+            {
+                errors.Add(new JobSpecException(canonical, $"{canonical}: given more than once (snake_case and kebab-case spellings of the same key)"));
+                continue;
+            }
+
             var copy = value?.DeepClone();
             if (prefix is null && name is "retry" or "budget" && copy is JsonObject nested)
-                copy = Normalize(nested, name);
+                copy = errors.Try(() => Normalize(nested, name), nested);
             result[name] = copy;
         }
 
+        errors.ThrowIfAny();
         return result;
     }
 

@@ -18,4 +18,16 @@ public sealed record SpecParseContext(string WorkingDirectory, IReadOnlyDictiona
     /// so profiles are not looked up and <c>repo</c> is not checked on disk (it may be gone by now).
     /// </summary>
     internal bool Trusted { get; init; }
+
+    /// <summary>
+    /// The engines a job may name (built in plus configured); null when unknown here, and then any
+    /// well-formed name is accepted and the fleet decides.
+    /// </summary>
+    public IReadOnlySet<string>? Engines { get; init; }
+
+    /// <summary>
+    /// The submitter has no current directory to default <c>repo</c> to (the HTTP API): a job must name
+    /// its repo, as an absolute path, unless its profile gives one.
+    /// </summary>
+    public bool RequireRepo { get; init; }
 }

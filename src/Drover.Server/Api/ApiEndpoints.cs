@@ -98,14 +98,14 @@ public static class ApiEndpoints
 
     private static async Task<SubmitRequest> ReadSubmitAsync(HttpRequest req, CancellationToken ct)
     {
-        var cwd = req.Headers["X-Drover-Cwd"].FirstOrDefault() is { Length: > 0 } c && Path.IsPathRooted(c)
-            ? c
-            : Environment.CurrentDirectory;
+        // The server's own directory means nothing to a remote submitter: repo must be given (absolute), unless
+        // the client names its own directory as the default (X-Drover-Cwd, an absolute path).
+        var given = req.Headers["X-Drover-Cwd"].FirstOrDefault() is { Length: > 0 } c && Path.IsPathRooted(c) ? c : null;
+        var cwd = given ?? Path.GetPathRoot(Environment.CurrentDirectory) ?? "/";
         var bytes = await ReadBodyAsync(req, ct);
         var type = req.ContentType ?? "application/json";
-        if (type.StartsWith("text/markdown", StringComparison.OrdinalIgnoreCase))
-            return new SubmitRequest(null, bytes, "markdown", cwd);
-        return new SubmitRequest(null, bytes, "json", cwd);
+        var format = type.StartsWith("text/markdown", StringComparison.OrdinalIgnoreCase) ? "markdown" : "json";
+        return new SubmitRequest(null, bytes, format, cwd, RequireRepo: given is null);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpRequest req, CancellationToken ct)

@@ -32,7 +32,7 @@ public sealed partial class ErrorMapping(RequestDelegate next, ILogger<ErrorMapp
 
     internal static (int Status, ErrorView Body)? Map(Exception ex) => ex switch
     {
-        JobSpecException s => (400, new ErrorView(s.Message, s.Field)),
+        JobSpecException s => (400, new ErrorView(s.Message, s.Field, Errors: s.Errors)),
         NotFoundException n => (404, new ErrorView(n.Message)),
         ConflictException c => (409, new ErrorView(c.Message, null, c.JobId, c.State)),
         JsonException j => (400, new ErrorView("malformed JSON: " + j.Message)),

@@ -40,9 +40,13 @@ public interface IDroverApi
     Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
 }
 
-/// <summary>A spec to submit: a JSON object, or a file's bytes (json or markdown), plus flag overrides.</summary>
+/// <summary>
+/// A spec to submit: a JSON object, or a file's bytes (json or markdown) with the object's keys laid over them
+/// (<see cref="Core.Specs.JobSpecParser.MergeSubmission"/>). The CLI merges on its side and sends the object only.
+/// </summary>
 /// <param name="WorkingDirectory">Where relative paths in the spec resolve (the submitter's cwd).</param>
-public sealed record SubmitRequest(JsonObject? Spec, byte[]? FileBytes, string? FileFormat, string WorkingDirectory);
+/// <param name="RequireRepo">No default <c>repo</c> (the HTTP API): the spec or its profile must name one.</param>
+public sealed record SubmitRequest(JsonObject? Spec, byte[]? FileBytes, string? FileFormat, string WorkingDirectory, bool RequireRepo = false);
 
 /// <param name="Engine">Only jobs of this engine.</param>
 /// <param name="Text">Only jobs whose title contains this text, ignoring case.</param>

@@ -66,30 +66,14 @@ public sealed partial class JobService : IDroverApi
         return new SubmitView(await ToViewAsync(result.Job, detail: false, ct), outcome);
     }
 
+    /// <summary>Merges the request once (<see cref="JobSpecParser.MergeSubmission"/>) and validates it against the config.</summary>
     public JobSpec ParseSpec(SubmitRequest request)
     {
-        var ctx = _parseContext(request.WorkingDirectory);
-        if (request.FileBytes is { } bytes)
-        {
-            var fileSpec = string.Equals(request.FileFormat, "markdown", StringComparison.Ordinal)
-                ? JobSpecParser.ReadMarkdownObject(bytes)
-                : JobSpecParser.ReadJsonObject(bytes);
-            if (request.Spec is { } overrides)
-            {
-                foreach (var (k, v) in overrides)
-                {
-                    // A flag overrides the file's key whichever spelling (snake or kebab) the file used.
-                    var canonical = k.Replace('-', '_');
-                    foreach (var spelled in fileSpec.Select(p => p.Key).Where(f => f.Replace('-', '_') == canonical).ToList())
-                        fileSpec.Remove(spelled);
-                    fileSpec[k] = v?.DeepClone();
-                }
-            }
-
-            return JobSpecParser.ParseObject(fileSpec, ctx);
-        }
-
-        return JobSpecParser.ParseObject(request.Spec ?? throw new JobSpecException(null, "empty spec"), ctx);
+        var ctx = _parseContext(request.WorkingDirectory) with { RequireRepo = request.RequireRepo };
+        var format = string.Equals(request.FileFormat, "markdown", StringComparison.Ordinal) ? SpecFileFormat.Markdown : SpecFileFormat.Json;
+        if (request.FileBytes is null && request.Spec is null)
+            throw new JobSpecException(null, "empty spec");
+        return JobSpecParser.ParseObject(JobSpecParser.MergeSubmission(request.FileBytes, format, request.Spec), ctx);
     }
 
     public async Task<JobView> GetJobAsync(long id, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Drover.Core;
 
 namespace Drover.Server.Jobs;
 
@@ -131,7 +132,8 @@ public sealed record ProviderUsedView(long Rpm, long Rpd, long Tpm, long InFligh
 /// <summary>Upstream requests of the last hour: failures include failed-over tries; latency over answered ones.</summary>
 public sealed record ProviderRecentView(long Calls, long Failures, double? ErrorRate, double? LatencyP50Ms, double? LatencyP99Ms);
 
-public sealed record ErrorView(string Error, string? Field = null, long? Id = null, string? State = null);
+/// <param name="Errors">For a rejected spec: every problem found (<see cref="Error"/> and <see cref="Field"/> are the first).</param>
+public sealed record ErrorView(string Error, string? Field = null, long? Id = null, string? State = null, IReadOnlyList<JobSpecError>? Errors = null);
 
 public static class DroverJson
 {
