@@ -1,0 +1,110 @@
+using Drover.Core.Jobs;
+
+namespace Drover.Core.Scheduling;
+
+public enum BreakerState { Closed, Open, Probing }
+
+/// <summary>An engine's failure-rate breaker as stored (SPEC §5).</summary>
+/// <param name="Recent">The engine's last attempts, oldest first, at most <see cref="EngineBreaker.Window"/>:
+/// <c>F</c> failed with a class the job did not cause, <c>o</c> anything else.</param>
+/// <param name="Trips">Trips since the breaker last closed; the cool-down doubles with each.</param>
+/// <param name="Until">While open: when the cool-down ends and one probe attempt may run.</param>
+/// <param name="Reason">The last engine-caused failure (<c>class: reason</c>).</param>
+/// <param name="ProbeJob">While probing: the job whose attempt decides.</param>
+public sealed record EngineBreakerRecord(
+    string Engine, string Recent, BreakerState State, int Trips, DateTimeOffset? Until, string? Reason, long? ProbeJob)
+{
+    public static EngineBreakerRecord Closed(string engine) => new(engine, "", BreakerState.Closed, 0, null, null, null);
+}
+
+/// <param name="Next">The breaker after this attempt.</param>
+/// <param name="Tripped">The breaker opened with this attempt (a trip or a failed probe): raise the alert.</param>
+/// <param name="Refund">The attempt failed for the engine while its breaker is open: the job goes back to queued and
+/// the attempt does not count against its retries.</param>
+public sealed record BreakerDecision(EngineBreakerRecord Next, bool Tripped, bool Refund);
+
+/// <summary>
+/// The failure-rate breaker (SPEC §5), pure: when at least 4 of an engine's last 5 attempts failed with a class the
+/// job did not cause, the engine is not claimed for a cool-down (1 min, doubling per trip up to 30 min); then one
+/// probe attempt runs. A probe that fails reopens it with the doubled cool-down; one that does not closes and resets it.
+/// </summary>
+public static class EngineBreaker
+{
+    public const int Window = 5;
+
+    /// <summary>80% of <see cref="Window"/>. Fewer than 5 attempts so far count as if the missing ones had not failed.</summary>
+    public const int TripFailures = 4;
+
+    public static readonly TimeSpan FirstCooldown = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxCooldown = TimeSpan.FromMinutes(30);
+
+    /// <summary>The shell engine runs the job's own command: its failures are the job's, so it has no breaker.</summary>
+    public static bool Applies(string engine) => engine.Length > 0 && engine != "shell";
+
+    /// <summary>Classes the job did not cause: the engine (or its login, install, provider) did.</summary>
+    public static bool EngineCaused(string? cls) => cls is FailureClass.Auth or FailureClass.Crash or FailureClass.ModelError
+        or FailureClass.Infra or FailureClass.DependencyMissing or FailureClass.QuotaExhausted;
+
+    public static TimeSpan Cooldown(int trips)
+    {
+        var t = FirstCooldown;
+        for (var i = 1; i < trips && t < MaxCooldown; i++)
+            t += t;
+        return t < MaxCooldown ? t : MaxCooldown;
+    }
+
+    /// <summary>
+    /// An attempt of <paramref name="current"/>'s engine ended. <paramref name="cls"/> is the failure class, null when
+    /// it did not fail (succeeded, blocked on a question or approval). Attempts that were lost or released do not count.
+    /// </summary>
+    public static BreakerDecision OnAttemptEnded(EngineBreakerRecord current, long jobId, string? cls, string? reason, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var failed = EngineCaused(cls);
+        var why = failed ? $"{cls}: {reason}" : current.Reason;
+        if (current.State == BreakerState.Probing && current.ProbeJob == jobId)
+        {
+            return failed
+                ? new(Open(current, current.Trips + 1, why, now), Tripped: true, Refund: true)
+                : new(EngineBreakerRecord.Closed(current.Engine), Tripped: false, Refund: false);
+        }
+
+        // Open (or probing on another job): the verdict is out; attempts already running when it tripped are not the jobs' fault.
+        if (current.State != BreakerState.Closed)
+            return new(failed ? current with { Reason = why } : current, Tripped: false, Refund: failed);
+
+        var recent = current.Recent + (failed ? 'F' : 'o');
+        if (recent.Length > Window)
+            recent = recent[^Window..];
+        var next = current with { Recent = recent, Reason = why };
+        return recent.Count(c => c == 'F') >= TripFailures
+            ? new(Open(next, current.Trips + 1, why, now), Tripped: true, Refund: true)
+            : new(next, Tripped: false, Refund: false);
+    }
+
+    /// <summary>A probe that ended without a verdict (lost, released, cancelled): the next claim may probe again.</summary>
+    public static EngineBreakerRecord ProbeAbandoned(EngineBreakerRecord current, long jobId, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return current.State == BreakerState.Probing && current.ProbeJob == jobId
+            ? current with { State = BreakerState.Open, Until = now, ProbeJob = null }
+            : current;
+    }
+
+    private static EngineBreakerRecord Open(EngineBreakerRecord current, int trips, string? reason, DateTimeOffset now) =>
+        current with { State = BreakerState.Open, Trips = trips, Until = now + Cooldown(trips), Reason = reason, ProbeJob = null, Recent = "" };
+
+    public static string ToWire(this BreakerState state) => state switch
+    {
+        BreakerState.Open => "open",
+        BreakerState.Probing => "probing",
+        _ => "closed",
+    };
+
+    public static BreakerState ParseState(string wire) => wire switch
+    {
+        "open" => BreakerState.Open,
+        "probing" => BreakerState.Probing,
+        _ => BreakerState.Closed,
+    };
+}
