@@ -80,7 +80,7 @@ public abstract partial class SqlJobStore
             AppendEvent(s, "engine.breaker_opened", null, null,
                 new { engine = next.Engine, until = next.Until, reason = next.Reason, trips = next.Trips, job = job.Id }, now);
         }
-        else if (current.State != BreakerState.Closed && decision.Next.State == BreakerState.Closed)
+        else if (current.State != EngineBreakerState.Closed && decision.Next.State == EngineBreakerState.Closed)
         {
             AppendEvent(s, "engine.breaker_closed", null, null, new { engine = job.Engine, job = job.Id }, now);
         }
@@ -109,7 +109,7 @@ public abstract partial class SqlJobStore
         var due = new Dictionary<string, long?>(StringComparer.Ordinal);
         foreach (var b in HeldBreakers(s))
         {
-            if (b.State == BreakerState.Open && b.Until <= now)
+            if (b.State == EngineBreakerState.Open && b.Until <= now)
                 due[b.Engine] = null;
         }
 

@@ -2,7 +2,7 @@ using Drover.Core.Jobs;
 
 namespace Drover.Core.Scheduling;
 
-public enum BreakerState { Closed, Open, Probing }
+public enum EngineBreakerState { Closed, Open, Probing }
 
 /// <summary>An engine's failure-rate breaker as stored (SPEC §5).</summary>
 /// <param name="Recent">The engine's last attempts, oldest first, at most <see cref="EngineBreaker.Window"/>:
@@ -12,9 +12,9 @@ public enum BreakerState { Closed, Open, Probing }
 /// <param name="Reason">The last engine-caused failure (<c>class: reason</c>).</param>
 /// <param name="ProbeJob">While probing: the job whose attempt decides.</param>
 public sealed record EngineBreakerRecord(
-    string Engine, string Recent, BreakerState State, int Trips, DateTimeOffset? Until, string? Reason, long? ProbeJob)
+    string Engine, string Recent, EngineBreakerState State, int Trips, DateTimeOffset? Until, string? Reason, long? ProbeJob)
 {
-    public static EngineBreakerRecord Closed(string engine) => new(engine, "", BreakerState.Closed, 0, null, null, null);
+    public static EngineBreakerRecord Closed(string engine) => new(engine, "", EngineBreakerState.Closed, 0, null, null, null);
 }
 
 /// <param name="Next">The breaker after this attempt.</param>
@@ -62,7 +62,7 @@ public static class EngineBreaker
         ArgumentNullException.ThrowIfNull(current);
         var failed = EngineCaused(cls);
         var why = failed ? $"{cls}: {reason}" : current.Reason;
-        if (current.State == BreakerState.Probing && current.ProbeJob == jobId)
+        if (current.State == EngineBreakerState.Probing && current.ProbeJob == jobId)
         {
             return failed
                 ? new(Open(current, current.Trips + 1, why, now), Tripped: true, Refund: true)
@@ -70,7 +70,7 @@ public static class EngineBreaker
         }
 
         // Open (or probing on another job): the verdict is out; attempts already running when it tripped are not the jobs' fault.
-        if (current.State != BreakerState.Closed)
+        if (current.State != EngineBreakerState.Closed)
             return new(failed ? current with { Reason = why } : current, Tripped: false, Refund: failed);
 
         var recent = current.Recent + (failed ? 'F' : 'o');
@@ -86,25 +86,25 @@ public static class EngineBreaker
     public static EngineBreakerRecord ProbeAbandoned(EngineBreakerRecord current, long jobId, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(current);
-        return current.State == BreakerState.Probing && current.ProbeJob == jobId
-            ? current with { State = BreakerState.Open, Until = now, ProbeJob = null }
+        return current.State == EngineBreakerState.Probing && current.ProbeJob == jobId
+            ? current with { State = EngineBreakerState.Open, Until = now, ProbeJob = null }
             : current;
     }
 
     private static EngineBreakerRecord Open(EngineBreakerRecord current, int trips, string? reason, DateTimeOffset now) =>
-        current with { State = BreakerState.Open, Trips = trips, Until = now + Cooldown(trips), Reason = reason, ProbeJob = null, Recent = "" };
+        current with { State = EngineBreakerState.Open, Trips = trips, Until = now + Cooldown(trips), Reason = reason, ProbeJob = null, Recent = "" };
 
-    public static string ToWire(this BreakerState state) => state switch
+    public static string ToWire(this EngineBreakerState state) => state switch
     {
-        BreakerState.Open => "open",
-        BreakerState.Probing => "probing",
+        EngineBreakerState.Open => "open",
+        EngineBreakerState.Probing => "probing",
         _ => "closed",
     };
 
-    public static BreakerState ParseState(string wire) => wire switch
+    public static EngineBreakerState ParseState(string wire) => wire switch
     {
-        "open" => BreakerState.Open,
-        "probing" => BreakerState.Probing,
-        _ => BreakerState.Closed,
+        "open" => EngineBreakerState.Open,
+        "probing" => EngineBreakerState.Probing,
+        _ => EngineBreakerState.Closed,
     };
 }

@@ -19,7 +19,7 @@ internal static class FleetGates
         var last = b.Reason is { } r ? $"; last failure {FirstLine(r)}" : "";
         var held = b.State switch
         {
-            BreakerState.Probing => $"engine {b.Engine} stopped by the failure-rate breaker: probe job {b.ProbeJob} is running{last}",
+            EngineBreakerState.Probing => $"engine {b.Engine} stopped by the failure-rate breaker: probe job {b.ProbeJob} is running{last}",
             _ when b.Until > now => $"engine {b.Engine} stopped by the failure-rate breaker until {b.Until:yyyy-MM-dd'T'HH:mm:ss'Z'}{last}",
             _ => $"engine {b.Engine} stopped by the failure-rate breaker: cool-down over, the next claim runs one probe{last}",
         };
