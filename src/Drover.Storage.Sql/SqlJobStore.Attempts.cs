@@ -83,13 +83,13 @@ public abstract partial class SqlJobStore
         string? cls = null, reason = outcome.Reason, blockedOn = null, question = null, evt;
         JobState state;
         object data;
-        var refund = RecordInBreaker(s, job, outcome, now);
+        var (refund, ownEarlier) = RecordInBreaker(s, job, outcome, now);
         switch (outcome.Kind)
         {
             case AttemptOutcomeKind.Failed when refund:
                 // The engine's breaker is open (or this attempt tripped it): the outage is not the job's, so it waits
-                // in the queue behind the breaker without spending a retry.
-                (state, evt, next, cls) = (JobState.Queued, "job.released", now, outcome.Class);
+                // in the queue behind the breaker without spending a retry (nor those it spent earlier in the window).
+                (state, evt, next, cls, failures) = (JobState.Queued, "job.released", now, outcome.Class, Math.Max(0, failures - ownEarlier));
                 data = new { epoch = job.Epoch, @class = cls, reason, next_eligible_at = next, breaker = job.Engine };
                 break;
             case AttemptOutcomeKind.Succeeded:

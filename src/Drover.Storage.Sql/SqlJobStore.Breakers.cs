@@ -51,13 +51,14 @@ public abstract partial class SqlJobStore
 
     /// <summary>
     /// Records an ended attempt in its engine's breaker, in the transaction that ends it (the row is locked, so two
-    /// workers ending attempts at once both count). Returns true when the attempt is refunded: failed for the engine
-    /// while its breaker is open, so the job goes back to queued without spending a retry.
+    /// workers ending attempts at once both count). Refund: the attempt failed for the engine while its breaker is
+    /// open, so the job goes back to queued without spending a retry; OwnEarlier: this job's earlier attempts in the
+    /// window that tripped it, whose retries it gets back too.
     /// </summary>
-    private static bool RecordInBreaker(SqlSession s, RunningJob job, AttemptOutcome outcome, DateTimeOffset now)
+    private static (bool Refund, int OwnEarlier) RecordInBreaker(SqlSession s, RunningJob job, AttemptOutcome outcome, DateTimeOffset now)
     {
         if (!EngineBreaker.Applies(job.Engine))
-            return false;
+            return (false, 0);
         var nowMs = StoreRows.Ms(now);
         s.Cmd(BreakerEnsureSql).P("@engine", job.Engine).P("@now", nowMs).ExecuteNonQuery();
         EngineBreakerRecord current;
@@ -77,15 +78,33 @@ public abstract partial class SqlJobStore
         if (decision.Tripped)
         {
             var next = decision.Next;
+            var refunded = RefundEarlier(s, [.. decision.RefundEarlier.Where(id => id != job.Id)], now);
             AppendEvent(s, "engine.breaker_opened", null, null,
-                new { engine = next.Engine, until = next.Until, reason = next.Reason, trips = next.Trips, job = job.Id }, now);
+                new { engine = next.Engine, until = next.Until, reason = next.Reason, trips = next.Trips, job = job.Id, refunded }, now);
         }
         else if (current.State != EngineBreakerState.Closed && decision.Next.State == EngineBreakerState.Closed)
         {
             AppendEvent(s, "engine.breaker_closed", null, null, new { engine = job.Engine, job = job.Id }, now);
         }
 
-        return decision.Refund && outcome.Kind == AttemptOutcomeKind.Failed;
+        return (decision.Refund && outcome.Kind == AttemptOutcomeKind.Failed, decision.RefundEarlier.Count(id => id == job.Id));
+    }
+
+    // Only a job still waiting to retry gets its retry back; a terminal job stays as it ended (SPEC §4).
+    private const string RefundSql =
+        "UPDATE jobs SET failures = failures - 1, updated_at = @now WHERE id = @id AND state = 'queued' AND failures > 0";
+
+    /// <summary>The outage's earlier victims, once per attempt the window holds: returns the jobs that got a retry back.</summary>
+    private static List<long> RefundEarlier(SqlSession s, IReadOnlyList<long> jobs, DateTimeOffset now)
+    {
+        var refunded = new List<long>();
+        foreach (var id in jobs)
+        {
+            if (s.Cmd(RefundSql).P("@now", StoreRows.Ms(now)).P("@id", id).ExecuteNonQuery() == 1)
+                refunded.Add(id);
+        }
+
+        return refunded;
     }
 
     private static void WriteBreaker(SqlSession s, EngineBreakerRecord b, DateTimeOffset now) =>

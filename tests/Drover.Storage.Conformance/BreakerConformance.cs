@@ -58,6 +58,23 @@ public abstract class BreakerConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task JobComplete_Trip_GivesJobsStillQueuedTheRetriesTheOutageCost()
+    {
+        var store = await NewStoreAsync();
+        for (var i = 0; i < 4; i++)
+            await SubmitAsync(store, Spec($"c{i}", engine: "claude")); // crash is retried: 3 attempts each
+
+        var results = await FailInTurnAsync(store, 4, from: 1, FailureClass.Crash);
+        var jobs = (await store.JobListAsync(new JobListParams(), Ct)).Jobs;
+        var opened = (await store.EventListAsync(new EventListParams(0, 500) { Types = ["engine.breaker_opened"] }, Ct)).ShouldHaveSingleItem();
+
+        results.ShouldAllBe(r => r.State == JobState.Queued);
+        jobs.Count.ShouldBe(4);
+        jobs.ShouldAllBe(j => j.State == JobState.Queued && j.Failures == 0);
+        opened.DataJson.ShouldContain("\"refunded\":[");
+    }
+
+    [Fact]
     public async Task JobComplete_AttemptRunningWhenItTrips_IsRefundedToo()
     {
         var store = await NewStoreAsync();

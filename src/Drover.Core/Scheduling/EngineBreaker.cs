@@ -1,3 +1,4 @@
+using System.Globalization;
 using Drover.Core.Jobs;
 
 namespace Drover.Core.Scheduling;
@@ -5,8 +6,8 @@ namespace Drover.Core.Scheduling;
 public enum EngineBreakerState { Closed, Open, Probing }
 
 /// <summary>An engine's failure-rate breaker as stored (SPEC §5).</summary>
-/// <param name="Recent">The engine's last attempts, oldest first, at most <see cref="EngineBreaker.Window"/>:
-/// <c>F</c> failed with a class the job did not cause, <c>o</c> anything else.</param>
+/// <param name="Recent">The engine's last attempts, oldest first, at most <see cref="EngineBreaker.Window"/>, space
+/// separated: <c>F&lt;job id&gt;</c> failed with a class the job did not cause, <c>o</c> anything else.</param>
 /// <param name="Trips">Trips since the breaker last closed; the cool-down doubles with each.</param>
 /// <param name="Until">While open: when the cool-down ends and one probe attempt may run.</param>
 /// <param name="Reason">The last engine-caused failure (<c>class: reason</c>).</param>
@@ -21,7 +22,12 @@ public sealed record EngineBreakerRecord(
 /// <param name="Tripped">The breaker opened with this attempt (a trip or a failed probe): raise the alert.</param>
 /// <param name="Refund">The attempt failed for the engine while its breaker is open: the job goes back to queued and
 /// the attempt does not count against its retries.</param>
-public sealed record BreakerDecision(EngineBreakerRecord Next, bool Tripped, bool Refund);
+/// <param name="RefundEarlier">On a trip: the jobs whose earlier attempts in the window failed for the engine, once per
+/// attempt. Those still queued get the retry back (a job that already failed for good stays failed).</param>
+public sealed record BreakerDecision(EngineBreakerRecord Next, bool Tripped, bool Refund)
+{
+    public IReadOnlyList<long> RefundEarlier { get; init; } = [];
+}
 
 /// <summary>
 /// The failure-rate breaker (SPEC §5), pure: when at least 4 of an engine's last 5 attempts failed with a class the
@@ -73,13 +79,15 @@ public static class EngineBreaker
         if (current.State != EngineBreakerState.Closed)
             return new(failed ? current with { Reason = why } : current, Tripped: false, Refund: failed);
 
-        var recent = current.Recent + (failed ? 'F' : 'o');
-        if (recent.Length > Window)
-            recent = recent[^Window..];
-        var next = current with { Recent = recent, Reason = why };
-        return recent.Count(c => c == 'F') >= TripFailures
-            ? new(Open(next, current.Trips + 1, why, now), Tripped: true, Refund: true)
-            : new(next, Tripped: false, Refund: false);
+        var window = current.Recent.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        window.Add(failed ? "F" + jobId.ToString(CultureInfo.InvariantCulture) : "o");
+        if (window.Count > Window)
+            window.RemoveRange(0, window.Count - Window);
+        var next = current with { Recent = string.Join(' ', window), Reason = why };
+        if (window.Count(t => t[0] == 'F') < TripFailures)
+            return new(next, Tripped: false, Refund: false);
+        var earlier = window.Take(window.Count - 1).Where(t => t[0] == 'F').Select(t => long.Parse(t.AsSpan(1), CultureInfo.InvariantCulture));
+        return new(Open(next, current.Trips + 1, why, now), Tripped: true, Refund: true) { RefundEarlier = [.. earlier] };
     }
 
     /// <summary>A probe that ended without a verdict (lost, released, cancelled): the next claim may probe again.</summary>

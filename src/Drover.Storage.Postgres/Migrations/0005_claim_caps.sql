@@ -3,7 +3,7 @@ ALTER TABLE fleet ADD COLUMN max_running INTEGER NOT NULL DEFAULT 0;
 -- The failure-rate breaker of each engine (SPEC §5).
 CREATE TABLE engine_breakers (
   engine TEXT PRIMARY KEY,
-  recent TEXT NOT NULL,            -- the last 5 attempts, oldest first: F failed for the engine, o anything else
+  recent TEXT NOT NULL,            -- the last 5 attempts, oldest first: F<job id> failed for the engine, o anything else
   state TEXT NOT NULL,             -- closed | open | probing
   trips INTEGER NOT NULL,          -- trips since it last closed: the cool-down doubles with each
   until BIGINT,                    -- open: the cool-down ends (unix ms)

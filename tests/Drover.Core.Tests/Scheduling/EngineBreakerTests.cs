@@ -15,9 +15,9 @@ public sealed class EngineBreakerTests
     {
         var b = EngineBreakerRecord.Closed("claude");
         BreakerDecision? last = null;
-        foreach (var c in outcomes)
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            last = End(b, c switch { 'F' => FailureClass.Auth, 'v' => FailureClass.VerifyFailed, _ => null });
+            last = End(b, outcomes[i] switch { 'F' => FailureClass.Auth, 'v' => FailureClass.VerifyFailed, _ => null }, job: i + 1);
             b = last.Next;
         }
 
@@ -48,6 +48,23 @@ public sealed class EngineBreakerTests
         var d = Feed("FFFF");
 
         (d.Next.Trips, d.Next.Until, d.Next.Reason).ShouldBe((1, Now + TimeSpan.FromMinutes(1), "auth: boom"));
+    }
+
+    [Fact]
+    public void OnAttemptEnded_Trip_NamesTheEarlierVictimsInTheWindow()
+    {
+        Feed("FFoFF").RefundEarlier.ShouldBe([1L, 2L, 4L]);
+        Feed("FFF").RefundEarlier.ShouldBeEmpty("no trip, no refund");
+    }
+
+    [Fact]
+    public void OnAttemptEnded_SameJobTwiceInTheWindow_IsNamedOncePerAttempt()
+    {
+        var b = EngineBreakerRecord.Closed("claude");
+        foreach (var job in new long[] { 7, 7, 8 })
+            b = End(b, FailureClass.Crash, job).Next;
+
+        End(b, FailureClass.Crash, 9).RefundEarlier.ShouldBe([7L, 7L, 8L]);
     }
 
     [Theory]
