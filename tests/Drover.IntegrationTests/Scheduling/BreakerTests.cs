@@ -1,5 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Drover.Core.Configuration;
+using Drover.Core.Jobs;
+using Drover.Server.Alerts;
 
 namespace Drover.IntegrationTests.Scheduling;
 
@@ -93,6 +96,22 @@ public sealed class BreakerTests
         Gates(status).ShouldContain("fleet at max_running (1)");
         var waiting = shown.Single(j => j.GetProperty("state").GetString() == "queued");
         waiting.GetProperty("why").GetString().ShouldNotBeNull().ShouldContain("fleet at max_running (1)");
+    }
+
+    [Fact]
+    public void Rules_BreakerOpened_OneAlertNamingTheEngineAndTheLastFailure()
+    {
+        var rules = new AlertRules(new AlertsConfig());
+        var e = new EventRecord(
+            1, DateTimeOffset.UnixEpoch, "engine.breaker_opened", null, null,
+            """{"engine":"claude","until":"2030-01-01T00:01:00Z","reason":"auth: Invalid API key\nmore","trips":1}""");
+
+        var alert = rules.OnEvent(e, _ => null).ShouldNotBeNull();
+
+        (alert.Kind, alert.Key).ShouldBe(("engine_breaker", "engine_breaker:claude"));
+        alert.Message.ShouldBe(
+            "engine claude stopped by the failure-rate breaker until 2030-01-01T00:01:00Z — last failure auth: Invalid API key; " +
+            "its queued jobs wait (drover resume --engine claude)");
     }
 
     private static List<string> Gates(CliResult status) =>
