@@ -11,7 +11,7 @@ public abstract partial class SqlJobStore
     private const string RunningJobSql =
         "SELECT id, epoch, attempt, worker, failures, max_attempts, backoff_ms, max_backoff_ms, retry_on, engine_done, " +
         "next_eligible_at, input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, cache_write_tokens, " +
-        "reasoning_tokens FROM jobs " + FenceSql;
+        "reasoning_tokens, engine FROM jobs " + FenceSql;
 
     private const string EndAttemptSql =
         "UPDATE jobs SET state = @state, worker = NULL, lease_expires_at = NULL, class = @class, reason = @reason, " +
@@ -38,7 +38,7 @@ public abstract partial class SqlJobStore
 
     private sealed record RunningJob(
         long Id, long Epoch, int Attempt, string? Worker, int Failures, RetryPolicy Retry, bool EngineDone,
-        DateTimeOffset NextEligibleAt, UsageRecord Usage);
+        DateTimeOffset NextEligibleAt, UsageRecord Usage, string Engine);
 
     private static RunningJob? ReadRunning(SqlSession s, long id, long epoch)
     {
@@ -58,7 +58,7 @@ public abstract partial class SqlJobStore
         };
         return new RunningJob(
             r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.NullableString(3), r.GetInt32(4), retry, r.GetInt64(9) != 0,
-            StoreRows.Time(r.GetInt64(10)), usage);
+            StoreRows.Time(r.GetInt64(10)), usage, r.GetString(19));
     }
 
     /// <summary>Most jobs share the default retry list: parse each distinct JSON text once.</summary>
@@ -83,8 +83,15 @@ public abstract partial class SqlJobStore
         string? cls = null, reason = outcome.Reason, blockedOn = null, question = null, evt;
         JobState state;
         object data;
+        var (refund, ownEarlier) = RecordInBreaker(s, job, outcome, now);
         switch (outcome.Kind)
         {
+            case AttemptOutcomeKind.Failed when refund:
+                // The engine's breaker is open (or this attempt tripped it): the outage is not the job's, so it waits
+                // in the queue behind the breaker without spending a retry (nor those it spent earlier in the window).
+                (state, evt, next, cls, failures) = (JobState.Queued, "job.released", now, outcome.Class, Math.Max(0, failures - ownEarlier));
+                data = new { epoch = job.Epoch, @class = cls, reason, next_eligible_at = next, breaker = job.Engine };
+                break;
             case AttemptOutcomeKind.Succeeded:
                 (state, evt, reason) = (JobState.Succeeded, "job.succeeded", null);
                 data = new { epoch = job.Epoch, attempt = job.Attempt };

@@ -13,6 +13,8 @@ public abstract partial class SqlJobStore
         "WHERE j.state = 'queued' AND j.next_eligible_at <= @now " +
         "AND NOT EXISTS (SELECT 1 FROM fleet f WHERE f.id = 1 AND f.paused <> 0) " +
         "AND NOT EXISTS (SELECT 1 FROM engine_gates g WHERE g.engine = j.engine AND g.until > @now) " +
+        "AND NOT EXISTS (SELECT 1 FROM engine_breakers b WHERE b.engine = j.engine AND (b.state = 'open' AND b.until > @now " +
+        "OR b.state = 'probing' AND EXISTS (SELECT 1 FROM jobs pj WHERE pj.id = b.probe_job AND pj.state = 'running'))) " +
         "AND (j.lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.lock_key = j.lock_key)) " +
         "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id " +
         "WHERE d.job_id = j.id AND p.state <> 'succeeded' AND (j.deps_mode = 'hard' OR p.engine_done = 0)) " +
@@ -35,14 +37,44 @@ public abstract partial class SqlJobStore
         return WriteAsync<IReadOnlyList<JobRecord>>(s => ClaimJobs(s, p), concurrent: true, ct);
     }
 
+    private const string FleetCapSql = "SELECT max_running FROM fleet WHERE id = 1";
+
+    private const string RunningCountSql = "SELECT COUNT(*) FROM jobs WHERE state = 'running'";
+
+    /// <summary>
+    /// How many more jobs the fleet may run under <c>max_running</c>. With a cap, the fleet row is locked first, so on
+    /// PostgreSQL concurrent claims count the running jobs one after another and never overshoot together.
+    /// </summary>
+    private static int FleetRoom(SqlSession s, int wanted)
+    {
+        if (Convert.ToInt64(s.Cmd(FleetCapSql).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) <= 0)
+            return wanted;
+        var cap = Convert.ToInt64(s.Cmd(s.Dialect.ForUpdate(FleetCapSql)).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (cap <= 0)
+            return wanted;
+        var running = s.Cmd(RunningCountSql).Scalar64();
+        return (int)Math.Clamp(cap - running, 0, wanted);
+    }
+
     private static List<JobRecord> ClaimJobs(SqlSession s, JobClaimParams p)
     {
-        var picked = PickCandidates(s, p);
+        var room = FleetRoom(s, p.Max);
+        if (room == 0)
+        {
+            s.Quiet = true;
+            return [];
+        }
+
+        var probes = ProbesDue(s, p.Now);
+        var picked = PickCandidates(s, p with { Max = room }, probes);
         var now = StoreRows.Ms(p.Now);
         var lease = StoreRows.Ms(p.Now + p.LeaseTtl);
         var claimed = new List<JobRecord>(picked.Count);
-        foreach (var id in picked)
+        foreach (var (id, engine) in picked)
         {
+            // An engine whose breaker's cool-down ended gets one probe attempt, fleet-wide.
+            if (probes.TryGetValue(engine, out var stale) && !TakeProbe(s, engine, stale, id, p.Now))
+                continue;
             var job = StoreRows.ReadJobOrNull(
                 s.Cmd(ClaimUpdateSql).P("@worker", p.Worker).P("@lease", lease).P("@now", now).P("@id", id));
             if (job is null)
@@ -80,13 +112,13 @@ public abstract partial class SqlJobStore
 
     /// <summary>
     /// Walks eligible jobs in claim order, a batch at a time, keeping those this worker can run:
-    /// capabilities satisfied, engine not gated, and no two picks sharing a lock key.
+    /// capabilities satisfied, engine not gated, no two picks sharing a lock key, and one probe per engine due one.
     /// </summary>
-    private static List<long> PickCandidates(SqlSession s, JobClaimParams p)
+    private static List<(long Id, string Engine)> PickCandidates(SqlSession s, JobClaimParams p, Dictionary<string, long?> probes)
     {
         var batch = Math.Max(p.Max * 2, 4);
-        var picked = new List<long>(p.Max);
-        HashSet<string>? locks = null;
+        var picked = new List<(long, string)>(p.Max);
+        HashSet<string>? locks = null, probing = null;
         for (var offset = 0; picked.Count < p.Max; offset += batch)
         {
             var rows = 0;
@@ -103,9 +135,11 @@ public abstract partial class SqlJobStore
                 var caps = r.GetString(2);
                 if (caps != "[]" && !CapabilityMatcher.Satisfies(p.Capabilities, StoreRows.Strings(caps)))
                     continue;
+                if (probes.ContainsKey(engine) && !(probing ??= new HashSet<string>(StringComparer.Ordinal)).Add(engine))
+                    continue;
                 if (!r.IsDBNull(3) && !(locks ??= new HashSet<string>(StringComparer.Ordinal)).Add(r.GetString(3)))
                     continue;
-                picked.Add(r.GetInt64(0));
+                picked.Add((r.GetInt64(0), engine));
             }
 
             if (rows < batch)

@@ -4,7 +4,9 @@ namespace Drover.Storage.Sql;
 
 public abstract partial class SqlJobStore
 {
-    private const string FleetGetSql = "SELECT paused, paused_at FROM fleet WHERE id = 1";
+    private const string FleetGetSql = "SELECT paused, paused_at, max_running FROM fleet WHERE id = 1";
+
+    private const string FleetSetMaxRunningSql = "UPDATE fleet SET max_running = @max WHERE id = 1 AND max_running <> @max";
 
     private const string FleetSetSql =
         "UPDATE fleet SET paused = @paused, paused_at = @at WHERE id = 1 AND paused <> @paused";
@@ -25,11 +27,16 @@ public abstract partial class SqlJobStore
                 using (var r = s.Cmd(FleetGetSql).ExecuteReader())
                 {
                     state = r.Read()
-                        ? new FleetState(r.GetInt64(0) != 0, r.IsDBNull(1) ? null : StoreRows.Time(r.GetInt64(1)))
+                        ? new FleetState(r.GetInt64(0) != 0, r.IsDBNull(1) ? null : StoreRows.Time(r.GetInt64(1))) { MaxRunning = r.GetInt32(2) }
                         : new FleetState(false, null);
                 }
 
-                return state with { Gates = ClosedGates(s, DateTimeOffset.UtcNow) };
+                return state with
+                {
+                    Gates = ClosedGates(s, DateTimeOffset.UtcNow),
+                    Running = s.Cmd(RunningCountSql).Scalar64(),
+                    Breakers = HeldBreakers(s),
+                };
             },
             ct));
 
@@ -52,6 +59,21 @@ public abstract partial class SqlJobStore
             .ExecuteNonQuery();
         if (moved > 0)
             AppendEvent(s, "engine.gated", null, null, new { engine, until, reason }, now);
+    }
+
+    public Task FleetSetMaxRunningAsync(FleetMaxRunningParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentOutOfRangeException.ThrowIfNegative(p.MaxRunning);
+        return WriteAsync(
+            s =>
+            {
+                var changed = s.Cmd(FleetSetMaxRunningSql).P("@max", p.MaxRunning).ExecuteNonQuery() == 1;
+                if (changed)
+                    AppendEvent(s, "fleet.max_running", null, null, new { max_running = p.MaxRunning }, p.Now);
+                return changed;
+            },
+            ct);
     }
 
     /// <summary>Pauses or resumes claiming; a no-op (and no event) when already in that state.</summary>

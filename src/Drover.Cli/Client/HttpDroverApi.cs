@@ -108,6 +108,9 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>
         PostAsync<StatusView>(paused ? "api/fleet/pause" : "api/fleet/resume", null, ct);
 
+    public async Task<bool> ResumeEngineAsync(string engine, CancellationToken ct) =>
+        (await PostAsync<EngineResumeView>("api/fleet/resume", new JsonObject { ["engine"] = engine }, ct)).Resumed;
+
     public async Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct)
     {
         var path = $"api/events?since={since}&limit={limit}" + (jobId is { } j ? $"&job={j}" : "");

@@ -21,7 +21,7 @@ public static class FleetCommands
         yield return Engines(g);
         yield return DoctorCommand(g);
         yield return Pause(g, "pause", "Stop claiming new jobs fleet-wide (running ones finish)", true);
-        yield return Pause(g, "resume", "Resume claiming", false);
+        yield return ResumeCommand.Create(g);
         yield return Token(g);
         yield return SecretCommands.Create(g);
         yield return Init(g);

@@ -112,6 +112,12 @@ public interface IJobStore : IAsyncDisposable
 
     Task FleetSetPausedAsync(FleetPauseParams p, CancellationToken ct);
 
+    /// <summary>Stores <c>[fleet] max_running</c> (serve does at start): claims of every worker stay under it.</summary>
+    Task FleetSetMaxRunningAsync(FleetMaxRunningParams p, CancellationToken ct);
+
+    /// <summary>Clears an engine's failure-rate breaker and usage-limit gate; false when neither held it.</summary>
+    Task<bool> EngineResumeAsync(EngineResumeParams p, CancellationToken ct);
+
     Task<long> EventAppendAsync(EventAppendParams p, CancellationToken ct);
 
     /// <summary>

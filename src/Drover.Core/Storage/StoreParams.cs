@@ -105,6 +105,15 @@ public sealed record FleetState(bool Paused, DateTimeOffset? PausedAt)
 {
     /// <summary>Engines whose gate is closed until a time (a provider's rate or usage limit).</summary>
     public IReadOnlyList<EngineGate> Gates { get; init; } = [];
+
+    /// <summary><c>[fleet] max_running</c> as serve last stored it; 0: no cap.</summary>
+    public int MaxRunning { get; init; }
+
+    /// <summary>Jobs running now, fleet-wide.</summary>
+    public long Running { get; init; }
+
+    /// <summary>Engines whose failure-rate breaker is open or probing.</summary>
+    public IReadOnlyList<Scheduling.EngineBreakerRecord> Breakers { get; init; } = [];
 }
 
 public sealed record EngineGate(string Engine, DateTimeOffset Until, string Reason);

@@ -15,7 +15,7 @@ public sealed record AlertCandidate(string Kind, string Subject, string Message,
 
 /// <summary>
 /// Which events need a person (pure: the monitor feeds it the event log in order). Kinds: worker_lost,
-/// worker_crash_loop, job_dead, provider_circuit_open, budget, engine_gated; queue_stalled is checked on a timer by
+/// worker_crash_loop, job_dead, provider_circuit_open, budget, engine_gated, engine_breaker; queue_stalled is checked on a timer by
 /// <see cref="AlertMonitor"/>.
 /// </summary>
 public sealed class AlertRules(AlertsConfig config)
@@ -104,6 +104,16 @@ public sealed class AlertRules(AlertsConfig config)
                     return new AlertCandidate("engine_gated", engine,
                         $"engine {engine} waiting on a usage limit{(until is null ? "" : " until " + until)}{(reason is null ? "" : " — " + FirstLine(reason))}",
                         new Dictionary<string, object?> { ["engine"] = engine, ["until"] = until, ["reason"] = reason });
+                }
+
+            case "engine.breaker_opened" when Text(data, "engine") is { } engine:
+                {
+                    var until = Text(data, "until");
+                    var reason = Text(data, "reason");
+                    return new AlertCandidate("engine_breaker", engine,
+                        $"engine {engine} stopped by the failure-rate breaker{(until is null ? "" : " until " + until)}" +
+                        $"{(reason is null ? "" : " — last failure " + FirstLine(reason))}; its queued jobs wait (drover resume --engine {engine})",
+                        new Dictionary<string, object?> { ["engine"] = engine, ["until"] = until, ["reason"] = reason, ["trips"] = Number(data, "trips") });
                 }
 
             default:

@@ -87,8 +87,11 @@ public static class ApiEndpoints
             await jobs.SetPausedAsync(true, ct);
             return Json(await jobs.StatusAsync(ct));
         });
-        app.MapPost("/api/fleet/resume", async (CancellationToken ct) =>
+        app.MapPost("/api/fleet/resume", async (HttpRequest req, CancellationToken ct) =>
         {
+            // With an engine ({"engine": "claude"} or ?engine=claude): clear that engine's breaker and gate, not the pause.
+            if ((req.Query["engine"].FirstOrDefault() ?? await EngineOfAsync(req, ct)) is { } engine)
+                return Json(new EngineResumeView(engine, await jobs.ResumeEngineAsync(engine, ct)));
             await jobs.SetPausedAsync(false, ct);
             return Json(await jobs.StatusAsync(ct));
         });
@@ -119,6 +122,19 @@ public static class ApiEndpoints
         {
             throw new JobSpecException(null, "malformed JSON: " + ex.Message);
         }
+    }
+
+    private static async Task<string?> EngineOfAsync(HttpRequest req, CancellationToken ct)
+    {
+        if (req.ContentLength is null or 0 && req.Headers.TransferEncoding.Count == 0)
+            return null;
+        var body = await ReadObjectAsync(req, ct);
+        return body["engine"] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var e) => e,
+            _ => throw new JobSpecException("engine", "engine must be a string, e.g. {\"engine\": \"claude\"}"),
+        };
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest req, CancellationToken ct)

@@ -85,6 +85,8 @@ public static class DroverServer
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
         var time = TimeProvider.System;
+        // Stored, not passed per claim: every worker of the fleet, on any host, claims under the cap serve was given.
+        await store.FleetSetMaxRunningAsync(new(options.Config?.Fleet.MaxRunning ?? 0, time.GetUtcNow()), stopping);
         using var reaperCts = new CancellationTokenSource();
         var reaper = new Reaper(store, options.Worker, time, logger).RunAsync(reaperCts.Token);
         var probes = probeProviders?.Invoke(reaperCts.Token) ?? Task.CompletedTask;

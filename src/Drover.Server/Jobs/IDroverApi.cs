@@ -27,6 +27,9 @@ public interface IDroverApi
     Task<IReadOnlyList<ProviderView>> ProvidersAsync(CancellationToken ct);
     Task SetPausedAsync(bool paused, CancellationToken ct);
 
+    /// <summary>Clears an engine's failure-rate breaker and usage-limit gate; false when neither held it.</summary>
+    Task<bool> ResumeEngineAsync(string engine, CancellationToken ct);
+
     /// <summary>The fleet report over the last <paramref name="days"/> UTC days (0: <c>[report] days</c>).</summary>
     Task<Reports.FleetReport> ReportAsync(int days, CancellationToken ct);
     Task<IReadOnlyList<EventView>> EventsAsync(long since, int limit, long? jobId, CancellationToken ct);

@@ -83,7 +83,11 @@ public sealed partial class JobService
         var fleet = await _store.FleetGetAsync(ct);
         if (fleet.Paused)
             reasons.Add("fleet paused (drover resume)");
-        if (fleet.Gates.FirstOrDefault(g => g.Engine == job.Engine && g.Until > now) is { } gate)
+        if (FleetGates.MaxRunning(fleet) is { } cap)
+            reasons.Add(cap);
+        if (fleet.Breakers.FirstOrDefault(b => b.Engine == job.Engine) is { } breaker)
+            reasons.Add(FleetGates.Breaker(breaker, now));
+        else if (fleet.Gates.FirstOrDefault(g => g.Engine == job.Engine && g.Until > now) is { } gate)
             reasons.Add($"engine {gate.Engine} waiting until {gate.Until:yyyy-MM-dd'T'HH:mm:ss'Z'}: {gate.Reason}");
         else if (job.NextEligibleAt > now)
             reasons.Add($"backoff until {job.NextEligibleAt:yyyy-MM-dd'T'HH:mm:ss'Z'} after {job.Class ?? "a failure"}");

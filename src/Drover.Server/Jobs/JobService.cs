@@ -188,12 +188,16 @@ public sealed partial class JobService : IDroverApi
             gates.Add("fleet paused" + (fleet.PausedAt is { } at ? $" since {at:u}" : ""));
         foreach (var g in fleet.Gates)
             gates.Add($"engine {g.Engine} waiting until {g.Until:yyyy-MM-dd'T'HH:mm:ss'Z'}: {g.Reason}");
+        var now = _time.GetUtcNow();
+        gates.AddRange(fleet.Breakers.Select(b => FleetGates.Breaker(b, now)));
+        if (FleetGates.MaxRunning(fleet) is { } cap)
+            gates.Add(cap);
         return new StatusView(
             workers,
             Enum.GetValues<JobState>().ToDictionary(s => s.ToWire(), s => counts.TryGetValue(s, out var n) ? n : 0),
             fleet.Paused,
             gates,
-            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason))],
+            [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason)), .. fleet.Breakers.Select(b => FleetGates.BreakerGate(b, now))],
             await BudgetsAsync(ct));
     }
 

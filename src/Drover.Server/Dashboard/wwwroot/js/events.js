@@ -6,7 +6,8 @@ const TYPES = [
   'job.submitted', 'job.superseded', 'job.claimed', 'job.progress', 'job.retrying', 'job.requeued', 'job.released',
   'job.succeeded', 'job.failed', 'job.cancelled', 'job.blocked', 'job.answered', 'job.approved', 'job.rejected',
   'job.lost', 'job.fenced', 'worker.started', 'worker.stopped', 'worker.lost', 'fleet.paused', 'fleet.resumed',
-  'engine.gated', 'provider.circuit', 'budget.alert', 'budget.exceeded', 'alert.raised', 'alert.acked',
+  'engine.gated', 'engine.breaker_opened', 'engine.breaker_closed', 'engine.resumed', 'fleet.max_running',
+  'provider.circuit', 'budget.alert', 'budget.exceeded', 'alert.raised', 'alert.acked',
 ];
 
 const subscribers = new Set();

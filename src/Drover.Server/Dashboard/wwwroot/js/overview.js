@@ -38,7 +38,15 @@ export function gatesCard(status, providers, refresh) {
         `provider ${p.name} circuit ${c.state.replace('_', '-')}${c.open_until ? ` until ${fmt.time(c.open_until)}` : ''}${c.last_error ? `: ${c.last_error}` : ''}`));
     }
   }
-  for (const g of status.engine_gates || []) items.push(h('li', {}, `engine ${g.engine} waits until ${fmt.time(g.until)}: ${g.reason}`));
+  for (const g of status.engine_gates || []) {
+    const resume = h('button', { type: 'button', class: 'primary' }, 'Resume');
+    resume.addEventListener('click', async () => {
+      resume.disabled = true;
+      await post('/api/fleet/resume', { engine: g.engine }).catch((e) => alert(e.message));
+      refresh();
+    });
+    items.push(h('li', { dataset: { engine: g.engine } }, `engine ${g.engine} waits until ${fmt.time(g.until)}: ${g.reason} `, resume));
+  }
   for (const g of status.gates || []) if (!g.startsWith('engine ')) items.push(h('li', {}, g));
   const toggle = h('button', { type: 'button', class: status.paused ? 'primary' : 'danger' }, status.paused ? 'Resume fleet' : 'Pause fleet');
   toggle.addEventListener('click', async () => {
