@@ -168,3 +168,12 @@ public sealed class PostgresReportQueriesTests(PostgresCluster pg) : ReportQueri
 
     protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresHostGateTests(PostgresCluster pg) : HostGateConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}

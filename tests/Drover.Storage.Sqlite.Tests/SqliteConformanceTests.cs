@@ -202,3 +202,14 @@ public sealed class SqliteReportQueriesTests : ReportQueriesConformance
 
     protected override ValueTask CleanupAsync() => _db.DeleteAsync();
 }
+
+public sealed class SqliteHostGateTests : HostGateConformance
+{
+    private readonly SqliteTestDatabase _db = new();
+
+    protected override Task<IJobStore> CreateStoreAsync() => _db.OpenAsync();
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await _db.OpenAsync();
+
+    protected override ValueTask CleanupAsync() => _db.DeleteAsync();
+}

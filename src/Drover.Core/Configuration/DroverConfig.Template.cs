@@ -21,8 +21,12 @@ public sealed partial record DroverConfig
 
         [fleet]
         # max_running = 0              # running jobs across all workers; 0 = unlimited
-        # min_free_memory = "0"        # e.g. "512MB": no new claims below this much free memory
+        # min_free_memory = "0"        # e.g. "512MB": no new claims below this much available memory (MemAvailable)
+        # min_free_disk = "2GB"        # no new claims below this much free space on the home's filesystem; "0" = off
         # no_engine_after = "1h"       # a job whose engine no live worker has fails no_engine after this; "0s" = never
+
+        [workspaces]
+        # keep = "failed"              # worktrees kept after a job ends: none | failed | all (drover gc removes kept ones)
 
         [gc]
         # retention = "30d"            # drover gc deletes succeeded/failed/cancelled jobs unchanged for longer than this
