@@ -21,6 +21,10 @@ public sealed partial class WorkerHost
     private string? _cannotWrite;
     private DateTimeOffset _probedAt;
 
+    private static readonly TimeSpan ResourceRecheck = TimeSpan.FromSeconds(1);
+    private string? _resourceGate;
+    private DateTimeOffset? _resourcesCheckedAt;
+
     /// <summary>Why this worker must not claim now, or null; a change is on the worker row at once.</summary>
     private async Task<string?> CheckGatesAsync(CancellationToken ct)
     {
@@ -39,8 +43,14 @@ public sealed partial class WorkerHost
             }
         }
 
-        var reason = Volatile.Read(ref _cannotWrite)
-            ?? _options.Resources.Gate(_options.MinFreeMemoryBytes, _options.MinFreeDiskBytes, _options.Home.Root);
+        if (_resourcesCheckedAt is null || now - _resourcesCheckedAt >= ResourceRecheck)
+        {
+            // Memory and disk move slowly; a busy claim loop reads them at most once a second.
+            _resourcesCheckedAt = now;
+            _resourceGate = _options.Resources.Gate(_options.MinFreeMemoryBytes, _options.MinFreeDiskBytes, _options.Home.Root);
+        }
+
+        var reason = Volatile.Read(ref _cannotWrite) ?? _resourceGate;
         if (reason != _gate)
         {
             _gate = reason;
