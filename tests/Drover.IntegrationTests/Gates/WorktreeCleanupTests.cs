@@ -12,8 +12,7 @@ public sealed class WorktreeCleanupTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var t = new TestHome();
-        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
-        await File.AppendAllTextAsync(Path.Combine(t.Home, "drover.toml"), "\n[workspaces]\nkeep = \"failed\"\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), "[workspaces]\nkeep = \"failed\"\n", ct);
         var repo = InProcessWorker.NewRepo(t.Root);
         await using var w = await InProcessWorker.OpenAsync(t.Home);
         var failing = new HashSet<long>();
@@ -65,10 +64,8 @@ public sealed class WorktreeCleanupTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var t = new TestHome();
-        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
         var config = Path.Combine(t.Home, "drover.toml");
-        var baseConfig = await File.ReadAllTextAsync(config, ct);
-        await File.WriteAllTextAsync(config, baseConfig + "\n[workspaces]\nkeep = \"all\"\n", ct);
+        await File.WriteAllTextAsync(config, "[workspaces]\nkeep = \"all\"\n", ct);
         var repo = InProcessWorker.NewRepo(t.Root);
         long ok, bad;
         await using (var first = await InProcessWorker.OpenAsync(t.Home))
@@ -86,7 +83,7 @@ public sealed class WorktreeCleanupTests
         InProcessWorker.Git(repo, "worktree", "add", "-q", "-b", "drover/999999", Path.Combine(work, "999999"));
         Directories(work).ShouldBe([ok, bad, 999999]);
 
-        await File.WriteAllTextAsync(config, baseConfig + "\n[workspaces]\nkeep = \"failed\"\n", ct);
+        await File.WriteAllTextAsync(config, "[workspaces]\nkeep = \"failed\"\n", ct);
         await using var second = await InProcessWorker.OpenAsync(t.Home);
         second.Start(second.Options("sweeper", 1));
         await InProcessWorker.WaitUntilAsync(() => Task.FromResult(Directories(work).SequenceEqual([bad])), TimeSpan.FromSeconds(30), () => string.Join(",", Directories(work)));
