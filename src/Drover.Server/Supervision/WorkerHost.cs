@@ -54,11 +54,11 @@ public sealed partial class WorkerHost : IDisposable
         Log.WorkerStarted(_logger, _options.Name, _options.Slots);
         if (ProbeRuns() is { } unwritable)
             await DegradeAsync(CannotWrite(unwritable), CancellationToken.None);
-        await SweepWorktreesAsync(stopping);
         using var heartbeatCts = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatCts.Token);
         try
         {
+            await SweepWorktreesAsync(stopping);
             await ClaimLoopAsync(stopping);
         }
         finally
