@@ -16,6 +16,11 @@ public sealed class UnwritableRunsTests
         var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
         using var http = t.Http(url);
 
+        // One job first, so the worker is past its start-up checks and claiming when the run files go.
+        var first = await SubmitAsync(http, t.Scratch, "first");
+        (await WaitForAsync(http, $"/api/jobs/{first}", j => j.GetProperty("state").GetString() is "succeeded" or "failed", TimeSpan.FromSeconds(60)))
+            .GetProperty("state").GetString().ShouldBe("succeeded");
+
         // chmod 000 does not stop root; a regular file where the directory was stops everyone.
         var runs = Path.Combine(t.Home, "runs");
         Directory.Delete(runs, recursive: true);
@@ -23,19 +28,7 @@ public sealed class UnwritableRunsTests
 
         var ids = new List<long>();
         for (var i = 0; i < 6; i++)
-        {
-            var body = JsonSerializer.Serialize(new
-            {
-                title = $"needs runs {i}",
-                command = "echo ran > out-$DROVER_JOB_ID.txt",
-                repo = t.Scratch,
-                @lock = "none",
-                retry = new { max_attempts = 1 },
-            });
-            using var r = await http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), ct);
-            r.IsSuccessStatusCode.ShouldBeTrue(await r.Content.ReadAsStringAsync(ct));
-            ids.Add(JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("job").GetProperty("id").GetInt64());
-        }
+            ids.Add(await SubmitAsync(http, t.Scratch, $"needs runs {i}"));
 
         try
         {
@@ -46,12 +39,17 @@ public sealed class UnwritableRunsTests
 
             // Several heartbeats later nothing has run and no attempt counted against the retry budget.
             await Task.Delay(TimeSpan.FromSeconds(3), ct);
+            var claimed = 0;
             foreach (var id in ids)
             {
                 var job = await GetAsync(http, $"/api/jobs/{id}");
                 job.GetProperty("state").GetString().ShouldBe("queued", job.ToString());
                 job.GetProperty("failures").GetInt32().ShouldBe(0, job.ToString());
+                claimed += job.GetProperty("attempt").GetInt32() > 0 ? 1 : 0;
             }
+
+            // The worker was claiming when the files went: it took jobs, failed to start them, and gave them back.
+            claimed.ShouldBeGreaterThan(0);
 
             var why = (await GetAsync(http, $"/api/jobs/{ids[^1]}")).GetProperty("why").GetString()!;
             why.ShouldContain("no worker is claiming: tight-disk cannot write");
@@ -78,6 +76,22 @@ public sealed class UnwritableRunsTests
         {
             throw new InvalidOperationException(serve.Output, e);
         }
+    }
+
+    private static async Task<long> SubmitAsync(HttpClient http, string dir, string title)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var body = JsonSerializer.Serialize(new
+        {
+            title,
+            command = "echo ran > out-$DROVER_JOB_ID.txt",
+            repo = dir,
+            @lock = "none",
+            retry = new { max_attempts = 1 },
+        });
+        using var r = await http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), ct);
+        r.IsSuccessStatusCode.ShouldBeTrue(await r.Content.ReadAsStringAsync(ct));
+        return JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("job").GetProperty("id").GetInt64();
     }
 
     private static async Task<JsonElement> GetAsync(HttpClient http, string path)
