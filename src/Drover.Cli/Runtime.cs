@@ -48,7 +48,8 @@ public sealed class Runtime : IAsyncDisposable
             config.Worker.Heartbeat * 3,
             config.Providers,
             config.Report,
-            config.Budgets);
+            config.Budgets,
+            config.Fleet);
         return new Runtime(home, config, store, jobs);
     }
 

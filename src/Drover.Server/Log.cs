@@ -70,4 +70,22 @@ internal static partial class Log
 
     [LoggerMessage(1045, LogLevel.Warning, "alert rules: store call failed; retrying")]
     public static partial void AlertMonitorError(ILogger logger, Exception ex);
+
+    [LoggerMessage(5020, LogLevel.Warning, "worker {Worker} claims nothing: {Reason}")]
+    public static partial void WorkerGated(ILogger logger, string worker, string reason);
+
+    [LoggerMessage(5021, LogLevel.Information, "worker {Worker} claims again")]
+    public static partial void WorkerUngated(ILogger logger, string worker);
+
+    [LoggerMessage(5022, LogLevel.Error, "worker {Worker} degraded: {Reason}; its attempts are requeued without counting and it claims nothing until a probe write succeeds")]
+    public static partial void WorkerDegraded(ILogger logger, string worker, string reason);
+
+    [LoggerMessage(5023, LogLevel.Information, "worker {Worker} recovered: its run files can be written again")]
+    public static partial void WorkerRecovered(ILogger logger, string worker);
+
+    [LoggerMessage(5024, LogLevel.Information, "removed {Count} worktrees of ended or deleted jobs under {Dir}")]
+    public static partial void WorktreesSwept(ILogger logger, int count, string dir);
+
+    [LoggerMessage(5025, LogLevel.Warning, "could not remove the worktree of job {JobId}")]
+    public static partial void WorktreeRemoveFailed(ILogger logger, Exception ex, long jobId);
 }

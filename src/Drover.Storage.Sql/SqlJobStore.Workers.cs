@@ -9,11 +9,11 @@ public abstract partial class SqlJobStore
         "INSERT INTO workers (name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at) " +
         "VALUES (@name, @host, @pid, 'idle', @slots, '[]', @caps, @now, @now) " +
         "ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, state = 'idle', slots = excluded.slots, " +
-        "running = '[]', capabilities = excluded.capabilities, started_at = excluded.started_at, " +
+        "running = '[]', capabilities = excluded.capabilities, started_at = excluded.started_at, gate = NULL, " +
         "last_heartbeat_at = excluded.last_heartbeat_at";
 
     private const string WorkerHeartbeatSql =
-        "UPDATE workers SET last_heartbeat_at = @now, state = @state, running = @running " +
+        "UPDATE workers SET last_heartbeat_at = @now, state = @state, running = @running, gate = @gate " +
         "WHERE name = @name AND state NOT IN ('lost', 'stopped')";
 
     private const string WorkerStopSql =
@@ -55,6 +55,7 @@ public abstract partial class SqlJobStore
                 .P("@now", StoreRows.Ms(p.Now))
                 .P("@state", p.State)
                 .P("@running", StoreRows.Json(p.Running))
+                .P("@gate", p.Gate)
                 .P("@name", p.Name)
                 .ExecuteNonQuery() == 1,
             ct);

@@ -39,8 +39,9 @@ public sealed class DoctorTests
         r.ExitCode.ShouldBe(0, r.ToString());
         r.Json.GetProperty("ok").GetBoolean().ShouldBeTrue();
         var checks = Checks(r);
-        foreach (var name in new[] { "home", "config", "token", "store", "git" })
+        foreach (var name in new[] { "home", "config", "memory", "disk", "token", "store", "git" })
             Status(checks, name).ShouldBe("ok", name + ": " + Detail(checks, name));
+        Detail(checks, "disk").ShouldContain("([fleet] min_free_disk = 2 GiB)");
         Status(checks, "engine codex").ShouldBe("ok");
         Detail(checks, "engine codex").ShouldBe($"0.169.0 at {Path.Combine(bin, "codex")} (tested)");
         Status(checks, "engine claude").ShouldBe("warn");

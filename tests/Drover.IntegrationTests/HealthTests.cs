@@ -39,6 +39,17 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public void Evaluate_LiveWorkerWithGate_DegradedNamingWorkerAndReason()
+    {
+        var gated = Worker("small", "idle", 1) with { Gate = "free memory 310 MiB < 512 MiB (min_free_memory)" };
+
+        var h = FleetHealth.Evaluate(Status(2, gated, Worker("big", "busy", 1)), TimeSpan.FromSeconds(60));
+
+        h.Status.ShouldBe("degraded");
+        h.Reasons.ShouldBe(["worker small on host-small claims nothing: free memory 310 MiB < 512 MiB (min_free_memory)"]);
+    }
+
+    [Fact]
     public void Evaluate_NoWorkersAndNothingQueued_Ok() =>
         FleetHealth.Evaluate(Status(0), TimeSpan.FromSeconds(60)).Ok.ShouldBeTrue();
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using Drover.Core.Configuration;
 using Drover.Engines.Agents;
 using Drover.Server.Hosting;
+using Drover.Server.Supervision;
 
 namespace Drover.Cli.Commands;
 
@@ -36,6 +37,7 @@ public static class Doctor
         [
             CheckHome(home),
             configCheck,
+            .. CheckResources(home, config),
             CheckToken(home),
             await CheckStoreAsync(home, store, ct),
             await CheckGitAsync(ct),
@@ -58,6 +60,25 @@ public static class Doctor
         {
             return DoctorCheck.Fail("home", $"{home.Root} is not writable: {e.Message}");
         }
+    }
+
+    /// <summary>Free memory and disk beside <c>[fleet] min_free_memory</c> / <c>min_free_disk</c>: below them a worker claims nothing.</summary>
+    private static IEnumerable<DoctorCheck> CheckResources(DroverHome home, DroverConfig config)
+    {
+        yield return Resource("memory", "available", HostResources.ReadMemAvailable(), config.Fleet.MinFreeMemoryBytes, "min_free_memory");
+        yield return Resource("disk", $"free on {home.Root}", HostResources.ReadFreeDisk(home.Root), config.Fleet.MinFreeDiskBytes, "min_free_disk");
+    }
+
+    private static DoctorCheck Resource(string name, string what, long? free, long min, string setting)
+    {
+        if (free is not { } bytes)
+            return DoctorCheck.Warn(name, $"this host does not say how much is {what}");
+        var text = $"{HostResources.Size(bytes)} {what}";
+        if (min <= 0)
+            return DoctorCheck.Ok(name, $"{text} ([fleet] {setting} off)");
+        return bytes < min
+            ? DoctorCheck.Warn(name, $"{text}: below [fleet] {setting} = {HostResources.Size(min)}, so workers here claim no jobs")
+            : DoctorCheck.Ok(name, $"{text} ([fleet] {setting} = {HostResources.Size(min)})");
     }
 
     private static async Task<(DroverConfig Config, DoctorCheck Check)> LoadConfigAsync(DroverHome home, CancellationToken ct)

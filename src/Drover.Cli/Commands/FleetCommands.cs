@@ -5,6 +5,7 @@ using Drover.Core.Storage;
 using Drover.Engines.Agents;
 using Drover.Server.Hosting;
 using Drover.Server.Jobs;
+using Drover.Server.Supervision;
 
 namespace Drover.Cli.Commands;
 
@@ -161,7 +162,7 @@ public static class FleetCommands
     {
         var olderThan = new Option<string?>("--older-than") { Description = "Delete terminal jobs unchanged for longer than this (default [gc] retention, 30d)" };
         var batch = new Option<int?>("--batch") { Description = "Jobs per transaction (default [gc] batch, 500)" };
-        var cmd = new Command("gc", "Delete succeeded, failed and cancelled jobs past the retention, with their attempts, events and run files") { olderThan, batch };
+        var cmd = new Command("gc", "Delete succeeded, failed and cancelled jobs past the retention, with their attempts, events and run files; remove the worktrees of ended jobs (their branches stay)") { olderThan, batch };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             var home = DroverHome.Resolve(s.Home);
@@ -199,10 +200,12 @@ public static class FleetCommands
                     Console.Error.WriteLine($"gc: {jobs} jobs, {events} events deleted so far");
             }
 
+            // Worktrees of every ended job (kept ones included) and of the jobs just deleted; their branches stay.
+            var worktrees = await new Worktrees(store, home, WorkspaceKeep.None, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).SweepAsync(ct);
             if (s.Json)
-                Render.Json(new { cutoff, retention_s = (long)retention.TotalSeconds, jobs_deleted = jobs, events_deleted = events, batches });
+                Render.Json(new { cutoff, retention_s = (long)retention.TotalSeconds, jobs_deleted = jobs, events_deleted = events, batches, worktrees_removed = worktrees });
             else
-                Console.WriteLine($"deleted {jobs} jobs and {events} events unchanged since {cutoff:yyyy-MM-dd HH:mm:ss}Z (retention {(retention.TotalDays >= 1 ? $"{retention.TotalDays:0.##}d" : $"{retention.TotalHours:0.##}h")})");
+                Console.WriteLine($"deleted {jobs} jobs and {events} events unchanged since {cutoff:yyyy-MM-dd HH:mm:ss}Z (retention {(retention.TotalDays >= 1 ? $"{retention.TotalDays:0.##}d" : $"{retention.TotalHours:0.##}h")}); removed {worktrees} worktrees of ended jobs");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -38,6 +38,9 @@ internal static class SubmitWait
                 LeaseTtl = local.Config.Worker.LeaseTtl,
                 Heartbeat = local.Config.Worker.Heartbeat,
                 KillGrace = local.Config.Worker.KillGrace,
+                MinFreeMemoryBytes = local.Config.Fleet.MinFreeMemoryBytes,
+                MinFreeDiskBytes = local.Config.Fleet.MinFreeDiskBytes,
+                KeepWorkspaces = local.Config.Workspaces.Keep,
                 Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
             host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);

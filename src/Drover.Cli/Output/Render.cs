@@ -187,6 +187,10 @@ public static class Render
         AnsiConsole.MarkupLine(s.Paused ? "[yellow]fleet paused[/]" : "fleet running");
         foreach (var g in s.Gates)
             AnsiConsole.MarkupLine($"gate: {Markup.Escape(g)}");
+        foreach (var w in s.Workers.Where(w => w.Gate is not null && w.State is not ("lost" or "stopped")))
+            AnsiConsole.MarkupLine($"[yellow]gate: worker {Markup.Escape(w.Name)} claims nothing: {Markup.Escape(w.Gate!)}[/]");
+        if (s.Host is { } h)
+            AnsiConsole.MarkupLine(Markup.Escape(HostLine(h)));
         Workers(s.Workers);
     }
 
@@ -218,6 +222,14 @@ public static class Render
         Console.Out.WriteLine(Commands.Doctor.Summary(checks));
     }
 
+    /// <summary><c>host h1: free memory 21.5 GiB (min 512 MiB), free disk 78 GiB (min 2 GiB) on /home</c>.</summary>
+    public static string HostLine(HostView h)
+    {
+        static string Amount(long? free, long min) =>
+            (free is { } f ? Drover.Server.Supervision.HostResources.Size(f) : "unknown") + (min > 0 ? $" (min {Drover.Server.Supervision.HostResources.Size(min)})" : "");
+        return $"host {h.Name}: free memory {Amount(h.FreeMemoryBytes, h.MinFreeMemoryBytes)}, free disk {Amount(h.FreeDiskBytes, h.MinFreeDiskBytes)} on {h.Home}";
+    }
+
     public static void Workers(IReadOnlyList<WorkerView> workers)
     {
         if (workers.Count == 0)
@@ -235,7 +247,7 @@ public static class Render
                 Markup.Escape(w.Name),
                 Markup.Escape(w.Host),
                 w.Pid.ToString(CultureInfo.InvariantCulture),
-                w.State,
+                w.Gate is null || w.State is "lost" or "stopped" ? w.State : w.State + " (gated)",
                 w.Slots.ToString(CultureInfo.InvariantCulture),
                 string.Join(",", w.Running),
                 $"{w.HeartbeatAgeS:0.0}s ago");

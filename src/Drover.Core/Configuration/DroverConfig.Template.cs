@@ -22,9 +22,13 @@ public sealed partial record DroverConfig
         [fleet]
         # max_running = 0              # running jobs across all workers; 0 = unlimited. serve stores it at start and
                                        # every worker's claims obey the value the last serve started with
-        # min_free_memory = "0"        # e.g. "512MB": no new claims below this much free memory
+        # min_free_memory = "0"        # e.g. "512MB": no new claims below this much available memory (MemAvailable)
+        # min_free_disk = "2GB"        # no new claims below this much free space on the home's filesystem; "0" = off
         # no_engine_after = "1h"       # a job whose engine no live worker has fails no_engine after this; "0s" = never
         # (not a setting) an engine with 4 of its last 5 attempts failed for the engine stops for 1m, doubling to 30m
+
+        [workspaces]
+        # keep = "failed"              # worktrees kept after a job ends: none | failed | all (drover gc removes kept ones)
 
         [gc]
         # retention = "30d"            # drover gc deletes succeeded/failed/cancelled jobs unchanged for longer than this

@@ -16,6 +16,7 @@ public sealed partial record DroverConfig
     public WorkerConfig Worker { get; init; } = new();
     public FleetConfig Fleet { get; init; } = new();
     public GcConfig Gc { get; init; } = new();
+    public WorkspacesConfig Workspaces { get; init; } = new();
     public AlertsConfig Alerts { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 
@@ -92,6 +93,9 @@ public sealed record FleetConfig
 
     /// <summary>No new claims while less memory than this is available; 0 = no gate.</summary>
     public long MinFreeMemoryBytes { get; init; }
+
+    /// <summary>No new claims while the filesystem of the home has less free space than this; 0 = no gate.</summary>
+    public long MinFreeDiskBytes { get; init; } = 2L << 30;
 
     /// <summary>A queued job whose engine no live worker offers fails <c>no_engine</c> after this long; zero = never.</summary>
     public TimeSpan NoEngineAfter { get; init; } = TimeSpan.FromHours(1);

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -81,6 +81,7 @@ public static partial class DroverConfigLoader
             Worker = Worker(root.Section("worker")),
             Fleet = Fleet(root.Section("fleet")),
             Gc = Gc(root.Section("gc")),
+            Workspaces = Workspaces(root.Section("workspaces")),
             Alerts = Alerts(root.Section("alerts")),
             Engines = Engines(root.Section("engines")),
             Prices = Prices(root.Section("prices")),
@@ -153,11 +154,12 @@ public static partial class DroverConfigLoader
     {
         if (s is null)
             return new FleetConfig();
-        s.AllowOnly("max_running", "min_free_memory", "no_engine_after");
+        s.AllowOnly("max_running", "min_free_memory", "min_free_disk", "no_engine_after");
         return new FleetConfig
         {
             MaxRunning = (int)(s.Integer("max_running", 0, 1_000_000) ?? 0),
             MinFreeMemoryBytes = MemorySize(s, "min_free_memory"),
+            MinFreeDiskBytes = s.Table.ContainsKey("min_free_disk") ? MemorySize(s, "min_free_disk") : new FleetConfig().MinFreeDiskBytes,
             NoEngineAfter = s.Duration("no_engine_after", TimeSpan.Zero, TimeSpan.FromDays(30)) ?? new FleetConfig().NoEngineAfter,
         };
     }

@@ -131,4 +131,7 @@ public sealed record WorkerRecord
     public IReadOnlyList<string> Capabilities { get; init; } = [];
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset LastHeartbeatAt { get; init; }
+
+    /// <summary>Why the worker claims nothing now (low memory or disk, runs/ not writable); null when it claims.</summary>
+    public string? Gate { get; init; }
 }

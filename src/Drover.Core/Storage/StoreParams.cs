@@ -56,6 +56,9 @@ public sealed record AttemptOutcome(
     public static AttemptOutcome AwaitAnswer(string question) => new(AttemptOutcomeKind.Blocked, BlockedOn: "question", Question: question);
     public static AttemptOutcome AwaitApproval() => new(AttemptOutcomeKind.Blocked, BlockedOn: "approval");
     public static AttemptOutcome Release(string reason) => new(AttemptOutcomeKind.Released, Reason: reason);
+
+    /// <summary>The host failed the attempt, not the job (runs/ not writable, disk full): queued again at once, no failure counted.</summary>
+    public static AttemptOutcome HostFailure(string reason) => new(AttemptOutcomeKind.Released, FailureClass.Infra, reason);
 }
 
 public sealed record AttemptResult(
@@ -95,7 +98,8 @@ public sealed record JobApproveParams(long JobId, bool Approve, DateTimeOffset N
 
 public sealed record WorkerRegisterParams(string Name, string Host, int Pid, int Slots, IReadOnlyList<string> Capabilities, DateTimeOffset Now);
 
-public sealed record WorkerHeartbeatParams(string Name, DateTimeOffset Now, string State, IReadOnlyList<long> Running);
+/// <param name="Gate">Why the worker claims nothing now; null when it claims (the row keeps what the last heartbeat said).</param>
+public sealed record WorkerHeartbeatParams(string Name, DateTimeOffset Now, string State, IReadOnlyList<long> Running, string? Gate = null);
 
 public sealed record WorkerStopParams(string Name, DateTimeOffset Now);
 

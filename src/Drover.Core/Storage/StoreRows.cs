@@ -22,7 +22,7 @@ public static class StoreRows
         "output_tokens, cost_nusd, cost_source, model, head, diff_files, diff_added, diff_deleted, summary, log_tail, " +
         "cache_write_tokens, reasoning_tokens";
 
-    public const string WorkerColumns = "name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at";
+    public const string WorkerColumns = "name, host, pid, state, slots, running, capabilities, started_at, last_heartbeat_at, gate";
 
     private const decimal NanoPerUsd = 1_000_000_000m;
 
@@ -101,6 +101,7 @@ public static class StoreRows
         Capabilities = Strings(r.GetString(6)),
         StartedAt = Time(r.GetInt64(7)),
         LastHeartbeatAt = Time(r.GetInt64(8)),
+        Gate = Str(r, 9),
     };
 
     public static List<JobRecord> ReadJobs(DbCommand cmd)

@@ -15,7 +15,7 @@ public sealed record AlertCandidate(string Kind, string Subject, string Message,
 
 /// <summary>
 /// Which events need a person (pure: the monitor feeds it the event log in order). Kinds: worker_lost,
-/// worker_crash_loop, job_dead, provider_circuit_open, budget, engine_gated, engine_breaker; queue_stalled is checked on a timer by
+/// worker_crash_loop, worker_degraded, job_dead, provider_circuit_open, budget, engine_gated, engine_breaker; queue_stalled is checked on a timer by
 /// <see cref="AlertMonitor"/>.
 /// </summary>
 public sealed class AlertRules(AlertsConfig config)
@@ -59,6 +59,15 @@ public sealed class AlertRules(AlertsConfig config)
                     return new AlertCandidate("worker_crash_loop", name,
                         $"worker crash loop: {name}{On(host)} — {restarts} restarts in {Minutes(config.CrashLoopWindow)}",
                         new Dictionary<string, object?> { ["worker"] = name, ["host"] = host, ["restarts"] = restarts });
+                }
+
+            case "worker.degraded" when e.Worker is { } name:
+                {
+                    var host = Text(data, "host") ?? hostOf(name);
+                    var reason = Text(data, "reason") ?? "unknown";
+                    return new AlertCandidate("worker_degraded", name,
+                        $"worker degraded: {name}{On(host)} — {FirstLine(reason)}; it claims no jobs until this is fixed",
+                        new Dictionary<string, object?> { ["worker"] = name, ["host"] = host, ["reason"] = reason });
                 }
 
             case "job.failed" when e.JobId is { } id:

@@ -12,7 +12,8 @@ public sealed record HealthView(string Status, IReadOnlyList<string> Reasons)
 /// The rules of <c>drover status --check</c> and <c>GET /healthz</c>, over what <c>status</c> shows: a worker lost in the
 /// last day (it died without stopping; it clears when a worker of that name registers again), a live worker whose
 /// heartbeat is older than <c>staleAfter</c> (not even the reaper has noticed yet, or nothing is reaping), and queued
-/// jobs with no live worker to take them.
+/// jobs with no live worker to take them, and a live worker that claims nothing (its gate: low memory or disk, run
+/// files not writable).
 /// </summary>
 public static class FleetHealth
 {
@@ -41,6 +42,8 @@ public static class FleetHealth
                     reasons.Add($"worker {w.Name} on {w.Host} stale: last heartbeat {Seconds(age)} ago");
                 else
                     live++;
+                if (w.Gate is { } gate && age <= staleAfter)
+                    reasons.Add($"worker {w.Name} on {w.Host} claims nothing: {gate}");
             }
         }
 

@@ -113,6 +113,8 @@ public sealed partial class JobService
         var live = workers.Where(w => w.State is not ("lost" or "stopped") && now - w.LastHeartbeatAt < _heartbeatTimeout).ToList();
         if (live.Count == 0)
             reasons.Add("no live worker (start `drover serve` or `drover worker`)");
+        else if (live.All(w => w.Gate is not null))
+            reasons.Add("no worker is claiming: " + string.Join("; ", live.Select(w => $"{w.Name} {w.Gate}")));
         else if (job.Engine.Length > 0 && !live.Any(w => w.Capabilities.Any(c => c == $"engine:{job.Engine}" || c.StartsWith($"engine:{job.Engine}>", StringComparison.Ordinal))))
             reasons.Add($"no live worker has the {job.Engine} engine (workers advertise engine:<name> for each agent CLI they find)");
         else if (job.Capabilities.Count > 0 && !live.Any(w => CapabilityMatcher.Satisfies(w.Capabilities, job.Capabilities)))

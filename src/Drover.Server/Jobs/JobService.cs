@@ -19,6 +19,7 @@ public sealed partial class JobService : IDroverApi
     private readonly TimeSpan _heartbeatTimeout;
     private readonly IReadOnlyList<Core.Configuration.ProviderConfig> _providers;
     private readonly Core.Configuration.ReportConfig _report;
+    private readonly Core.Configuration.FleetConfig _fleet;
 
     /// <param name="parseContext">Builds the parse context (profiles from config) for a working directory.</param>
     /// <param name="heartbeatTimeout">A worker silent this long is not counted as live in `why`.</param>
@@ -31,8 +32,10 @@ public sealed partial class JobService : IDroverApi
         TimeSpan heartbeatTimeout,
         IReadOnlyList<Core.Configuration.ProviderConfig>? providers = null,
         Core.Configuration.ReportConfig? report = null,
-        Core.Configuration.BudgetsConfig? budgets = null)
+        Core.Configuration.BudgetsConfig? budgets = null,
+        Core.Configuration.FleetConfig? fleet = null)
     {
+        _fleet = fleet ?? new Core.Configuration.FleetConfig();
         _providers = providers ?? [];
         _report = report ?? new Core.Configuration.ReportConfig();
         _budgets = budgets;
@@ -198,7 +201,10 @@ public sealed partial class JobService : IDroverApi
             fleet.Paused,
             gates,
             [.. fleet.Gates.Select(g => new EngineGateView(g.Engine, g.Until, g.Reason)), .. fleet.Breakers.Select(b => FleetGates.BreakerGate(b, now))],
-            await BudgetsAsync(ct));
+            await BudgetsAsync(ct))
+        {
+            Host = HostNow(),
+        };
     }
 
     public Task SetPausedAsync(bool paused, CancellationToken ct) =>
@@ -290,5 +296,13 @@ public sealed partial class JobService : IDroverApi
 
     internal static WorkerView ToView(WorkerRecord w, DateTimeOffset now) => new(
         w.Name, w.Host, w.Pid, w.State, w.Slots, w.Running, w.Capabilities, w.StartedAt, w.LastHeartbeatAt,
-        Math.Round(Math.Max(0, (now - w.LastHeartbeatAt).TotalSeconds), 1));
+        Math.Round(Math.Max(0, (now - w.LastHeartbeatAt).TotalSeconds), 1))
+    {
+        Gate = w.Gate,
+    };
+
+    /// <summary>This host's free memory and disk (the home's filesystem), as the workers' gates measure them.</summary>
+    public HostView HostNow() => new(
+        Environment.MachineName, _home.Root, Supervision.HostResources.ReadMemAvailable(), _fleet.MinFreeMemoryBytes,
+        Supervision.HostResources.ReadFreeDisk(_home.Root), _fleet.MinFreeDiskBytes);
 }

@@ -85,7 +85,11 @@ public sealed record WorkerView(
     IReadOnlyList<string> Capabilities,
     DateTimeOffset StartedAt,
     DateTimeOffset LastHeartbeatAt,
-    double HeartbeatAgeS);
+    double HeartbeatAgeS)
+{
+    /// <summary>Why the worker claims nothing now (low memory or disk, run files not writable); null while it claims.</summary>
+    public string? Gate { get; init; }
+}
 
 public sealed record StatusView(
     IReadOnlyList<WorkerView> Workers,
@@ -93,7 +97,14 @@ public sealed record StatusView(
     bool Paused,
     IReadOnlyList<string> Gates,
     IReadOnlyList<EngineGateView> EngineGates,
-    IReadOnlyList<BudgetView>? Budgets = null);
+    IReadOnlyList<BudgetView>? Budgets = null)
+{
+    /// <summary>Free memory and disk of the host answering, beside the gates' thresholds.</summary>
+    public HostView? Host { get; init; }
+}
+
+/// <summary>What the claim gates measure on one host (null: the host does not say), and their thresholds (0: off).</summary>
+public sealed record HostView(string Name, string Home, long? FreeMemoryBytes, long MinFreeMemoryBytes, long? FreeDiskBytes, long MinFreeDiskBytes);
 
 /// <summary>A daily budget from <c>[budgets]</c> (<see cref="Scope"/> "day" or "label k=v") and what today's gateway calls used of it.</summary>
 public sealed record BudgetView(string Scope, decimal? LimitUsd, long? LimitTokens, decimal SpentUsd, long SpentTokens, decimal HeldUsd);

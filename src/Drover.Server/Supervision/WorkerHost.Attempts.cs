@@ -42,7 +42,10 @@ public sealed partial class WorkerHost
 
         try
         {
-            await FinishAsync(attempt, report);
+            if (!attempt.LeaseLost && !report.Aborted)
+                report = await BlameHostAsync(report);
+            var state = await FinishAsync(attempt, report);
+            await _worktrees.AfterAttemptAsync(job.Id, state, CancellationToken.None);
         }
         finally
         {
@@ -52,13 +55,14 @@ public sealed partial class WorkerHost
         }
     }
 
-    private async Task FinishAsync(RunningAttempt attempt, AttemptReport report)
+    /// <summary>Records the attempt's end; returns the job's state after it (null when not known).</summary>
+    private async Task<JobState?> FinishAsync(RunningAttempt attempt, AttemptReport report)
     {
         var job = attempt.Job;
         if (attempt.LeaseLost)
         {
             await RecordFencedAsync(job, "lease lost before completion");
-            return;
+            return await StateAfterFenceAsync(job.Id);
         }
 
         var outcome = report.Aborted && attempt.ReleaseOnAbort
@@ -73,10 +77,13 @@ public sealed partial class WorkerHost
                     new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, report.Result, Random.Shared.NextDouble()),
                     CancellationToken.None);
                 if (!result.Applied)
+                {
                     await RecordFencedAsync(job, "completion rejected: the lease had moved on");
-                else
-                    Log.AttemptEnded(_logger, job.Id, job.Attempt, outcome.Kind.ToString(), outcome.Class);
-                return;
+                    return await StateAfterFenceAsync(job.Id);
+                }
+
+                Log.AttemptEnded(_logger, job.Id, job.Attempt, outcome.Kind.ToString(), outcome.Class);
+                return result.State;
             }
             catch (Exception ex) when (tries < 20)
             {
@@ -84,6 +91,20 @@ public sealed partial class WorkerHost
                 Log.LoopError(_logger, ex, "complete");
                 await Task.Delay(TimeSpan.FromMilliseconds(250), _time);
             }
+        }
+    }
+
+    /// <summary>A fenced attempt's job (cancelled, or taken over): its state now, so an ended job's worktree can go.</summary>
+    private async Task<JobState?> StateAfterFenceAsync(long jobId)
+    {
+        try
+        {
+            return (await _store.JobGetAsync(jobId, CancellationToken.None))?.State;
+        }
+        catch (Exception ex)
+        {
+            Log.LoopError(_logger, ex, "job state after fence");
+            return null;
         }
     }
 

@@ -22,6 +22,7 @@ public sealed partial class WorkerHost : IDisposable
     // semaphore wait abandoned by Task.WhenAny would still swallow a later release and starve the loop.
     private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IReadOnlyList<string> _capabilities;
+    private readonly Worktrees _worktrees;
 
     public WorkerHost(IJobStore store, IAttemptRunner runner, WorkerOptions options, TimeProvider time, ILogger logger)
     {
@@ -31,6 +32,7 @@ public sealed partial class WorkerHost : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _worktrees = new Worktrees(store, options.Home, options.KeepWorkspaces, logger);
         _capabilities = WorkerOptions.BuiltInCapabilities().Concat(options.Capabilities).Distinct(StringComparer.Ordinal).ToList();
     }
 
@@ -50,10 +52,13 @@ public sealed partial class WorkerHost : IDisposable
     {
         await RegisterAsync(CancellationToken.None);
         Log.WorkerStarted(_logger, _options.Name, _options.Slots);
+        if (ProbeRuns() is { } unwritable)
+            await DegradeAsync(CannotWrite(unwritable), CancellationToken.None);
         using var heartbeatCts = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatCts.Token);
         try
         {
+            await SweepWorktreesAsync(stopping);
             await ClaimLoopAsync(stopping);
         }
         finally
@@ -80,6 +85,13 @@ public sealed partial class WorkerHost : IDisposable
             if (free <= 0)
             {
                 await WaitQuietlyAsync(slotFreed.WaitAsync(stopping));
+                continue;
+            }
+
+            if (await CheckGatesAsync(stopping) is not null)
+            {
+                var recheck = _options.Heartbeat < TimeSpan.FromSeconds(1) ? _options.Heartbeat : TimeSpan.FromSeconds(1);
+                await WaitQuietlyAsync(Task.Delay(recheck, _time, stopping));
                 continue;
             }
 
@@ -147,9 +159,8 @@ public sealed partial class WorkerHost : IDisposable
                 return;
             try
             {
-                var state = _draining ? "draining" : _running.IsEmpty ? "idle" : "busy";
                 var ok = await _store.WorkerHeartbeatAsync(
-                    new WorkerHeartbeatParams(_options.Name, _time.GetUtcNow(), state, _running.Keys.ToList()), ct);
+                    new WorkerHeartbeatParams(_options.Name, _time.GetUtcNow(), HeartbeatState(), _running.Keys.ToList(), _gate), ct);
                 if (!ok && !_draining)
                 {
                     // The fleet gave up on us (we were paused or partitioned); our jobs were released and our
@@ -170,6 +181,22 @@ public sealed partial class WorkerHost : IDisposable
     }
 
     private volatile bool _draining;
+
+    /// <summary>On start (SPEC §6): worktrees of ended jobs the policy does not keep, and of deleted jobs, go.</summary>
+    private async Task SweepWorktreesAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _worktrees.SweepAsync(ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            Log.LoopError(_logger, ex, "worktree sweep");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private async Task DrainAsync()
     {

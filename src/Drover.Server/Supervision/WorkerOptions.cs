@@ -1,3 +1,4 @@
+using Drover.Core.Configuration;
 using Drover.Server.Hosting;
 
 namespace Drover.Server.Supervision;
@@ -30,6 +31,18 @@ public sealed record WorkerOptions
     public bool ShipLogs { get; init; }
 
     public long ShippedLogBytes { get; init; } = 1 << 20;
+
+    /// <summary>No new claims while less memory than this is available (<c>[fleet] min_free_memory</c>); 0 = no gate.</summary>
+    public long MinFreeMemoryBytes { get; init; }
+
+    /// <summary>No new claims while the home's filesystem has less free space than this (<c>[fleet] min_free_disk</c>); 0 = no gate.</summary>
+    public long MinFreeDiskBytes { get; init; }
+
+    /// <summary>Where the memory and disk readings come from.</summary>
+    public HostResources Resources { get; init; } = HostResources.System;
+
+    /// <summary>Which worktrees of ended jobs stay (<c>[workspaces] keep</c>).</summary>
+    public WorkspaceKeep KeepWorkspaces { get; init; } = WorkspaceKeep.Failed;
 
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;

@@ -63,6 +63,20 @@ public sealed class DroverConfigLoaderTests
         config.Engines.Keys.ShouldBe(["codex", "mytool"]);
         config.Profiles["default"]["engine"]!.GetValue<string>().ShouldBe("claude");
         config.Report.ShouldBe(new ReportConfig());
+        config.Fleet.MinFreeDiskBytes.ShouldBe(2L << 30);
+        config.Workspaces.Keep.ShouldBe(WorkspaceKeep.Failed);
+    }
+
+    [Fact]
+    public void Parse_FleetDiskGateAndWorkspacesKeep_Typed()
+    {
+        var config = DroverConfigLoader.Parse("[fleet]\nmin_free_memory = \"512MB\"\nmin_free_disk = \"0\"\n\n[workspaces]\nkeep = \"none\"\n");
+
+        config.Fleet.MinFreeMemoryBytes.ShouldBe(512L << 20);
+        config.Fleet.MinFreeDiskBytes.ShouldBe(0);
+        config.Workspaces.Keep.ShouldBe(WorkspaceKeep.None);
+        DroverConfigLoader.Parse("").Fleet.MinFreeDiskBytes.ShouldBe(2L << 30);
+        DroverConfigLoader.Parse("[workspaces]\nkeep = \"all\"\n").Workspaces.Keep.ShouldBe(WorkspaceKeep.All);
     }
 
     [Fact]
@@ -291,6 +305,9 @@ public sealed class DroverConfigLoaderTests
     [InlineData("[worker]\ncapabilities = \"x\"\n", "expected an array of strings")]
     [InlineData("[worker]\ncapabilities = [\"node >= 2\"]\n", "is not a capability")]
     [InlineData("[fleet]\nmin_free_memory = \"lots\"\n", "expected a size")]
+    [InlineData("[fleet]\nmin_free_disk = \"plenty\"\n", "fleet.min_free_disk: expected a size")]
+    [InlineData("[workspaces]\nkeep = \"some\"\n", "workspaces.keep: \"some\" is not one of none, failed, all")]
+    [InlineData("[workspaces]\nmode = \"x\"\n", "workspaces.mode")]
     [InlineData("[engines.Codex]\npath = \"x\"\n", "is not a valid engine name")]
     [InlineData("[engines.x]\nusage = \"magic\"\n", "is not one of drover, claude")]
     [InlineData("[engines.x]\ncommand = \"x\"\n", "engines.x.command: expected an array of strings")]
