@@ -175,6 +175,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, run.Redact(text), ct));
         run.EngineEnv = launch.Environment;
+        run.DirectToProvider = launch.DirectToProvider;
         ProcessRunResult? engine;
         Agents.AgentVerdict? verdict = null;
         if (launch.Stream is { } stream)
@@ -292,7 +293,24 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
     private static Dictionary<string, string?> BuildEnvironment(RunState run)
     {
-        var env = new Dictionary<string, string?>(run.EngineEnv, StringComparer.Ordinal);
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (run.GatewayUrl is { } clientGateway && !run.DirectToProvider)
+        {
+            // The names the official OpenAI and Anthropic clients read (SPEC §7), under the driver's, the engine's and
+            // the job's own values. The OpenAI SDK appends /chat/completions to a base ending in /v1; the Anthropic SDK
+            // appends /v1/messages to the server root.
+            var key = run.Secrets["DROVER_GATEWAY_KEY"];
+            env["OPENAI_BASE_URL"] = clientGateway;
+            env["OPENAI_API_KEY"] = key;
+            env["ANTHROPIC_BASE_URL"] = clientGateway[..^"/v1".Length];
+            env["ANTHROPIC_API_KEY"] = key;
+        }
+
+        foreach (var (name, value) in run.EngineEnv)
+        {
+            env[name] = value;
+        }
+
         foreach (var (name, value) in run.Context.Spec.Env)
         {
             env[name] = value;
@@ -365,6 +383,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
+
+        /// <summary>The engine uses its own provider login: no OPENAI_*/ANTHROPIC_* gateway defaults.</summary>
+        public bool DirectToProvider { get; set; }
 
         /// <summary>Drover's /v1 gateway for this attempt (with DROVER_GATEWAY_KEY among the secrets), when it is on.</summary>
         public string? GatewayUrl { get; set; }
