@@ -70,4 +70,10 @@ internal static partial class Log
 
     [LoggerMessage(1045, LogLevel.Warning, "alert rules: store call failed; retrying")]
     public static partial void AlertMonitorError(ILogger logger, Exception ex);
+
+    [LoggerMessage(5060, LogLevel.Warning, "job {JobId} attempt {Attempt}: could not check its budgets; checking again on its next usage")]
+    public static partial void BudgetCheckFailed(ILogger logger, Exception ex, long jobId, int attempt);
+
+    [LoggerMessage(5061, LogLevel.Warning, "job {JobId} attempt {Attempt}: could not book its reported usage against its budgets")]
+    public static partial void BudgetBookFailed(ILogger logger, Exception ex, long jobId, int attempt);
 }

@@ -49,6 +49,7 @@ public static class ServeCommands
             KillGrace = r.GetValue(KillGrace) is { } k ? Durations.Parse(k, "--kill-grace") : config.Worker.KillGrace,
             Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).ToList(),
             NoEngineAfter = config.Fleet.NoEngineAfter,
+            Budgets = config.Budgets,
             EngineLimits = config.Engines.Where(e => e.Value.MaxConcurrency is > 0)
                 .ToDictionary(e => e.Key, e => e.Value.MaxConcurrency!.Value, StringComparer.Ordinal),
         };

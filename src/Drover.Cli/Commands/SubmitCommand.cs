@@ -180,6 +180,7 @@ public static class SubmitCommand
                 LeaseTtl = local.Config.Worker.LeaseTtl,
                 Heartbeat = local.Config.Worker.Heartbeat,
                 KillGrace = local.Config.Worker.KillGrace,
+                Budgets = local.Config.Budgets,
                 Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
             host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);
