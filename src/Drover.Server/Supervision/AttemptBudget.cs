@@ -1,5 +1,7 @@
+using System.Globalization;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
+using Drover.Core.Specs;
 using Drover.Core.Storage;
 using Drover.Server.Gateway;
 
@@ -16,22 +18,20 @@ internal sealed class AttemptBudget
     private readonly IJobStore _store;
     private readonly GatewayAccounting _books;
     private readonly JobRecord _job;
-    private readonly long _gatewayRowsBefore;
+    private long? _gatewayRowsBefore;
 
-    private AttemptBudget(IJobStore store, GatewayAccounting books, JobRecord job, long gatewayRowsBefore)
+    private AttemptBudget(IJobStore store, GatewayAccounting books, JobRecord job)
     {
         _store = store;
         _books = books;
         _job = job;
-        _gatewayRowsBefore = gatewayRowsBefore;
     }
 
-    public static async Task<AttemptBudget> StartAsync(IJobStore store, BudgetsConfig budgets, JobRecord job, TimeProvider time, CancellationToken ct)
-    {
-        // Gateway rows of earlier attempts are left behind here: only this attempt's decide whether its own figures count.
-        var before = (await store.SpendForJobAsync(job.Id, ct)).Requests;
-        return new AttemptBudget(store, new GatewayAccounting(store, budgets, time), job, before);
-    }
+    /// <summary>The attempt's budgets; null when neither the job nor <c>[budgets]</c> sets a limit (nothing to check or book).</summary>
+    public static AttemptBudget? For(IJobStore store, BudgetsConfig budgets, JobRecord job, Budget? jobBudget, TimeProvider time) =>
+        jobBudget is null && budgets.DailyUsd is null && budgets.DailyTokens is null && budgets.Labels.Count == 0
+            ? null
+            : new AttemptBudget(store, new GatewayAccounting(store, budgets, time), job);
 
     /// <summary>
     /// Null while every limited budget has room for what this attempt reported so far; else why it must stop. With no
@@ -39,6 +39,8 @@ internal sealed class AttemptBudget
     /// </summary>
     public async Task<string?> CheckAsync(UsageRecord? reported, CancellationToken ct)
     {
+        // Gateway rows of earlier attempts are left behind here: only this attempt's decide whether its own figures count.
+        _gatewayRowsBefore ??= (await _store.SpendForJobAsync(_job.Id, ct)).Requests;
         var limited = await LimitedScopesAsync(ct);
         if (limited.Count == 0)
             return null;
@@ -50,9 +52,9 @@ internal sealed class AttemptBudget
             var (spentUsd, spentTokens) = (line.SpentUsd + usd, line.SpentTokens + tokens);
             var mine = counted is null ? "" : " with what this attempt reported";
             if (scope.LimitUsd is { } limitUsd && (counted is null ? spentUsd >= limitUsd : spentUsd > limitUsd))
-                return $"budget {scope.Key} of ${limitUsd:0.######}: ${spentUsd:0.######} spent{mine}";
+                return string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of ${limitUsd:0.######}: ${spentUsd:0.######} spent{mine}");
             if (scope.LimitTokens is { } limitTokens && (counted is null ? spentTokens >= limitTokens : spentTokens > limitTokens))
-                return $"budget {scope.Key} of {limitTokens} tokens: {spentTokens} spent{mine}";
+                return string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of {limitTokens} tokens: {spentTokens} spent{mine}");
         }
 
         return null;
@@ -69,7 +71,8 @@ internal sealed class AttemptBudget
     private async Task<IReadOnlyList<BudgetScope>> LimitedScopesAsync(CancellationToken ct) =>
         [.. (await _books.ScopesAsync(_job.Id, ct)).Where(s => s.LimitUsd is not null || s.LimitTokens is not null)];
 
-    private async Task<bool> MadeGatewayCallsAsync(CancellationToken ct) => (await _store.SpendForJobAsync(_job.Id, ct)).Requests > _gatewayRowsBefore;
+    private async Task<bool> MadeGatewayCallsAsync(CancellationToken ct) =>
+        (await _store.SpendForJobAsync(_job.Id, ct)).Requests > (_gatewayRowsBefore ?? long.MaxValue);
 
     /// <summary>Tokens as the gateway counts them against a budget: fresh and cached input, cache writes and output.</summary>
     private static long Tokens(UsageRecord? u) => u is null ? 0 : u.InputTokens + u.CachedInputTokens + u.CacheWriteTokens + u.OutputTokens;

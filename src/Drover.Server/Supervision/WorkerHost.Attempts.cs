@@ -22,7 +22,7 @@ public sealed partial class WorkerHost
         try
         {
             var spec = JobSpecJson.Deserialize(job.SpecJson);
-            budget = await AttemptBudget.StartAsync(_store, _options.Budgets, job, _time, attempt.Abort.Token);
+            budget = AttemptBudget.For(_store, _options.Budgets, job, spec.Budget, _time);
             var sink = new Sink(this, attempt, budget);
             report = await _runner.RunAsync(new AttemptContext(job, spec, _options.Home.Root, _options.KillGrace, sink), attempt.Abort.Token);
         }
@@ -180,10 +180,12 @@ public sealed partial class WorkerHost
         }
     }
 
-    private sealed class Sink(WorkerHost host, RunningAttempt attempt, AttemptBudget budget) : IAttemptSink
+    private sealed class Sink(WorkerHost host, RunningAttempt attempt, AttemptBudget? budget) : IAttemptSink
     {
         public async Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct)
         {
+            if (budget is null)
+                return null;
             try
             {
                 return await budget.CheckAsync(reported, ct);
