@@ -88,4 +88,10 @@ internal static partial class Log
 
     [LoggerMessage(5025, LogLevel.Warning, "could not remove the worktree of job {JobId}")]
     public static partial void WorktreeRemoveFailed(ILogger logger, Exception ex, long jobId);
+
+    [LoggerMessage(5060, LogLevel.Warning, "job {JobId} attempt {Attempt}: could not check its budgets; checking again on its next usage")]
+    public static partial void BudgetCheckFailed(ILogger logger, Exception ex, long jobId, int attempt);
+
+    [LoggerMessage(5061, LogLevel.Warning, "job {JobId} attempt {Attempt}: could not book its reported usage against its budgets")]
+    public static partial void BudgetBookFailed(ILogger logger, Exception ex, long jobId, int attempt);
 }

@@ -52,6 +52,7 @@ public static class ServeCommands
             MinFreeMemoryBytes = config.Fleet.MinFreeMemoryBytes,
             MinFreeDiskBytes = config.Fleet.MinFreeDiskBytes,
             KeepWorkspaces = config.Workspaces.Keep,
+            Budgets = config.Budgets,
             EngineLimits = config.Engines.Where(e => e.Value.MaxConcurrency is > 0)
                 .ToDictionary(e => e.Key, e => e.Value.MaxConcurrency!.Value, StringComparer.Ordinal),
         };

@@ -41,6 +41,7 @@ internal static class SubmitWait
                 MinFreeMemoryBytes = local.Config.Fleet.MinFreeMemoryBytes,
                 MinFreeDiskBytes = local.Config.Fleet.MinFreeDiskBytes,
                 KeepWorkspaces = local.Config.Workspaces.Keep,
+                Budgets = local.Config.Budgets,
                 Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
             host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);

@@ -62,7 +62,7 @@ public abstract partial class AgentDriver : IEngineDriver
         argv.AddRange(PromptArguments(promptFile));
         foreach (var (name, value) in Config.Env)
             env[name] = value;
-        return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model };
+        return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model, DirectToProvider = Gateway(run) is null };
     }
 
     /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>

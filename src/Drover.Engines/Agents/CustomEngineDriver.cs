@@ -69,6 +69,7 @@ public sealed partial class CustomEngineDriver : IEngineDriver
         {
             Environment = _config.Env.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.Ordinal),
             Stream = CreateStream(),
+            DirectToProvider = _config.Gateway == false,
         };
     }
 

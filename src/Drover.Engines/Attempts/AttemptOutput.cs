@@ -27,6 +27,9 @@ internal sealed class AttemptOutput
         _onProgress = onProgress;
     }
 
+    /// <summary>Called after each DROVER_USAGE line is added (budgets are checked against the new sum).</summary>
+    public Func<CancellationToken, Task>? OnUsage { get; init; }
+
     /// <summary>All questions the engine asked, in order; null when it asked none.</summary>
     public string? Question => _questions.Count == 0 ? null : string.Join('\n', _questions);
 
@@ -51,6 +54,8 @@ internal sealed class AttemptOutput
         {
             case ProtocolKind.Usage:
                 AddUsage(parsed.Usage!);
+                if (OnUsage is { } onUsage)
+                    await onUsage(ct);
                 break;
             case ProtocolKind.MalformedUsage:
                 _log.Note($"warning: ignored malformed {DroverProtocol.UsageKeyword} line: {parsed.Text}");

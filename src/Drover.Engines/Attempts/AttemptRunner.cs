@@ -21,6 +21,12 @@ public interface IAttemptSink
 {
     /// <summary>A DROVER_PROGRESS line or other progress signal (also resets the stall timer).</summary>
     Task ProgressAsync(string text, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the job's budgets have room for what this attempt's engine reported so far (null: nothing yet, asked
+    /// before the engine starts): null = go on, else why the attempt stops (class budget_exhausted).
+    /// </summary>
+    Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<string?>(null);
 }
 
 /// <summary>How an attempt ended, ready for <see cref="IJobStore.JobCompleteAsync"/>.</summary>

@@ -30,6 +30,12 @@ public sealed record EngineLaunch(IReadOnlyList<string>? Argv, string? Error)
     /// <summary>The model the engine was told to use (job's, else the engine's configured one); null = the CLI's default.</summary>
     public string? Model { get; init; }
 
+    /// <summary>
+    /// The engine reaches its model provider with its own login, not through the gateway (an agent CLI whose protocol
+    /// the gateway cannot serve, or <c>gateway = false</c>): the runner leaves OPENAI_*/ANTHROPIC_* to it.
+    /// </summary>
+    public bool DirectToProvider { get; init; }
+
     public static EngineLaunch Run(IReadOnlyList<string> argv) => new(argv, null);
 
     public static EngineLaunch Refuse(string error) => new(null, error);

@@ -166,6 +166,12 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
         if (resume is not null && resume.Engine == driver.Name)
             run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");
+        if (await context.Sink.BudgetAsync(null, abort) is { } refused)
+        {
+            run.Log.Note($"budget: {refused}");
+            return Fail(FailureClass.BudgetExhausted, refused, run.Result);
+        }
+
         var gatewayEndpoint = run.GatewayUrl is { } gw && _gateway is not null ? new GatewayEndpoint(gw, run.Secrets["DROVER_GATEWAY_KEY"], _gateway.Kinds) : null;
         var launch = driver.Launch(new EngineRequest(context, run.Workspace.Directory, run.Files.PromptPath) { Resume = resume, Gateway = gatewayEndpoint });
         if (launch.Argv is not { Count: > 0 } argv)
@@ -173,15 +179,22 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             return Fail(FailureClass.NoEngine, launch.Error ?? $"engine {driver.Name} built no command", run.Result);
         }
 
-        var output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, run.Redact(text), ct));
+        AttemptOutput? output = null;
+        output = new AttemptOutput(run.Log, (text, ct) => ReportProgressAsync(context, run.Redact(text), ct))
+        {
+            OnUsage = ct => CheckBudgetAsync(run, Priced(output!.Usage, launch.Model), ct),
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        run.Stop = stop;
         run.EngineEnv = launch.Environment;
+        run.DirectToProvider = launch.DirectToProvider;
         ProcessRunResult? engine;
         Agents.AgentVerdict? verdict = null;
         if (launch.Stream is { } stream)
         {
             // An agent CLI: its raw JSON lines go to stream.jsonl; the log and the progress events get readable lines.
             using var raw = new LineLog(Path.Combine(run.Files.Dir, "stream.jsonl")) { Redact = run.Secrets.Count > 0 ? run.Redact : null };
-            engine = await StartAsync(run, argv, spec.Timeout, (line, ct) => OnAgentLineAsync(run, stream, line, ct), abort, raw);
+            engine = await StartAsync(run, argv, spec.Timeout, (line, ct) => OnAgentLineAsync(run, stream, line, ct), stop.Token, raw);
             if (engine is not null)
             {
                 verdict = stream.Finish(engine.ExitCode, engine.LastStderrLine);
@@ -192,7 +205,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
         else
         {
-            engine = await StartAsync(run, argv, spec.Timeout, output.OnStdoutLineAsync, abort);
+            engine = await StartAsync(run, argv, spec.Timeout, output.OnStdoutLineAsync, stop.Token);
         }
 
         if (engine is null)
@@ -210,6 +223,14 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         // Checkpoint: also after a crash or a kill, so a retry resumes from whatever the agent got done.
         var checkpointError = await CheckpointAsync(run);
+        // An agent CLI says what it used when it ends: its budget is checked then.
+        if (verdict is not null && run.Result.Usage is { } reported && !abort.IsCancellationRequested)
+            await CheckBudgetAsync(run, reported, abort);
+        if (run.BudgetStop is { } overBudget && !abort.IsCancellationRequested)
+        {
+            return Fail(FailureClass.BudgetExhausted, overBudget, run.Result);
+        }
+
         if (engine.Killed == KillReason.Aborted)
         {
             return new AttemptReport(Aborted("while the engine ran"), run.Result, Aborted: true);
@@ -259,6 +280,16 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         };
     }
 
+    /// <summary>Stops the engine (its whole process group) once the job's budgets have no room for what it reported.</summary>
+    private static async Task CheckBudgetAsync(RunState run, UsageRecord? usage, CancellationToken ct)
+    {
+        if (run.BudgetStop is not null || usage is null || await run.Context.Sink.BudgetAsync(usage, ct) is not { } why)
+            return;
+        run.BudgetStop = why;
+        run.Log.Note($"budget: {why}; stopping the engine");
+        await run.Stop!.CancelAsync();
+    }
+
     private async Task OnAgentLineAsync(RunState run, Agents.AgentStream stream, string line, CancellationToken ct)
     {
         if (stream.Read(line) is not { } progress)
@@ -292,7 +323,24 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
     private static Dictionary<string, string?> BuildEnvironment(RunState run)
     {
-        var env = new Dictionary<string, string?>(run.EngineEnv, StringComparer.Ordinal);
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (run.GatewayUrl is { } clientGateway && !run.DirectToProvider)
+        {
+            // The names the official OpenAI and Anthropic clients read (SPEC §7), under the driver's, the engine's and
+            // the job's own values. The OpenAI SDK appends /chat/completions to a base ending in /v1; the Anthropic SDK
+            // appends /v1/messages to the server root.
+            var key = run.Secrets["DROVER_GATEWAY_KEY"];
+            env["OPENAI_BASE_URL"] = clientGateway;
+            env["OPENAI_API_KEY"] = key;
+            env["ANTHROPIC_BASE_URL"] = clientGateway[..^"/v1".Length];
+            env["ANTHROPIC_API_KEY"] = key;
+        }
+
+        foreach (var (name, value) in run.EngineEnv)
+        {
+            env[name] = value;
+        }
+
         foreach (var (name, value) in run.Context.Spec.Env)
         {
             env[name] = value;
@@ -365,6 +413,15 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
+
+        /// <summary>Stops the engine without aborting the attempt (a budget the engine's own usage used up).</summary>
+        public CancellationTokenSource? Stop { get; set; }
+
+        /// <summary>Why the budget stopped the engine, once it has.</summary>
+        public string? BudgetStop { get; set; }
+
+        /// <summary>The engine uses its own provider login: no OPENAI_*/ANTHROPIC_* gateway defaults.</summary>
+        public bool DirectToProvider { get; set; }
 
         /// <summary>Drover's /v1 gateway for this attempt (with DROVER_GATEWAY_KEY among the secrets), when it is on.</summary>
         public string? GatewayUrl { get; set; }

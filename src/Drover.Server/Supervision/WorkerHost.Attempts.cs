@@ -18,10 +18,12 @@ public sealed partial class WorkerHost
         var shipper = _options.ShipLogs ? new LogShipper(this, job) : null;
         var shipping = shipper?.RunAsync(leaseCts.Token) ?? Task.CompletedTask;
         AttemptReport report;
+        AttemptBudget? budget = null;
         try
         {
             var spec = JobSpecJson.Deserialize(job.SpecJson);
-            var sink = new Sink(this, attempt);
+            budget = AttemptBudget.For(_store, _options.Budgets, job, spec.Budget, _time);
+            var sink = new Sink(this, attempt, budget);
             report = await _runner.RunAsync(new AttemptContext(job, spec, _options.Home.Root, _options.KillGrace, sink), attempt.Abort.Token);
         }
         catch (Exception ex)
@@ -39,6 +41,8 @@ public sealed partial class WorkerHost
 
         if (shipper is not null)
             await shipper.FlushAsync();
+        if (budget is not null && !attempt.LeaseLost)
+            await BookQuietlyAsync(budget, job, report.Result.Usage);
 
         try
         {
@@ -184,8 +188,37 @@ public sealed partial class WorkerHost
         }
     }
 
-    private sealed class Sink(WorkerHost host, RunningAttempt attempt) : IAttemptSink
+    /// <summary>What the engine reported counts toward the job's and the day's budgets (a failure here loses no job state).</summary>
+    private async Task BookQuietlyAsync(AttemptBudget budget, JobRecord job, UsageRecord? usage)
     {
+        try
+        {
+            await budget.BookAsync(usage, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.BudgetBookFailed(_logger, ex, job.Id, job.Attempt);
+        }
+    }
+
+    private sealed class Sink(WorkerHost host, RunningAttempt attempt, AttemptBudget? budget) : IAttemptSink
+    {
+        public async Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct)
+        {
+            if (budget is null)
+                return null;
+            try
+            {
+                return await budget.CheckAsync(reported, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A store hiccup does not stop the engine: the next usage line checks again.
+                Log.BudgetCheckFailed(host._logger, ex, attempt.Job.Id, attempt.Job.Attempt);
+                return null;
+            }
+        }
+
         public async Task ProgressAsync(string text, CancellationToken ct)
         {
             var job = attempt.Job;

@@ -44,6 +44,9 @@ public sealed record WorkerOptions
     /// <summary>Which worktrees of ended jobs stay (<c>[workspaces] keep</c>).</summary>
     public WorkspaceKeep KeepWorkspaces { get; init; } = WorkspaceKeep.Failed;
 
+    /// <summary><c>[budgets]</c>: the daily limits an engine's own reported usage counts toward (a job's budget is in its spec).</summary>
+    public Core.Configuration.BudgetsConfig Budgets { get; init; } = new();
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 

@@ -86,6 +86,25 @@ public sealed class CustomEngineAttemptTests : IDisposable
     }
 
     [Fact]
+    public async Task ClaudeUsage_OverTheBudgetWhenTheAgentEnds_FailsBudgetExhaustedNotSucceeded()
+    {
+        var script = Script("wrapper", $"cat '{Path.Combine(Samples, "claude.write.out.jsonl")}'");
+        Use("wrapper", new EngineConfig { Command = [script, "{prompt_file}"], Usage = "claude" });
+        UsageRecord? checkedUsage = null;
+        _h.Sink.Budget = usage =>
+        {
+            checkedUsage = usage ?? checkedUsage;
+            return usage is { OutputTokens: > 50 } ? "budget job:1 of 100 tokens: over" : null;
+        };
+
+        var report = await _h.RunAsync("""{"engine": "wrapper", "prompt": "create hello.txt"}""");
+
+        report.Outcome.Class.ShouldBe(FailureClass.BudgetExhausted, report.Outcome.Reason);
+        checkedUsage.ShouldNotBeNull().OutputTokens.ShouldBe(90, "the agent's own final usage is what the budget is checked against");
+        _h.OnJobBranch("hello.txt").ShouldBe("hello from agent", "the work is still checkpointed");
+    }
+
+    [Fact]
     public async Task NoneUsage_IgnoresProtocolLines_AndTheExitCodeDecides()
     {
         var script = Script("plain", """

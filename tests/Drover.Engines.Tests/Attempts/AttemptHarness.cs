@@ -113,6 +113,9 @@ public sealed class RecordingSink : IAttemptSink
     /// <summary>Runs inside the stdout reader for every progress line, after it is recorded.</summary>
     public Func<string, CancellationToken, Task>? OnProgress { get; set; }
 
+    /// <summary>The budget verdict for the attempt's reported usage (null usage: before the engine starts); null = go on.</summary>
+    public Func<UsageRecord?, string?>? Budget { get; set; }
+
     public async Task ProgressAsync(string text, CancellationToken ct)
     {
         _progress.Enqueue(text);
@@ -121,4 +124,6 @@ public sealed class RecordingSink : IAttemptSink
             await callback(text, ct);
         }
     }
+
+    public Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult(Budget?.Invoke(reported));
 }

@@ -22,14 +22,29 @@ public static class AgentClis
 
     /// <summary>The path of <paramref name="binary"/> from <paramref name="package"/>, installing it on first use.</summary>
     public static Task<string> BinaryAsync(string package, string binary) =>
-        Installs.GetOrAdd(package + " " + binary, _ => new Lazy<Task<string>>(() => InstallAsync(package, binary))).Value;
+        Installs.GetOrAdd(package + " " + binary, _ => new Lazy<Task<string>>(() =>
+            InstallAsync([package], package.Replace('/', '+'), dir => Path.Combine(dir, "node_modules", ".bin", binary)))).Value;
 
-    private static async Task<string> InstallAsync(string package, string binary)
+    /// <summary>The <c>node_modules</c> directory holding <paramref name="packages"/> (libraries, for NODE_PATH), installing them on first use.</summary>
+    public static Task<string> LibrariesAsync(params string[] packages) =>
+        Installs.GetOrAdd(string.Join(' ', packages), key => new Lazy<Task<string>>(() =>
+            InstallAsync(packages, "lib+" + key.Replace('/', '+').Replace(' ', '+'), dir => Path.Combine(dir, "node_modules")))).Value;
+
+    /// <summary>Why npm cannot install here (not on PATH), or null when it is there.</summary>
+    public static string? NpmMissing()
     {
-        var dir = Path.Combine(CacheRoot, package.Replace('/', '+'));
-        var bin = Path.Combine(dir, "node_modules", ".bin", binary);
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        bool Has(string tool) => path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool)));
+        return Has("npm") && Has("node") ? null : "npm and node are needed on PATH to install the official client packages";
+    }
+
+    private static async Task<string> InstallAsync(string[] packages, string dirName, Func<string, string> installed)
+    {
+        var package = string.Join(' ', packages);
+        var dir = Path.Combine(CacheRoot, dirName);
+        var bin = installed(dir);
         var marker = Path.Combine(dir, ".installed");
-        if (File.Exists(marker) && File.Exists(bin))
+        if (File.Exists(marker) && Path.Exists(bin))
             return bin;
 
         Directory.CreateDirectory(dir);
@@ -40,7 +55,7 @@ public static class AgentClis
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "install", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel", "error", package })
+        foreach (var a in new[] { "install", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel", "error" }.Concat(packages))
             psi.ArgumentList.Add(a);
         using var npm = Process.Start(psi)!;
         npm.StandardInput.Close();
@@ -57,7 +72,7 @@ public static class AgentClis
             throw new TimeoutException($"npm install {package} took over 5 minutes");
         }
 
-        if (npm.ExitCode != 0 || !File.Exists(bin))
+        if (npm.ExitCode != 0 || !Path.Exists(bin))
             throw new InvalidOperationException($"npm install {package} failed (exit {npm.ExitCode}): {await stderr}{await stdout}");
         await File.WriteAllTextAsync(marker, package);
         return bin;
