@@ -26,8 +26,13 @@ public interface IAttemptSink
     /// Whether the job's budgets have room for what this attempt's engine reported so far (null: nothing yet, asked
     /// before the engine starts): null = go on, else why the attempt stops (class budget_exhausted).
     /// </summary>
-    Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<string?>(null);
+    Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<BudgetStop?>(null);
 }
+
+/// <summary>Why a budget stops an attempt.</summary>
+/// <param name="ResumeAt">Set when a budget that renews (a day's, a label's daily one) is used up: the job is not at
+/// fault and waits until then, no failure counted. Null for the job's own budget: the job fails.</param>
+public sealed record BudgetStop(string Reason, DateTimeOffset? ResumeAt = null);
 
 /// <summary>How an attempt ended, ready for <see cref="IJobStore.JobCompleteAsync"/>.</summary>
 /// <param name="Aborted">True when the abort token stopped it (cancel, lease loss, shutdown); the caller picks the outcome.</param>

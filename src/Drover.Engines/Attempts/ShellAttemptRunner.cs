@@ -168,8 +168,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");
         if (await context.Sink.BudgetAsync(null, abort) is { } refused)
         {
-            run.Log.Note($"budget: {refused}");
-            return Fail(FailureClass.BudgetExhausted, refused, run.Result);
+            run.Log.Note($"budget: {refused.Reason}");
+            return BudgetEnd(refused, run.Result);
         }
 
         var gatewayEndpoint = run.GatewayUrl is { } gw && _gateway is not null ? new GatewayEndpoint(gw, run.Secrets["DROVER_GATEWAY_KEY"], _gateway.Kinds) : null;
@@ -228,7 +228,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             await CheckBudgetAsync(run, reported, abort);
         if (run.BudgetStop is { } overBudget && !abort.IsCancellationRequested)
         {
-            return Fail(FailureClass.BudgetExhausted, overBudget, run.Result);
+            return BudgetEnd(overBudget, run.Result);
         }
 
         if (engine.Killed == KillReason.Aborted)
@@ -280,13 +280,19 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         };
     }
 
+    /// <summary>The job's own budget fails it; a used-up daily budget releases it until the budget renews, uncounted.</summary>
+    private static AttemptReport BudgetEnd(BudgetStop stop, AttemptResult result) =>
+        stop.ResumeAt is { } at
+            ? new AttemptReport(new AttemptOutcome(AttemptOutcomeKind.Released, FailureClass.BudgetExhausted, stop.Reason, NotBefore: at), result, Aborted: false)
+            : Fail(FailureClass.BudgetExhausted, stop.Reason, result);
+
     /// <summary>Stops the engine (its whole process group) once the job's budgets have no room for what it reported.</summary>
     private static async Task CheckBudgetAsync(RunState run, UsageRecord? usage, CancellationToken ct)
     {
         if (run.BudgetStop is not null || usage is null || await run.Context.Sink.BudgetAsync(usage, ct) is not { } why)
             return;
         run.BudgetStop = why;
-        run.Log.Note($"budget: {why}; stopping the engine");
+        run.Log.Note($"budget: {why.Reason}; stopping the engine");
         await run.Stop!.CancelAsync();
     }
 
@@ -418,7 +424,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public CancellationTokenSource? Stop { get; set; }
 
         /// <summary>Why the budget stopped the engine, once it has.</summary>
-        public string? BudgetStop { get; set; }
+        public BudgetStop? BudgetStop { get; set; }
 
         /// <summary>The engine uses its own provider login: no OPENAI_*/ANTHROPIC_* gateway defaults.</summary>
         public bool DirectToProvider { get; set; }

@@ -90,9 +90,15 @@ public sealed class GatewayAccounting(IJobStore store, BudgetsConfig budgets, Ti
         }
     }
 
+    /// <summary>When a used-up budget of this scope renews: the next UTC day for the day's and a label's daily budget;
+    /// null for a job's own budget, which never does.</summary>
+    public static DateTimeOffset? RenewsAt(string scope, DateTimeOffset now) =>
+        scope.StartsWith("job:", StringComparison.Ordinal) ? null : new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+
     /// <summary>
-    /// A call the budget refused: the job's running attempt fails with budget_exhausted (its worker sees the attempt
-    /// is no longer its own within a second and stops the agent).
+    /// A call the budget refused: the job's running attempt fails with budget_exhausted when its own budget is spent,
+    /// or waits uncounted until a spent daily budget renews (its worker sees the attempt is no longer its own within a
+    /// second and stops the agent).
     /// </summary>
     public async Task ExhaustedAsync(long? jobId, int? attempt, string scope, string why, CancellationToken ct)
     {
@@ -101,7 +107,9 @@ public sealed class GatewayAccounting(IJobStore store, BudgetsConfig budgets, Ti
         if (jobId is not { } id || await store.JobGetAsync(id, ct) is not { State: JobState.Running } job || job.Attempt != attempt)
             return;
         await store.JobCompleteAsync(
-            new JobCompleteParams(id, job.Epoch, Now, AttemptOutcome.Failure(FailureClass.BudgetExhausted, $"gateway refused a model call: {why}"), new AttemptResult(), 0.5),
+            new JobCompleteParams(id, job.Epoch, Now, RenewsAt(scope, Now) is { } renews
+                ? new AttemptOutcome(AttemptOutcomeKind.Released, FailureClass.BudgetExhausted, $"gateway refused a model call: {why}", NotBefore: renews)
+                : AttemptOutcome.Failure(FailureClass.BudgetExhausted, $"gateway refused a model call: {why}"), new AttemptResult(), 0.5),
             ct);
     }
 

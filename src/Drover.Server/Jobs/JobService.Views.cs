@@ -89,6 +89,8 @@ public sealed partial class JobService
             reasons.Add(FleetGates.Breaker(breaker, now));
         else if (fleet.Gates.FirstOrDefault(g => g.Engine == job.Engine && g.Until > now) is { } gate)
             reasons.Add($"engine {gate.Engine} waiting until {gate.Until:yyyy-MM-dd'T'HH:mm:ss'Z'}: {gate.Reason}");
+        else if (job.NextEligibleAt > now && job.Class == FailureClass.BudgetExhausted)
+            reasons.Add($"a daily budget is used up ({job.Reason}): waiting until it renews at {job.NextEligibleAt:yyyy-MM-dd'T'HH:mm:ss'Z'}");
         else if (job.NextEligibleAt > now)
             reasons.Add($"backoff until {job.NextEligibleAt:yyyy-MM-dd'T'HH:mm:ss'Z'} after {job.Class ?? "a failure"}");
 

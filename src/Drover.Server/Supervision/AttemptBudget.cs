@@ -3,6 +3,7 @@ using Drover.Core.Configuration;
 using Drover.Core.Jobs;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
+using Drover.Engines.Attempts;
 using Drover.Server.Gateway;
 
 namespace Drover.Server.Supervision;
@@ -37,7 +38,7 @@ internal sealed class AttemptBudget
     /// Null while every limited budget has room for what this attempt reported so far; else why it must stop. With no
     /// usage (before the engine starts) a budget already used up refuses the attempt.
     /// </summary>
-    public async Task<string?> CheckAsync(UsageRecord? reported, CancellationToken ct)
+    public async Task<BudgetStop?> CheckAsync(UsageRecord? reported, CancellationToken ct)
     {
         // Gateway rows of earlier attempts are left behind here: only this attempt's decide whether its own figures count.
         _gatewayRowsBefore ??= (await _store.SpendForJobAsync(_job.Id, ct)).Requests;
@@ -51,10 +52,11 @@ internal sealed class AttemptBudget
         {
             var (spentUsd, spentTokens) = (line.SpentUsd + usd, line.SpentTokens + tokens);
             var mine = counted is null ? "" : " with what this attempt reported";
+            var renews = GatewayAccounting.RenewsAt(scope.Key, _books.Now);
             if (scope.LimitUsd is { } limitUsd && (counted is null ? spentUsd >= limitUsd : spentUsd > limitUsd))
-                return string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of ${limitUsd:0.######}: ${spentUsd:0.######} spent{mine}");
+                return new BudgetStop(string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of ${limitUsd:0.######}: ${spentUsd:0.######} spent{mine}"), renews);
             if (scope.LimitTokens is { } limitTokens && (counted is null ? spentTokens >= limitTokens : spentTokens > limitTokens))
-                return string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of {limitTokens} tokens: {spentTokens} spent{mine}");
+                return new BudgetStop(string.Create(CultureInfo.InvariantCulture, $"budget {scope.Key} of {limitTokens} tokens: {spentTokens} spent{mine}"), renews);
         }
 
         return null;

@@ -203,7 +203,7 @@ public sealed partial class WorkerHost
 
     private sealed class Sink(WorkerHost host, RunningAttempt attempt, AttemptBudget? budget) : IAttemptSink
     {
-        public async Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct)
+        public async Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct)
         {
             if (budget is null)
                 return null;

@@ -94,7 +94,7 @@ public sealed class CustomEngineAttemptTests : IDisposable
         _h.Sink.Budget = usage =>
         {
             checkedUsage = usage ?? checkedUsage;
-            return usage is { OutputTokens: > 50 } ? "budget job:1 of 100 tokens: over" : null;
+            return usage is { OutputTokens: > 50 } ? new BudgetStop("budget job:1 of 100 tokens: over") : null;
         };
 
         var report = await _h.RunAsync("""{"engine": "wrapper", "prompt": "create hello.txt"}""");

@@ -114,7 +114,7 @@ public sealed class RecordingSink : IAttemptSink
     public Func<string, CancellationToken, Task>? OnProgress { get; set; }
 
     /// <summary>The budget verdict for the attempt's reported usage (null usage: before the engine starts); null = go on.</summary>
-    public Func<UsageRecord?, string?>? Budget { get; set; }
+    public Func<UsageRecord?, BudgetStop?>? Budget { get; set; }
 
     public async Task ProgressAsync(string text, CancellationToken ct)
     {
@@ -125,5 +125,5 @@ public sealed class RecordingSink : IAttemptSink
         }
     }
 
-    public Task<string?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult(Budget?.Invoke(reported));
+    public Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult(Budget?.Invoke(reported));
 }

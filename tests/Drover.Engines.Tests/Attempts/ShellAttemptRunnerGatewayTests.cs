@@ -55,7 +55,7 @@ public sealed class ShellAttemptRunnerGatewayTests : IDisposable
     [Fact]
     public async Task BudgetUsedUp_BeforeTheEngineStarts_FailsBudgetExhaustedWithoutRunningIt()
     {
-        _h.Sink.Budget = usage => usage is null ? "budget job:1 of $0.05: $0.05 spent" : null;
+        _h.Sink.Budget = usage => usage is null ? new BudgetStop("budget job:1 of $0.05: $0.05 spent") : null;
 
         var report = await _h.RunAsync(Shell("touch ran.txt", $"\"repo\": {Quote(_h.Plain)}"));
 
@@ -65,9 +65,23 @@ public sealed class ShellAttemptRunnerGatewayTests : IDisposable
     }
 
     [Fact]
+    public async Task DailyBudgetUsedUp_BeforeTheEngineStarts_ReleasedUntilItRenewsNotFailed()
+    {
+        var tomorrow = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(1), TimeSpan.Zero);
+        _h.Sink.Budget = usage => usage is null ? new BudgetStop("budget day:today of $1: $1 spent", tomorrow) : null;
+
+        var report = await _h.RunAsync(Shell("touch ran.txt", $"\"repo\": {Quote(_h.Plain)}"));
+
+        report.Outcome.Kind.ShouldBe(AttemptOutcomeKind.Released);
+        report.Outcome.Class.ShouldBe(FailureClass.BudgetExhausted);
+        report.Outcome.NotBefore.ShouldBe(tomorrow);
+        File.Exists(Path.Combine(_h.Plain, "ran.txt")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task ReportedUsage_OverTheBudget_KillsTheEngineBudgetExhausted()
     {
-        _h.Sink.Budget = usage => usage is { CostUsd: > 0.05m } ? "budget job:1 of $0.05: over" : null;
+        _h.Sink.Budget = usage => usage is { CostUsd: > 0.05m } ? new BudgetStop("budget job:1 of $0.05: over") : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var report = await _h.RunAsync(Shell(

@@ -44,7 +44,7 @@ public sealed class ReportedUsageBudgetTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ReportedUsage_CountsOnceTowardTheDailyBudget_TheNextJobsAreStoppedAndRefused()
+    public async Task ReportedUsage_CountsOnceTowardTheDailyBudget_TheNextJobsStopAndWaitForTomorrowUncounted()
     {
         await ServeAsync("""
             [budgets]
@@ -56,19 +56,28 @@ public sealed class ReportedUsageBudgetTests : IAsyncLifetime
         first.GetProperty("state").GetString().ShouldBe("succeeded", first.ToString());
         (await DaySpentAsync()).ShouldBe(0.04m, "the attempt's reported cost, booked once");
 
-        // The second job's second cent crosses the day's budget.
-        var second = await RunAsync(new { title = "second", engine = "shell", command = CentPerLine });
-        second.GetProperty("state").GetString().ShouldBe("failed", second.ToString());
-        second.GetProperty("class").GetString().ShouldBe("budget_exhausted");
+        // The second job's second cent crosses the day's budget: stopped, and it waits for the day to renew. The
+        // job did nothing wrong, so no failure is counted and the queue is not drained into failures.
+        var tomorrow = DateTime.UtcNow.Date.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var second = await RunAsync(new { title = "second", engine = "shell", command = CentPerLine }, WaitsForTomorrow);
+        second.GetProperty("failures").GetInt32().ShouldBe(0, second.ToString());
         second.GetProperty("reason").GetString().ShouldNotBeNull().ShouldStartWith("budget day:");
         (await DaySpentAsync()).ShouldBeGreaterThan(0.05m);
+        var lines = int.Parse(File.ReadAllText(Path.Combine(_t.Scratch, "count.txt")).Trim(), CultureInfo.InvariantCulture);
+        lines.ShouldBeLessThan(10, "the engine was stopped, not left to finish");
 
-        // The day is spent: the next job is refused before its engine starts.
+        // The day is spent: the next job is stopped before its engine starts, and waits too.
         File.Delete(Path.Combine(_t.Scratch, "count.txt"));
-        var third = await RunAsync(new { title = "third", engine = "shell", command = CentPerLine });
-        third.GetProperty("class").GetString().ShouldBe("budget_exhausted", third.ToString());
+        var third = await RunAsync(new { title = "third", engine = "shell", command = CentPerLine }, WaitsForTomorrow);
+        third.GetProperty("failures").GetInt32().ShouldBe(0, third.ToString());
         File.Exists(Path.Combine(_t.Scratch, "count.txt")).ShouldBeFalse("the engine never ran");
+        var shown = await _t.Cli.RunAsync("show", third.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture), "--json");
+        shown.Json.GetProperty("why").GetString().ShouldNotBeNull().ShouldContain(tomorrow, Case.Sensitive, shown.Stdout);
     }
+
+    private static bool WaitsForTomorrow(JsonElement j) =>
+        j.GetProperty("state").GetString() == "queued" && j.GetProperty("attempt").GetInt32() >= 1
+        && j.GetProperty("class").GetString() == "budget_exhausted";
 
     [Fact]
     public async Task ReportedUsage_OfAnAttemptThatCalledTheGateway_IsNotCountedAgain()
@@ -105,14 +114,14 @@ public sealed class ReportedUsageBudgetTests : IAsyncLifetime
     }
 
     /// <summary>Submits <paramref name="spec"/> as a job file in the scratch dir and waits for it to end.</summary>
-    private async Task<JsonElement> RunAsync(object spec)
+    private async Task<JsonElement> RunAsync(object spec, Func<JsonElement, bool>? until = null)
     {
         var file = Path.Combine(_t.Root, Guid.NewGuid().ToString("N") + ".json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(spec), TestContext.Current.CancellationToken);
         var r = await _t.Cli.RunInAsync(_t.Scratch, "submit", "--file", file, "--json");
         r.ExitCode.ShouldBe(0, r.ToString());
         var id = r.Json.GetProperty("id").GetInt64();
-        return await _t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() is "succeeded" or "failed", TimeSpan.FromSeconds(60));
+        return await _t.WaitForJobAsync(id, until ?? (j => j.GetProperty("state").GetString() is "succeeded" or "failed"), TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Today's spend against <c>daily_usd</c> as <c>status --json</c> reports it.</summary>
