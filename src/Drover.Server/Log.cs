@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(1045, LogLevel.Warning, "alert rules: store call failed; retrying")]
     public static partial void AlertMonitorError(ILogger logger, Exception ex);
+
+    [LoggerMessage(5080, LogLevel.Information, "alert {Id} resolved: job {Job} succeeded")]
+    public static partial void AlertResolved(ILogger logger, long id, string job);
 }
