@@ -48,7 +48,8 @@ public sealed partial class WorkerHost : IDisposable
     /// <summary>Runs until <paramref name="stopping"/> fires, then drains (SPEC §6 graceful shutdown).</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        await RegisterAsync(CancellationToken.None);
+        if (!_registered)
+            await RegisterAsync(CancellationToken.None);
         Log.WorkerStarted(_logger, _options.Name, _options.Slots);
         using var heartbeatCts = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatCts.Token);
@@ -66,9 +67,65 @@ public sealed partial class WorkerHost : IDisposable
         }
     }
 
-    private Task RegisterAsync(CancellationToken ct) => _store.WorkerRegisterAsync(
-        new WorkerRegisterParams(_options.Name, Environment.MachineName, Environment.ProcessId, _options.Slots, _capabilities, _time.GetUtcNow()),
-        ct);
+    private bool _registered;
+
+    /// <summary>
+    /// Registers this worker's row (done by <see cref="RunAsync"/> if not before). A row of the same name left by a
+    /// process of this host that is gone (killed, crashed) is marked lost at its last heartbeat at once; a row of a live
+    /// process fails with a conflict naming it.
+    /// </summary>
+    public async Task RegisterAsync(CancellationToken ct)
+    {
+        var previous = (await _store.WorkerListAsync(ct)).FirstOrDefault(w => w.Name == _options.Name);
+        int? deadPid = previous is { State: not ("lost" or "stopped") } && previous.Host == Environment.MachineName
+            && (previous.Pid == Environment.ProcessId || !ProcessAlive(previous.Pid))
+            ? previous.Pid
+            : null;
+        await _store.WorkerRegisterAsync(
+            new WorkerRegisterParams(
+                _options.Name,
+                Environment.MachineName,
+                Environment.ProcessId,
+                _options.Slots,
+                _capabilities,
+                _time.GetUtcNow(),
+                _options.HeartbeatTimeout,
+                deadPid,
+                Random.Shared.NextDouble()),
+            ct);
+        _registered = true;
+    }
+
+    /// <summary>Whether a process of this host runs under <paramref name="pid"/> (a zombie, killed but not yet reaped, does not).</summary>
+    private static bool ProcessAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..] is not ['Z' or 'X', ..];
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return true; // cannot tell: the heartbeat timeout decides
+            }
+        }
+
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     private async Task ClaimLoopAsync(CancellationToken stopping)
     {
