@@ -5,7 +5,18 @@ public sealed partial class SqliteJobStore
     private const string DataVersionSql = "PRAGMA data_version";
 
     private const long PollLingerMs = 1000;
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// data_version is read every <see cref="PollFastMs"/> right after activity, the interval doubling with each quiet
+    /// read up to <see cref="PollIdleMs"/>: an idle waiter costs a few reads a second, not hundreds. The WAL watcher
+    /// wakes waiters at once on another process's commit; the poll is its backstop, so without inotify a commit by
+    /// another process after a long quiet spell is seen within <see cref="PollIdleMs"/>.
+    /// </summary>
+    internal const int PollFastMs = 2;
+
+    internal const int PollIdleMs = 1000;
+
+    private int _pollDelayMs = PollFastMs;
 
     private readonly Lock _pollGate = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +57,7 @@ public sealed partial class SqliteJobStore
     /// <summary>Wakes every current waiter (a write through this instance, or another process's commit).</summary>
     private void SignalChange()
     {
+        Volatile.Write(ref _pollDelayMs, PollFastMs);
         var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _changed, next).TrySetResult();
     }
@@ -86,9 +98,12 @@ public sealed partial class SqliteJobStore
             }
 
             PollOnce();
+            var delay = Volatile.Read(ref _pollDelayMs);
+            // Quiet: back off (a change seen, or a write through this instance, resets it to fast).
+            Interlocked.CompareExchange(ref _pollDelayMs, Math.Min(PollIdleMs, delay * 2), delay);
             try
             {
-                await Task.Delay(PollInterval, stop);
+                await Task.Delay(delay, stop);
             }
             catch (OperationCanceledException)
             {

@@ -71,7 +71,7 @@ public sealed class AlertMonitor(
                 }
 
                 if (events.Count < 500)
-                    await store.WaitForChangeAsync(TimeSpan.FromSeconds(2), ct);
+                    await store.WaitForChangeAsync(TimeSpan.FromSeconds(5), ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -46,7 +46,13 @@ public static class DroverServer
         var token = options.Home.EnsureToken();
         var address = IPAddress.Parse(options.Bind);
         EnsurePortFree(address, options.Port);
-        var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json reloading: its file watcher would watch the content root (by default the working
+        // directory) recursively and wake on every file change below it, costing CPU while idle.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = options.Home.Root,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

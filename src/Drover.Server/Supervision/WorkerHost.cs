@@ -127,8 +127,14 @@ public sealed partial class WorkerHost : IDisposable
         }
     }
 
+    private static readonly TimeSpan ActiveBackstop = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest an idle worker sleeps between claims with no change seen: how late a job whose backoff ended can start.</summary>
+    internal static readonly TimeSpan IdleBackstop = TimeSpan.FromSeconds(4);
+
     private async Task ClaimLoopAsync(CancellationToken stopping)
     {
+        var backstop = ActiveBackstop;
         while (!stopping.IsCancellationRequested)
         {
             // Taken before counting, so a slot freed between the count and the wait still wakes the wait.
@@ -163,12 +169,21 @@ public sealed partial class WorkerHost : IDisposable
             foreach (var job in claimed)
                 Start(job);
 
+            if (claimed.Count > 0)
+                backstop = ActiveBackstop;
             if (claimed.Count < max)
             {
                 // Idle slots: sleep until the store changes (in-process at once, another process within
-                // milliseconds) or a slot frees; the timeout is only a backstop.
-                var change = _store.WaitForChangeAsync(TimeSpan.FromMilliseconds(500), stopping);
+                // milliseconds) or a slot frees. The timeout is a backstop, and what starts a job whose retry
+                // backoff ran out (no write marks that moment): 0.5 s after activity, doubling while wake-ups find
+                // nothing up to IdleBackstop, so an idle worker claims a few times a minute, not twice a second.
+                var started = _time.GetTimestamp();
+                var change = _store.WaitForChangeAsync(backstop, stopping);
                 await WaitQuietlyAsync(Task.WhenAny(change, slotFreed.WaitAsync(stopping)));
+                var timedOut = _time.GetElapsedTime(started) >= backstop;
+                backstop = timedOut && claimed.Count == 0
+                    ? TimeSpan.FromTicks(Math.Min(IdleBackstop.Ticks, backstop.Ticks * 2))
+                    : ActiveBackstop;
             }
         }
     }
