@@ -18,6 +18,9 @@ public sealed partial class SqliteJobStore
 
     private int _pollDelayMs = PollFastMs;
 
+    // Completed (and replaced) to cut the poller's sleep short when the WAL is written.
+    private TaskCompletionSource _pollKick = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private readonly Lock _pollGate = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _pollStop;
@@ -97,18 +100,14 @@ public sealed partial class SqliteJobStore
                 }
             }
 
+            // Taken before the read: a WAL write after it cuts this sleep short.
+            var kick = Volatile.Read(ref _pollKick).Task;
             PollOnce();
             var delay = Volatile.Read(ref _pollDelayMs);
             // Quiet: back off (a change seen, or a write through this instance, resets it to fast).
             Interlocked.CompareExchange(ref _pollDelayMs, Math.Min(PollIdleMs, delay * 2), delay);
-            try
-            {
-                await Task.Delay(delay, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                // Disposing: the loop head clears _polling and exits.
-            }
+            // Disposing cancels the delay: the loop head clears _polling and exits.
+            await Task.WhenAny(Task.Delay(delay, stop), kick);
         }
     }
 
@@ -149,6 +148,10 @@ public sealed partial class SqliteJobStore
         // Only while someone waits, and at most once per half millisecond under a stream of commits.
         if (_disposed != 0 || Volatile.Read(ref _waiters) == 0)
             return;
+        // The event can come before the writer's commit is visible (WAL frames first, then the wal-index): poll
+        // fast again for a while rather than wait out an idle interval.
+        Volatile.Write(ref _pollDelayMs, PollFastMs);
+        Interlocked.Exchange(ref _pollKick, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         if (now - Interlocked.Read(ref _lastPollTicks) < System.Diagnostics.Stopwatch.Frequency / 2000)
             return;
