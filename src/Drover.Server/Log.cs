@@ -94,4 +94,7 @@ internal static partial class Log
 
     [LoggerMessage(5061, LogLevel.Warning, "job {JobId} attempt {Attempt}: could not book its reported usage against its budgets")]
     public static partial void BudgetBookFailed(ILogger logger, Exception ex, long jobId, int attempt);
+
+    [LoggerMessage(5080, LogLevel.Information, "alert {Id} resolved: job {Job} succeeded")]
+    public static partial void AlertResolved(ILogger logger, long id, string job);
 }

@@ -8,7 +8,7 @@ namespace Drover.Storage.Sql;
 /// <summary>Alerts and the cursor of the rules that raise them: rows every process of a fleet shares.</summary>
 public abstract partial class SqlJobStore
 {
-    private const string AlertColumns = "id, key, kind, subject, message, data, first_at, last_at, count, acked_at, delivered_at, delivery";
+    private const string AlertColumns = "id, key, kind, subject, message, data, first_at, last_at, count, acked_at, delivered_at, delivery, acked_by";
 
     private const string AlertLatestByKeySql = "SELECT " + AlertColumns + " FROM alerts WHERE key = @key ORDER BY id DESC LIMIT 1";
 
@@ -24,7 +24,7 @@ public abstract partial class SqlJobStore
 
     private const string AlertListAllSql = "SELECT " + AlertColumns + " FROM alerts ORDER BY id DESC LIMIT @limit";
 
-    private const string AlertAckSql = "UPDATE alerts SET acked_at = @now WHERE id = @id AND acked_at IS NULL";
+    private const string AlertAckSql = "UPDATE alerts SET acked_at = @now, acked_by = @by WHERE id = @id AND acked_at IS NULL";
 
     private const string AlertDeliveredSql = "UPDATE alerts SET delivered_at = @now, delivery = @delivery WHERE id = @id";
 
@@ -86,10 +86,10 @@ public abstract partial class SqlJobStore
         return WriteAsync(
             s =>
             {
-                var acked = s.Cmd(AlertAckSql).P("@now", StoreRows.Ms(p.Now)).P("@id", p.Id).ExecuteNonQuery() == 1;
+                var acked = s.Cmd(AlertAckSql).P("@now", StoreRows.Ms(p.Now)).P("@by", p.By).P("@id", p.Id).ExecuteNonQuery() == 1;
                 var alert = ReadAlert(s, AlertByIdSql, "@id", p.Id) ?? throw new NotFoundException($"alert {p.Id} not found");
                 if (acked)
-                    AppendEvent(s, "alert.acked", null, null, new { id = p.Id, key = alert.Key }, p.Now);
+                    AppendEvent(s, "alert.acked", null, null, new { id = p.Id, key = alert.Key, by = p.By }, p.Now);
                 else
                     s.Quiet = true;
                 return alert;
@@ -151,5 +151,6 @@ public abstract partial class SqlJobStore
         (int)r.GetInt64(8),
         r.NullableInt64(9) is { } acked ? StoreRows.Time(acked) : null,
         r.NullableInt64(10) is { } delivered ? StoreRows.Time(delivered) : null,
-        r.NullableString(11));
+        r.NullableString(11),
+        r.NullableString(12));
 }

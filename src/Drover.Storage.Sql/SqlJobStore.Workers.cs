@@ -1,3 +1,4 @@
+using Drover.Core;
 using Drover.Core.Jobs;
 using Drover.Core.Storage;
 
@@ -11,6 +12,8 @@ public abstract partial class SqlJobStore
         "ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, state = 'idle', slots = excluded.slots, " +
         "running = '[]', capabilities = excluded.capabilities, started_at = excluded.started_at, gate = NULL, " +
         "last_heartbeat_at = excluded.last_heartbeat_at";
+
+    private const string WorkerPreviousSql = "SELECT host, pid, state, last_heartbeat_at FROM workers WHERE name = @name";
 
     private const string WorkerHeartbeatSql =
         "UPDATE workers SET last_heartbeat_at = @now, state = @state, running = @running, gate = @gate " +
@@ -34,6 +37,7 @@ public abstract partial class SqlJobStore
         return WriteAsync(
             s =>
             {
+                LosePreviousRow(s, p);
                 s.Cmd(WorkerUpsertSql)
                     .P("@name", p.Name)
                     .P("@host", p.Host)
@@ -45,6 +49,53 @@ public abstract partial class SqlJobStore
                 return AppendEvent(s, "worker.started", null, p.Name, new { host = p.Host, pid = p.Pid, slots = p.Slots }, p.Now);
             },
             ct);
+    }
+
+    /// <summary>
+    /// A row of this name that never stopped: its process died (marked lost at its last heartbeat, its jobs released)
+    /// or is still alive (the name is taken: a conflict, so two processes never share one row).
+    /// </summary>
+    private static void LosePreviousRow(SqlSession s, WorkerRegisterParams p)
+    {
+        string host;
+        long pid;
+        DateTimeOffset lastHeartbeat;
+        using (var r = s.Cmd(WorkerPreviousSql).P("@name", p.Name).ExecuteReader())
+        {
+            if (!r.Read() || r.GetString(2) is "lost" or "stopped")
+                return;
+            (host, pid, lastHeartbeat) = (r.GetString(0), r.GetInt64(1), StoreRows.Time(r.GetInt64(3)));
+        }
+
+        var silent = p.Now - lastHeartbeat;
+        var dead = silent > (p.HeartbeatTimeout ?? TimeSpan.FromSeconds(30)) || (host == p.Host && pid == p.KnownDeadPid);
+        if (!dead)
+        {
+            throw new ConflictException(
+                $"worker name {p.Name} is in use by a live worker (pid {pid} on {host}, last heartbeat " +
+                $"{Math.Max(0, silent.TotalSeconds):0} s ago); give this one another --name, or stop that one first");
+        }
+
+        s.Cmd(WorkerMarkLostSql).P("@name", p.Name).ExecuteNonQuery();
+        // Noticed now, at its restart; it died at its last heartbeat (what reports measure the outage from).
+        AppendEvent(
+            s,
+            "worker.lost",
+            null,
+            p.Name,
+            new { timeout_s = Math.Max(0, silent.TotalSeconds), last_heartbeat_at = lastHeartbeat, found = "restart" },
+            p.Now);
+        foreach (var (id, epoch) in RunningJobsOf(s, p.Name))
+            LoseJob(s, id, epoch, $"worker {p.Name} lost", p.Now, p.JitterUnit);
+    }
+
+    private static List<(long Id, long Epoch)> RunningJobsOf(SqlSession s, string name)
+    {
+        var jobs = new List<(long Id, long Epoch)>();
+        using var r = s.Cmd(WorkerJobsSql).P("@name", name).ExecuteReader();
+        while (r.Read())
+            jobs.Add((r.GetInt64(0), r.GetInt64(1)));
+        return jobs;
     }
 
     public Task<bool> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
@@ -92,15 +143,8 @@ public abstract partial class SqlJobStore
                 {
                     s.Cmd(WorkerMarkLostSql).P("@name", name).ExecuteNonQuery();
                     AppendEvent(s, "worker.lost", null, name, new { timeout_s = p.HeartbeatTimeout.TotalSeconds }, p.Now);
-                    var jobs = new List<(long Id, long Epoch)>();
-                    using (var r = s.Cmd(WorkerJobsSql).P("@name", name).ExecuteReader())
-                    {
-                        while (r.Read())
-                            jobs.Add((r.GetInt64(0), r.GetInt64(1)));
-                    }
-
                     // Released at once rather than waiting for the lease to expire (SPEC §6).
-                    foreach (var (id, epoch) in jobs)
+                    foreach (var (id, epoch) in RunningJobsOf(s, name))
                         LoseJob(s, id, epoch, $"worker {name} lost", p.Now, p.JitterUnit);
                 }
 

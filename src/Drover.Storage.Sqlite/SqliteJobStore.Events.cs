@@ -5,7 +5,21 @@ public sealed partial class SqliteJobStore
     private const string DataVersionSql = "PRAGMA data_version";
 
     private const long PollLingerMs = 1000;
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// data_version is read every <see cref="PollFastMs"/> right after activity, the interval doubling with each quiet
+    /// read up to <see cref="PollIdleMs"/>: an idle waiter costs a few reads a second, not hundreds. The WAL watcher
+    /// wakes waiters at once on another process's commit; the poll is its backstop, so without inotify a commit by
+    /// another process after a long quiet spell is seen within <see cref="PollIdleMs"/>.
+    /// </summary>
+    internal const int PollFastMs = 2;
+
+    internal const int PollIdleMs = 1000;
+
+    private int _pollDelayMs = PollFastMs;
+
+    // Completed (and replaced) to cut the poller's sleep short when the WAL is written.
+    private TaskCompletionSource _pollKick = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Lock _pollGate = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +60,7 @@ public sealed partial class SqliteJobStore
     /// <summary>Wakes every current waiter (a write through this instance, or another process's commit).</summary>
     private void SignalChange()
     {
+        Volatile.Write(ref _pollDelayMs, PollFastMs);
         var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _changed, next).TrySetResult();
     }
@@ -85,15 +100,14 @@ public sealed partial class SqliteJobStore
                 }
             }
 
+            // Taken before the read: a WAL write after it cuts this sleep short.
+            var kick = Volatile.Read(ref _pollKick).Task;
             PollOnce();
-            try
-            {
-                await Task.Delay(PollInterval, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                // Disposing: the loop head clears _polling and exits.
-            }
+            var delay = Volatile.Read(ref _pollDelayMs);
+            // Quiet: back off (a change seen, or a write through this instance, resets it to fast).
+            Interlocked.CompareExchange(ref _pollDelayMs, Math.Min(PollIdleMs, delay * 2), delay);
+            // Disposing cancels the delay: the loop head clears _polling and exits.
+            await Task.WhenAny(Task.Delay(delay, stop), kick);
         }
     }
 
@@ -134,6 +148,10 @@ public sealed partial class SqliteJobStore
         // Only while someone waits, and at most once per half millisecond under a stream of commits.
         if (_disposed != 0 || Volatile.Read(ref _waiters) == 0)
             return;
+        // The event can come before the writer's commit is visible (WAL frames first, then the wal-index): poll
+        // fast again for a while rather than wait out an idle interval.
+        Volatile.Write(ref _pollDelayMs, PollFastMs);
+        Interlocked.Exchange(ref _pollKick, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         if (now - Interlocked.Read(ref _lastPollTicks) < System.Diagnostics.Stopwatch.Frequency / 2000)
             return;

@@ -50,6 +50,19 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public void Evaluate_PausedWithQueuedJobs_DegradedNamingTheCount()
+    {
+        var h = FleetHealth.Evaluate(Status(4, Worker("a", "idle", 2)) with { Paused = true }, TimeSpan.FromSeconds(60));
+
+        h.Status.ShouldBe("degraded");
+        h.Reasons.ShouldBe(["fleet paused with 4 queued jobs"]);
+    }
+
+    [Fact]
+    public void Evaluate_PausedWithNothingQueued_Ok() =>
+        FleetHealth.Evaluate(Status(0, Worker("a", "idle", 2)) with { Paused = true }, TimeSpan.FromSeconds(60)).Ok.ShouldBeTrue();
+
+    [Fact]
     public void Evaluate_NoWorkersAndNothingQueued_Ok() =>
         FleetHealth.Evaluate(Status(0), TimeSpan.FromSeconds(60)).Ok.ShouldBeTrue();
 

@@ -61,6 +61,23 @@ public abstract class AlertsConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task AlertAck_WithBy_KeepsWhatClosedIt_APersonsAckHasNone()
+    {
+        var store = await NewStoreAsync();
+        var a = (await store.AlertRaiseAsync(Raise("job_dead:7", At(0), "job 7 failed"), Ct)).Alert;
+        var b = (await store.AlertRaiseAsync(Raise("job_dead:8", At(1), "job 8 failed"), Ct)).Alert;
+
+        var resolved = await store.AlertAckAsync(new AlertAckParams(a.Id, At(5), "resolved: job succeeded"), Ct);
+        await store.AlertAckAsync(new AlertAckParams(b.Id, At(6)), Ct);
+
+        resolved.AckedBy.ShouldBe("resolved: job succeeded");
+        var all = await store.AlertListAsync(new AlertListParams(All: true), Ct);
+        all.Single(x => x.Id == a.Id).AckedBy.ShouldBe("resolved: job succeeded");
+        all.Single(x => x.Id == b.Id).AckedBy.ShouldBeNull();
+        all.Single(x => x.Id == b.Id).AckedAt.ShouldBe(At(6));
+    }
+
+    [Fact]
     public async Task AlertDelivered_IsRecorded_AndCursorOnlyMovesForward()
     {
         var store = await NewStoreAsync();

@@ -18,6 +18,11 @@ public static class DispatchBench
 {
     private const int Warmup = 10;
 
+    /// <summary>Cross-process jobs submitted one at a time after a quiet spell (the idle poll backoff's cost).</summary>
+    private const int IdleJobs = 5;
+
+    private static readonly TimeSpan IdleGap = TimeSpan.FromSeconds(1.5);
+
     /// <param name="postgresServer">A postgres:// URL whose user may create databases: run on PostgreSQL (a database per run).</param>
     public static async Task RunAsync(
         int jobs, int intervalMs, int slots, int reps, BenchStats stats, TextWriter progress, CancellationToken ct, string? postgresServer = null)
@@ -28,9 +33,19 @@ public static class DispatchBench
             foreach (var mode in new[] { "inproc", "xproc" })
             {
                 await using var db = postgresServer is null ? null : await BenchDatabase.CreateAsync(postgresServer, ct);
+                var afterIdle = new List<double>();
                 var lat = mode == "inproc"
                     ? await InProcAsync(jobs, intervalMs, slots, db?.Url, ct)
-                    : await CrossProcAsync(jobs, intervalMs, slots, db?.Url, ct);
+                    : await CrossProcAsync(jobs, intervalMs, slots, db?.Url, afterIdle, ct);
+                if (afterIdle.Count > 0)
+                {
+                    afterIdle.Sort();
+                    stats.Add($"store={kind} mode={mode} metric=dispatch_after_idle_p50_ms", BenchStats.Percentile(afterIdle, 50));
+                    stats.Add($"store={kind} mode={mode} metric=dispatch_after_idle_max_ms", afterIdle[^1]);
+                    await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"  rep {rep} {mode} after {IdleGap.TotalSeconds:0.#} s idle: p50 {BenchStats.Percentile(afterIdle, 50):0.00} ms, max {afterIdle[^1]:0.00} ms"));
+                }
+
                 lat.Sort();
                 var p50 = BenchStats.Percentile(lat, 50);
                 var p99 = BenchStats.Percentile(lat, 99);
@@ -58,7 +73,12 @@ public static class DispatchBench
         return submitted.Select(kv => Ms(runner.StartedAt[kv.Key] - kv.Value)).ToList();
     }
 
-    private static async Task<List<double>> CrossProcAsync(int jobs, int intervalMs, int slots, string? store, CancellationToken ct)
+    /// <summary>
+    /// Steady-rate latencies; <paramref name="afterIdle"/> gets those of <see cref="IdleJobs"/> more jobs each submitted
+    /// after <see cref="IdleGap"/> of quiet, when an idle waiter polls least often.
+    /// </summary>
+    private static async Task<List<double>> CrossProcAsync(
+        int jobs, int intervalMs, int slots, string? store, List<double> afterIdle, CancellationToken ct)
     {
         using var dir = new TempDir();
         await using var rt = await Runtime.OpenAsync(new GlobalOptions.Settings(dir.Path, store, false, null, null), ct);
@@ -91,6 +111,14 @@ public static class DispatchBench
         {
             var submitted = await SubmitScheduleAsync(rt.Jobs, dir.Path, jobs, intervalMs, ct);
             await WaitUntilAsync(() => submitted.Keys.All(started.ContainsKey), ct);
+            for (var i = 0; i < IdleJobs; i++)
+            {
+                await Task.Delay(IdleGap, ct);
+                var one = await SubmitScheduleAsync(rt.Jobs, dir.Path, 1, intervalMs, ct, warmup: 0);
+                await WaitUntilAsync(() => one.Keys.All(started.ContainsKey), ct);
+                afterIdle.AddRange(one.Select(kv => Ms(started[kv.Key] - kv.Value)));
+            }
+
             return submitted.Select(kv => Ms(started[kv.Key] - kv.Value)).ToList();
         }
         finally
@@ -126,11 +154,12 @@ public static class DispatchBench
     };
 
     /// <summary>Warm-up jobs first (not measured), then one job every <paramref name="intervalMs"/> on a fixed schedule.</summary>
-    private static async Task<Dictionary<long, long>> SubmitScheduleAsync(JobService jobs, string cwd, int n, int intervalMs, CancellationToken ct)
+    private static async Task<Dictionary<long, long>> SubmitScheduleAsync(
+        JobService jobs, string cwd, int n, int intervalMs, CancellationToken ct, int warmup = Warmup)
     {
         var stamps = new Dictionary<long, long>();
         var origin = Stopwatch.GetTimestamp();
-        for (var i = 0; i < Warmup + n; i++)
+        for (var i = 0; i < warmup + n; i++)
         {
             var due = origin + (long)(i * intervalMs * (Stopwatch.Frequency / 1000.0));
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
@@ -139,7 +168,7 @@ public static class DispatchBench
             var spec = new JsonObject { ["engine"] = "shell", ["command"] = "true", ["lock"] = "none", ["title"] = $"latency {i}" };
             var at = Stopwatch.GetTimestamp();
             var view = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, cwd), ct);
-            if (i >= Warmup)
+            if (i >= warmup)
                 stamps[view.Job.Id] = at;
         }
 

@@ -205,10 +205,10 @@ public static partial class GatewayBench
         }
     }
 
-    private static Process StartServe(string home, ConcurrentQueue<string> output)
+    internal static Process StartServe(string home, ConcurrentQueue<string> output, int slots = 0)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "drover.dll"), "serve", "--home", home, "--port", "0", "--slots", "0" })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "drover.dll"), "serve", "--home", home, "--port", "0", "--slots", slots.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(arg);
         var p = Process.Start(psi)!;
         void Keep(object _, DataReceivedEventArgs e)
@@ -228,7 +228,7 @@ public static partial class GatewayBench
     }
 
     /// <summary>The URL a `serve` of <paramref name="home"/> publishes in server.json once it listens (as the integration tests find it).</summary>
-    private static async Task<string> WaitForServerAsync(Process serve, DroverHome home, ConcurrentQueue<string> output, CancellationToken ct)
+    internal static async Task<string> WaitForServerAsync(Process serve, DroverHome home, ConcurrentQueue<string> output, CancellationToken ct)
     {
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 60);
         while (Stopwatch.GetTimestamp() < deadline)
@@ -255,7 +255,7 @@ public static partial class GatewayBench
         throw new TimeoutException("drover serve did not publish server.json within 60 s:\n" + string.Join('\n', output));
     }
 
-    private static async Task StopAsync(Process serve)
+    internal static async Task StopAsync(Process serve)
     {
         if (serve.HasExited)
             return;

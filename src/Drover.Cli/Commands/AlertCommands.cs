@@ -61,7 +61,7 @@ public static class AlertCommands
             t.AddColumn(c);
         foreach (var a in alerts)
         {
-            var message = a.AckedAt is null ? Markup.Escape(a.Message) : $"[grey]{Markup.Escape(a.Message)} (acked)[/]";
+            var message = a.AckedAt is null ? Markup.Escape(a.Message) : $"[grey]{Markup.Escape(a.Message)} ({Markup.Escape(a.AckedBy ?? "acked")})[/]";
             t.AddRow(
                 a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Ago(now - a.FirstAt),

@@ -19,7 +19,7 @@ public static class ServeCommands
         Option<string[]> Capabilities)
     {
         public static WorkerFlags Create() => new(
-            new Option<string?>("--name") { Description = "Worker name (default <host>-<pid>)" },
+            new Option<string?>("--name") { Description = "Worker name (default: the host name); a second live process may not take the same name" },
             new Option<int?>("--slots") { Description = "Concurrent attempts (serve: 0 = API and reaper only)" },
             new Option<string?>("--lease-ttl") { Description = "Lease time-to-live (default 30s)" },
             new Option<string?>("--heartbeat") { Description = "Worker heartbeat interval (default 10s)" },
@@ -40,7 +40,7 @@ public static class ServeCommands
 
         public WorkerOptions Read(ParseResult r, DroverHome home, DroverConfig config) => new()
         {
-            Name = r.GetValue(Name) ?? config.Worker.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}",
+            Name = r.GetValue(Name) ?? config.Worker.Name ?? Environment.MachineName,
             Home = home,
             Slots = r.GetValue(Slots) ?? config.Worker.Slots,
             LeaseTtl = r.GetValue(LeaseTtl) is { } l ? Durations.Parse(l, "--lease-ttl") : config.Worker.LeaseTtl,
@@ -131,6 +131,7 @@ public static class ServeCommands
             }));
             var logger = logs.CreateLogger("drover");
             using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config, rt.Home), options, TimeProvider.System, logger);
+            await host.RegisterAsync(ct);
             using var reaperCts = new CancellationTokenSource();
             var reaper = new Reaper(rt.Store, options, TimeProvider.System, logger).RunAsync(reaperCts.Token);
             await host.RunAsync(signal.Token);

@@ -3,7 +3,7 @@ namespace Drover.Core.Storage;
 /// <summary>
 /// One alert: a condition that needs a person, named by <see cref="Key"/> (<c>kind:subject</c>). <see cref="Message"/>
 /// is one line naming the worker, job or provider and the reason. <see cref="Count"/> counts raises of the same key
-/// folded into it during the cooldown.
+/// folded into it during the cooldown. <see cref="AckedBy"/> names what acknowledged it when that was not a person.
 /// </summary>
 public sealed record AlertRecord(
     long Id,
@@ -17,7 +17,8 @@ public sealed record AlertRecord(
     int Count,
     DateTimeOffset? AckedAt,
     DateTimeOffset? DeliveredAt,
-    string? Delivery);
+    string? Delivery,
+    string? AckedBy = null);
 
 /// <summary>
 /// Raises an alert unless one with the same key was raised less than <see cref="Cooldown"/> before <see cref="Now"/>
@@ -32,7 +33,8 @@ public sealed record AlertRaiseResult(AlertRecord Alert, bool Raised);
 /// <summary>Newest first; open (unacknowledged) only unless <see cref="All"/>.</summary>
 public sealed record AlertListParams(bool All = false, int Limit = 100);
 
-public sealed record AlertAckParams(long Id, DateTimeOffset Now);
+/// <param name="By">Null for a person's ack; otherwise what closed it (<c>resolved: job succeeded</c>), kept with the alert.</param>
+public sealed record AlertAckParams(long Id, DateTimeOffset Now, string? By = null);
 
 /// <summary>What the sinks said about one alert (one line per sink), once every sink has answered or given up.</summary>
 public sealed record AlertDeliveredParams(long Id, string Delivery, DateTimeOffset Now);

@@ -96,7 +96,22 @@ public sealed record JobAnswerParams(long JobId, string Answer, DateTimeOffset N
 
 public sealed record JobApproveParams(long JobId, bool Approve, DateTimeOffset Now, string? Reason = null);
 
-public sealed record WorkerRegisterParams(string Name, string Host, int Pid, int Slots, IReadOnlyList<string> Capabilities, DateTimeOffset Now);
+/// <summary>
+/// Registers (or re-registers) the worker row of <see cref="Name"/>. A previous row of that name still live by its state is
+/// a worker that died without stopping when its heartbeat is older than <see cref="HeartbeatTimeout"/> (default 30 s) or
+/// it is <see cref="KnownDeadPid"/> on this host: it is marked lost at its last heartbeat (a <c>worker.lost</c> event) and
+/// its running jobs are released. Otherwise the name belongs to a live process and registering fails (a conflict).
+/// </summary>
+public sealed record WorkerRegisterParams(
+    string Name,
+    string Host,
+    int Pid,
+    int Slots,
+    IReadOnlyList<string> Capabilities,
+    DateTimeOffset Now,
+    TimeSpan? HeartbeatTimeout = null,
+    int? KnownDeadPid = null,
+    double JitterUnit = 0.5);
 
 /// <param name="Gate">Why the worker claims nothing now; null when it claims (the row keeps what the last heartbeat said).</param>
 public sealed record WorkerHeartbeatParams(string Name, DateTimeOffset Now, string State, IReadOnlyList<long> Running, string? Gate = null);

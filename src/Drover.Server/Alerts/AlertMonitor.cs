@@ -24,6 +24,9 @@ public sealed class AlertMonitor(
     /// <summary>Events older than this when read (a server down for a day) still move the rules' windows but raise nothing.</summary>
     private static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
 
+    /// <summary>What an alert closed because its job succeeded records as having acknowledged it.</summary>
+    public const string ResolvedBySuccess = "resolved: job succeeded";
+
     private readonly AlertRules _rules = new(config);
     private Dictionary<string, string> _hosts = new(StringComparer.Ordinal);
 
@@ -68,7 +71,7 @@ public sealed class AlertMonitor(
                 }
 
                 if (events.Count < 500)
-                    await store.WaitForChangeAsync(TimeSpan.FromSeconds(2), ct);
+                    await store.WaitForChangeAsync(TimeSpan.FromSeconds(5), ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -91,6 +94,24 @@ public sealed class AlertMonitor(
         {
             if (_rules.OnEvent(e, name => _hosts.GetValueOrDefault(name)) is { } candidate && now - e.At <= MaxAge)
                 await RaiseAsync(candidate, ct);
+        }
+
+        var succeeded = events.Where(e => e.Type is "job.succeeded" or "job.approved" && e.JobId is not null)
+            .Select(e => e.JobId!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .ToHashSet(StringComparer.Ordinal);
+        if (succeeded.Count > 0)
+            await ResolveJobAlertsAsync(succeeded, ct);
+    }
+
+    /// <summary>A job that succeeded after all (a retry, a later attempt) needs nobody: its open job alerts are closed, saying why.</summary>
+    private async Task ResolveJobAlertsAsync(HashSet<string> jobIds, CancellationToken ct)
+    {
+        foreach (var alert in await store.AlertListAsync(new AlertListParams(Limit: 1000), ct))
+        {
+            if (!alert.Kind.StartsWith("job_", StringComparison.Ordinal) || !jobIds.Contains(alert.Subject))
+                continue;
+            await store.AlertAckAsync(new AlertAckParams(alert.Id, time.GetUtcNow(), ResolvedBySuccess), ct);
+            Log.AlertResolved(logger, alert.Id, alert.Subject);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Drover.Core.Storage;
 using Drover.Engines.Attempts;
@@ -9,6 +10,7 @@ using Drover.Server.Gateway;
 using Drover.Server.Jobs;
 using Drover.Server.Supervision;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -42,7 +44,15 @@ public static class DroverServer
     public static async Task RunAsync(ServeOptions options, IJobStore store, JobService jobs, IAttemptRunner runner, CancellationToken stopping)
     {
         var token = options.Home.EnsureToken();
-        var builder = WebApplication.CreateSlimBuilder();
+        var address = IPAddress.Parse(options.Bind);
+        EnsurePortFree(address, options.Port);
+        // No appsettings.json reloading: its file watcher would watch the content root (by default the working
+        // directory) recursively and wake on every file change below it, costing CPU while idle.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = options.Home.Root,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -54,7 +64,7 @@ public static class DroverServer
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPAddress.Parse(options.Bind), options.Port);
+            k.Listen(address, options.Port);
             k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
         });
         builder.Services.Configure<HostOptions>(h =>
@@ -78,13 +88,37 @@ public static class DroverServer
         FleetMetrics.Register(store);
         app.MapMetrics("/metrics");
 
-        await app.StartAsync(CancellationToken.None);
+        try
+        {
+            await app.StartAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
+        {
+            // Taken between the check above and Kestrel's bind.
+            await app.DisposeAsync();
+            throw PortInUse(options.Port, e);
+        }
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        var time = TimeProvider.System;
+        using var host = options.Worker.Slots > 0 ? new WorkerHost(store, runner, options.Worker, time, logger) : null;
+        try
+        {
+            // Before serving: a worker name held by a live process stops this serve here, with nothing left behind.
+            if (host is not null)
+                await host.RegisterAsync(stopping);
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            throw;
+        }
+
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         url = url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
         WriteServerInfo(options.Home, url);
 
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
-        var time = TimeProvider.System;
         // Stored, not passed per claim: every worker of the fleet, on any host, claims under the cap serve was given.
         await store.FleetSetMaxRunningAsync(new(options.Config?.Fleet.MaxRunning ?? 0, time.GetUtcNow()), stopping);
         using var reaperCts = new CancellationTokenSource();
@@ -94,9 +128,7 @@ public static class DroverServer
         using var dispatcher = new AlertDispatcher(alertsConfig, AlertSinkSecrets(options.Home), store, time, logger);
         var deliveries = dispatcher.RunAsync(reaperCts.Token);
         var monitor = new AlertMonitor(store, jobs, alertsConfig, options.Config?.Fleet.MaxRunning ?? 0, dispatcher, time, logger).RunAsync(reaperCts.Token);
-        var worker = options.Worker.Slots > 0
-            ? new WorkerHost(store, runner, options.Worker, time, logger).RunAsync(stopping)
-            : Task.CompletedTask;
+        var worker = host?.RunAsync(stopping) ?? Task.CompletedTask;
 
         try
         {
@@ -128,6 +160,29 @@ public static class DroverServer
             TryDelete(options.Home.ServerInfoPath);
         }
     }
+
+    /// <summary>
+    /// Fails with a plain message (exit 2) when another process listens on the port, before Kestrel would log its
+    /// own failure. SO_REUSEADDR as Kestrel binds, so a port with only closing connections is not refused.
+    /// </summary>
+    private static void EnsurePortFree(IPAddress address, int port)
+    {
+        if (port == 0)
+            return;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            probe.Bind(new IPEndPoint(address, port));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw PortInUse(port, e);
+        }
+    }
+
+    private static ArgumentException PortInUse(int port, Exception inner) =>
+        new($"port {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} is in use (use --port)", inner);
 
     /// <summary>A sink's URL and token from drover.toml, the environment or the secret store (read when serve starts).</summary>
     private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)

@@ -11,9 +11,9 @@ public sealed record HealthView(string Status, IReadOnlyList<string> Reasons)
 /// <summary>
 /// The rules of <c>drover status --check</c> and <c>GET /healthz</c>, over what <c>status</c> shows: a worker lost in the
 /// last day (it died without stopping; it clears when a worker of that name registers again), a live worker whose
-/// heartbeat is older than <c>staleAfter</c> (not even the reaper has noticed yet, or nothing is reaping), and queued
-/// jobs with no live worker to take them, and a live worker that claims nothing (its gate: low memory or disk, run
-/// files not writable).
+/// heartbeat is older than <c>staleAfter</c> (not even the reaper has noticed yet, or nothing is reaping), queued
+/// jobs with no live worker to take them, queued jobs in a paused fleet (nothing starts them until `resume`), and a
+/// live worker that claims nothing (its gate: low memory or disk, run files not writable).
 /// </summary>
 public static class FleetHealth
 {
@@ -50,6 +50,8 @@ public static class FleetHealth
         var queued = status.Counts.TryGetValue("queued", out var q) ? q : 0;
         if (queued > 0 && live == 0)
             reasons.Add($"{queued} job{(queued == 1 ? "" : "s")} queued and no live worker to run them");
+        if (queued > 0 && status.Paused)
+            reasons.Add($"fleet paused with {queued} queued job{(queued == 1 ? "" : "s")}");
         return new HealthView(reasons.Count == 0 ? "ok" : "degraded", reasons);
     }
 

@@ -16,7 +16,8 @@ public sealed record AlertView(
     DateTimeOffset? AckedAt,
     DateTimeOffset? DeliveredAt,
     string? Delivery,
-    JsonElement Data);
+    JsonElement Data,
+    string? AckedBy = null);
 
 public sealed partial class JobService
 {
@@ -30,6 +31,6 @@ public sealed partial class JobService
     {
         using var doc = JsonDocument.Parse(string.IsNullOrEmpty(a.DataJson) ? "{}" : a.DataJson);
         return new AlertView(a.Id, a.Key, a.Kind, a.Subject, a.Message, a.FirstAt, a.LastAt, a.Count, a.AckedAt, a.DeliveredAt, a.Delivery,
-            doc.RootElement.Clone());
+            doc.RootElement.Clone(), a.AckedBy);
     }
 }

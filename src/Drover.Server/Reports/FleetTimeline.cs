@@ -8,7 +8,8 @@ namespace Drover.Server.Reports;
 internal sealed record LiveSpan(string Worker, Span Span, int Slots);
 
 /// <summary>
-/// A worker lost: it died at its last heartbeat (<see cref="DiedAt"/>, the lost event's time less the heartbeat timeout),
+/// A worker lost: it died at its last heartbeat (<see cref="DiedAt"/>: recorded in the lost event when it was found at its
+/// restart, else the lost event's time less the heartbeat timeout),
 /// Drover noticed at <see cref="NoticedAt"/>, and the same worker name registered again at <see cref="BackAt"/> (or never).
 /// </summary>
 internal sealed record Loss(string Worker, DateTimeOffset DiedAt, DateTimeOffset NoticedAt, DateTimeOffset? BackAt);
@@ -73,7 +74,8 @@ internal sealed class FleetTimeline
                     Close(name, ref since, slots, e.At);
                     break;
                 case "worker.lost":
-                    var died = e.At - TimeSpan.FromSeconds(Double(data, "timeout_s") ?? 0);
+                    // Its last heartbeat: recorded when it was found at its restart, else the timeout before it was noticed.
+                    var died = Time(data, "last_heartbeat_at") ?? e.At - TimeSpan.FromSeconds(Double(data, "timeout_s") ?? 0);
                     if (since is { } s && died < s)
                         died = s;
                     Close(name, ref since, slots, died);
@@ -151,6 +153,10 @@ internal sealed class FleetTimeline
 
     private static int? Int(JsonElement data, string key) =>
         data.ValueKind == JsonValueKind.Object && data.TryGetProperty(key, out var v) && v.TryGetInt32(out var n) ? n : null;
+
+    private static DateTimeOffset? Time(JsonElement data, string key) =>
+        data.ValueKind == JsonValueKind.Object && data.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
+            && v.TryGetDateTimeOffset(out var t) ? t : null;
 
     private static double? Double(JsonElement data, string key) =>
         data.ValueKind == JsonValueKind.Object && data.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;

@@ -50,7 +50,8 @@ public sealed partial class WorkerHost : IDisposable
     /// <summary>Runs until <paramref name="stopping"/> fires, then drains (SPEC §6 graceful shutdown).</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        await RegisterAsync(CancellationToken.None);
+        if (!_registered)
+            await RegisterAsync(CancellationToken.None);
         Log.WorkerStarted(_logger, _options.Name, _options.Slots);
         if (ProbeRuns() is { } unwritable)
             await DegradeAsync(CannotWrite(unwritable), CancellationToken.None);
@@ -71,12 +72,74 @@ public sealed partial class WorkerHost : IDisposable
         }
     }
 
-    private Task RegisterAsync(CancellationToken ct) => _store.WorkerRegisterAsync(
-        new WorkerRegisterParams(_options.Name, Environment.MachineName, Environment.ProcessId, _options.Slots, _capabilities, _time.GetUtcNow()),
-        ct);
+    private bool _registered;
+
+    /// <summary>
+    /// Registers this worker's row (done by <see cref="RunAsync"/> if not before). A row of the same name left by a
+    /// process of this host that is gone (killed, crashed) is marked lost at its last heartbeat at once; a row of a live
+    /// process fails with a conflict naming it.
+    /// </summary>
+    public async Task RegisterAsync(CancellationToken ct)
+    {
+        var previous = (await _store.WorkerListAsync(ct)).FirstOrDefault(w => w.Name == _options.Name);
+        int? deadPid = previous is { State: not ("lost" or "stopped") } && previous.Host == Environment.MachineName
+            && (previous.Pid == Environment.ProcessId || !ProcessAlive(previous.Pid))
+            ? previous.Pid
+            : null;
+        await _store.WorkerRegisterAsync(
+            new WorkerRegisterParams(
+                _options.Name,
+                Environment.MachineName,
+                Environment.ProcessId,
+                _options.Slots,
+                _capabilities,
+                _time.GetUtcNow(),
+                _options.HeartbeatTimeout,
+                deadPid,
+                Random.Shared.NextDouble()),
+            ct);
+        _registered = true;
+    }
+
+    /// <summary>Whether a process of this host runs under <paramref name="pid"/> (a zombie, killed but not yet reaped, does not).</summary>
+    private static bool ProcessAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..] is not ['Z' or 'X', ..];
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return true; // cannot tell: the heartbeat timeout decides
+            }
+        }
+
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly TimeSpan ActiveBackstop = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest an idle worker sleeps between claims with no change seen: how late a job whose backoff ended can start.</summary>
+    internal static readonly TimeSpan IdleBackstop = TimeSpan.FromSeconds(4);
 
     private async Task ClaimLoopAsync(CancellationToken stopping)
     {
+        var backstop = ActiveBackstop;
         while (!stopping.IsCancellationRequested)
         {
             // Taken before counting, so a slot freed between the count and the wait still wakes the wait.
@@ -118,12 +181,21 @@ public sealed partial class WorkerHost : IDisposable
             foreach (var job in claimed)
                 Start(job);
 
+            if (claimed.Count > 0)
+                backstop = ActiveBackstop;
             if (claimed.Count < max)
             {
                 // Idle slots: sleep until the store changes (in-process at once, another process within
-                // milliseconds) or a slot frees; the timeout is only a backstop.
-                var change = _store.WaitForChangeAsync(TimeSpan.FromMilliseconds(500), stopping);
+                // milliseconds) or a slot frees. The timeout is a backstop, and what starts a job whose retry
+                // backoff ran out (no write marks that moment): 0.5 s after activity, doubling while wake-ups find
+                // nothing up to IdleBackstop, so an idle worker claims a few times a minute, not twice a second.
+                var started = _time.GetTimestamp();
+                var change = _store.WaitForChangeAsync(backstop, stopping);
                 await WaitQuietlyAsync(Task.WhenAny(change, slotFreed.WaitAsync(stopping)));
+                var timedOut = _time.GetElapsedTime(started) >= backstop;
+                backstop = timedOut && claimed.Count == 0
+                    ? TimeSpan.FromTicks(Math.Min(IdleBackstop.Ticks, backstop.Ticks * 2))
+                    : ActiveBackstop;
             }
         }
     }

@@ -52,6 +52,24 @@ public sealed class FleetReportBuilderTests
     }
 
     [Fact]
+    public void Build_WorkerKilledAndFoundLostAtItsRestart_DownFromItsLastHeartbeat_LossAndMttrCounted()
+    {
+        // SIGKILLed after its 12:00 heartbeat, nothing reaped it; it registered again at 12:12, which found the loss
+        // (the lost event is written then and records the last heartbeat).
+        var r = OneWorkerAllWindow()
+            .Event("worker.lost", Jan(10, 12.2), "w1", """{"timeout_s":5,"last_heartbeat_at":"2030-01-10T12:00:00+00:00","found":"restart"}""")
+            .Started("w1", Jan(10, 12.2))
+            .Build();
+
+        var day = Day(r, 10);
+        day.UpS.ShouldBe(24 * 3600 - 720, Tolerance);
+        day.Uptime!.Value.ShouldBeLessThan(1.0);
+        day.WorkerLosses.ShouldBe(1);
+        day.MttrS!.Value.ShouldBe(720, Tolerance);
+        r.Overall.RecoveredLosses.ShouldBe(1);
+    }
+
+    [Fact]
     public void Build_LossNeverRecovered_CountedButNotInMttr_UptimeDropsToZero()
     {
         var r = new ReportFixture().Started("w1", From).Lost("w1", Jan(30, 6).AddSeconds(60), timeoutS: 60).Row("w1", "lost", From, Jan(30, 6)).Build();

@@ -13,7 +13,7 @@ export async function renderAlerts(main) {
     }
     const alerts = [...data.alerts].sort((a, b) => (a.acked_at ? 1 : 0) - (b.acked_at ? 1 : 0) || Date.parse(b.last_at) - Date.parse(a.last_at));
     const rows = alerts.map((a) => {
-      const ack = a.acked_at ? h('span', { class: 'muted' }, `acked ${fmt.ago(a.acked_at)}`) : h('button', { type: 'button', dataset: { alert: a.id } }, 'Ack');
+      const ack = a.acked_at ? h('span', { class: 'muted' }, `${a.acked_by ?? 'acked'} ${fmt.ago(a.acked_at)}`) : h('button', { type: 'button', dataset: { alert: a.id } }, 'Ack');
       if (!a.acked_at) {
         ack.addEventListener('click', async () => {
           ack.disabled = true;
