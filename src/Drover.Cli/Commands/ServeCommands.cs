@@ -38,9 +38,12 @@ public static class ServeCommands
             c.Options.Add(Capabilities);
         }
 
-        public WorkerOptions Read(ParseResult r, DroverHome home, DroverConfig config) => new()
+        /// <param name="defaultName">The name when neither --name nor [worker] name gives one: stable across restarts,
+        /// so a restart after a death is seen as one (the report's loss and MTTR); serve and worker default apart, so
+        /// both can run on one host.</param>
+        public WorkerOptions Read(ParseResult r, DroverHome home, DroverConfig config, string defaultName) => new()
         {
-            Name = r.GetValue(Name) ?? config.Worker.Name ?? Environment.MachineName,
+            Name = r.GetValue(Name) ?? config.Worker.Name ?? defaultName,
             Home = home,
             Slots = r.GetValue(Slots) ?? config.Worker.Slots,
             LeaseTtl = r.GetValue(LeaseTtl) is { } l ? Durations.Parse(l, "--lease-ttl") : config.Worker.LeaseTtl,
@@ -81,7 +84,7 @@ public static class ServeCommands
             }
 
             await using var rt = await Runtime.OpenAsync(s, ct);
-            var worker = flags.Read(r, home, rt.Config) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
+            var worker = flags.Read(r, home, rt.Config, Environment.MachineName) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
             worker = worker with { Capabilities = [.. worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             using var signal = new ShutdownSignal(ct);
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
@@ -119,7 +122,7 @@ public static class ServeCommands
         cmd.SetHandler(g, async (r, s, ct) =>
         {
             await using var rt = await Runtime.OpenAsync(s, ct);
-            var options = flags.Read(r, rt.Home, rt.Config) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
+            var options = flags.Read(r, rt.Home, rt.Config, Environment.MachineName + "-worker") with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
             options = options with { Capabilities = [.. options.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
             if (options.Slots < 1)
                 throw new ArgumentException("--slots must be at least 1 for a worker");

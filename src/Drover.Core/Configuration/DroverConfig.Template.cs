@@ -12,7 +12,7 @@ public sealed partial record DroverConfig
         # port = 8731
 
         [worker]
-        # name = "laptop"              # default: the host name
+        # name = "laptop"              # default: the host name (serve), <host>-worker (worker)
         # slots = 2                    # concurrent attempts on this host (serve --slots 0: API only)
         # lease_ttl = "30s"            # a silent worker loses its jobs this long after its last renewal
         # heartbeat = "10s"
