@@ -30,7 +30,8 @@ public abstract class HostGateConformance : StoreConformanceBase
         await RegisterAsync(store, "w1", At(0));
         await store.WorkerHeartbeatAsync(new WorkerHeartbeatParams("w1", At(1), "idle", [], "cannot write runs/"), Ct);
 
-        await RegisterAsync(store, "w1", At(2));
+        // Restarted after its process died: its heartbeat went silent for longer than the timeout.
+        await RegisterAsync(store, "w1", At(120));
 
         (await store.WorkerListAsync(Ct)).ShouldHaveSingleItem().Gate.ShouldBeNull();
     }
