@@ -12,10 +12,11 @@ namespace Drover.Storage.Sql;
 /// </summary>
 public abstract partial class SqlJobStore
 {
-    // Another job of the engine that can still run, and so show whether the engine is broken.
+    // Another job of the engine that can still run, and so show whether the engine is broken (not one waiting on this job).
     private const string OthersCanTellSql =
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE engine = @engine AND id <> @id " +
-        "AND (state = 'running' OR state = 'queued' AND held_until IS NULL)) THEN 1 ELSE 0 END";
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs o WHERE o.engine = @engine AND o.id <> @id " +
+        "AND (o.state = 'running' OR o.state = 'queued' AND o.held_until IS NULL) " +
+        "AND NOT EXISTS (SELECT 1 FROM job_deps d WHERE d.job_id = o.id AND d.dep_id = @id)) THEN 1 ELSE 0 END";
 
     private const string HeldColumns = "id, class, reason, attempt, failures, engine_done FROM jobs WHERE state = 'queued' AND held_until IS NOT NULL";
 

@@ -69,6 +69,19 @@ public abstract class HeldVerdictConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task JobComplete_OnlyItsOwnDependentQueued_FailsAtOnce()
+    {
+        var store = await NewStoreAsync();
+        var job = (await SubmitClaudeAsync(store, 1))[0];
+        var child = await SubmitAsync(store, Spec("child", engine: "claude", after: [job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+
+        var result = await FailAuthAsync(store, (await ClaimClaudeAsync(store, At(1))).ShouldHaveSingleItem(), At(1));
+
+        result.State.ShouldBe(JobState.Failed, "its dependent cannot run before it, so it cannot show the engine works");
+        (await GetAsync(store, child.Id)).Class.ShouldBe(FailureClass.DepFailed);
+    }
+
+    [Fact]
     public async Task JobComplete_BreakerTrips_HeldJobsQueueAgainWithTheirRetriesBack()
     {
         var store = await NewStoreAsync();

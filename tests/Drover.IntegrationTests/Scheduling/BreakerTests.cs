@@ -67,6 +67,42 @@ public sealed class BreakerTests
     }
 
     [Fact]
+    public async Task Serve_FinalAuthFailureWhileAnotherJobOfTheEngineWaits_IsHeld_WhySaysSo_CancelEndsIt()
+    {
+        using var t = new TestHome();
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), """
+            [engines.broken]
+            command = ["sh", "-c", "echo 'Invalid API key · Please run /login' >&2; exit 1"]
+            usage = "claude"
+            """, Ct);
+        await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "1"]);
+        var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
+        using var http = t.Http(url);
+        var ids = new List<long>();
+        // The second waits for a capability no worker has: queued, it could still show whether the engine works.
+        foreach (var caps in new[] { Array.Empty<string>(), ["gpu"] })
+        {
+            using var body = JsonContent.Create(new { prompt = "task", engine = "broken", repo = t.Scratch, capabilities = caps, retry = new { max_attempts = 1 } });
+            using var created = await http.PostAsync(new Uri("/api/jobs", UriKind.Relative), body, Ct);
+            created.IsSuccessStatusCode.ShouldBeTrue(await created.Content.ReadAsStringAsync(Ct));
+            ids.Add(JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("job").GetProperty("id").GetInt64());
+        }
+
+        var id = ids[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var held = await t.WaitForJobAsync(ids[0], j => j.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(60));
+        var alerts = (await t.Cli.RunAsync("alerts", "--json")).Json.GetProperty("alerts").GetArrayLength();
+        var cancel = await t.Cli.RunAsync("cancel", id);
+        var cancelled = (await t.Cli.RunAsync("show", id, "--json")).Json;
+
+        (held.GetProperty("state").GetString(), held.GetProperty("class").GetString()).ShouldBe(("queued", "auth"));
+        held.GetProperty("why").GetString().ShouldNotBeNull().ShouldStartWith("held: its last attempt failed auth; waiting to learn whether engine broken is broken");
+        held.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ShouldContain("job.verdict_held");
+        alerts.ShouldBe(0, "a held job is not dead");
+        cancel.ExitCode.ShouldBe(0, cancel.ToString());
+        cancelled.GetProperty("state").GetString().ShouldBe("cancelled");
+    }
+
+    [Fact]
     public async Task Serve_MaxRunningOne_SecondJobWaits_WhyAndStatusSayTheFleetIsAtItsCap()
     {
         using var t = new TestHome();
