@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(1032, LogLevel.Warning, "reaper failed {Count} jobs whose engine no live worker has had for {Waited}")]
     public static partial void NoEngine(ILogger logger, int count, TimeSpan waited);
 
+    [LoggerMessage(5100, LogLevel.Warning, "reaper failed {Count} held jobs whose engine's health was still unknown at the hold limit")]
+    public static partial void HeldExpired(ILogger logger, int count);
+
     [LoggerMessage(1031, LogLevel.Warning, "reaper marked worker {Worker} lost")]
     public static partial void WorkerLost(ILogger logger, string worker);
 

@@ -1,4 +1,5 @@
 using Drover.Core.Jobs;
+using Drover.Core.Scheduling;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
 
@@ -16,7 +17,7 @@ public abstract partial class SqlJobStore
     private const string EndAttemptSql =
         "UPDATE jobs SET state = @state, worker = NULL, lease_expires_at = NULL, class = @class, reason = @reason, " +
         "failures = @failures, next_eligible_at = @next, blocked_on = @blocked_on, question = @question, " +
-        "engine_done = @engine_done, branch = COALESCE(@branch, branch), head = COALESCE(@head, head), " +
+        "engine_done = @engine_done, held_until = @held, branch = COALESCE(@branch, branch), head = COALESCE(@head, head), " +
         "diff_files = COALESCE(@diff_files, diff_files), diff_added = COALESCE(@diff_added, diff_added), " +
         "diff_deleted = COALESCE(@diff_deleted, diff_deleted), input_tokens = @in, cached_tokens = @cached, " +
         "output_tokens = @out, cost_nusd = @cost, cost_source = @cost_source, model = @model, " +
@@ -33,7 +34,7 @@ public abstract partial class SqlJobStore
         "WHERE d.dep_id = @id AND j.state = 'queued'";
 
     private const string MarkDepFailedSql =
-        "UPDATE jobs SET state = 'failed', class = 'dep_failed', reason = @reason, updated_at = @now " +
+        "UPDATE jobs SET state = 'failed', class = 'dep_failed', reason = @reason, held_until = NULL, updated_at = @now " +
         "WHERE id = @id AND state = 'queued' RETURNING engine_done";
 
     private sealed record RunningJob(
@@ -80,6 +81,7 @@ public abstract partial class SqlJobStore
         var usage = result.Usage is { } u ? job.Usage.Add(u) : job.Usage;
         var failures = job.Failures;
         var next = job.NextEligibleAt;
+        DateTimeOffset? held = null;
         string? cls = null, reason = outcome.Reason, blockedOn = null, question = null, evt;
         JobState state;
         object data;
@@ -118,6 +120,12 @@ public abstract partial class SqlJobStore
                     (state, evt, next) = (JobState.Queued, "job.retrying", now + delay);
                     data = new { @class = cls, reason, attempt = job.Attempt, failures, next_eligible_at = next };
                 }
+                else if (HoldVerdict(s, job, cls))
+                {
+                    // Final, but perhaps not the job's fault: held until the engine's health is known (SPEC §5).
+                    (state, evt, next, held) = (JobState.Queued, "job.verdict_held", now, now + EngineBreaker.HoldLimit);
+                    data = new { @class = cls, reason, attempt = job.Attempt, failures, engine = job.Engine, held_until = held };
+                }
                 else
                 {
                     (state, evt) = (JobState.Failed, "job.failed");
@@ -138,6 +146,7 @@ public abstract partial class SqlJobStore
             .P("@blocked_on", blockedOn)
             .P("@question", question)
             .P("@engine_done", engineDone ? 1 : 0)
+            .P("@held", held is { } h ? StoreRows.Ms(h) : null)
             .P("@branch", result.Branch)
             .P("@summary", result.Summary);
         BindResult(update, usage, result).P("@now", nowMs).P("@id", job.Id).P("@epoch", job.Epoch).ExecuteNonQuery();
@@ -153,7 +162,13 @@ public abstract partial class SqlJobStore
 
         AppendEvent(s, evt, job.Id, job.Worker, data, now);
         if (state == JobState.Failed)
+        {
             PropagateDepFailed(s, job.Id, engineDone, now);
+            // No job of the engine is left to show whether it is broken: the held ones fail with this one.
+            if (EngineBreaker.Applies(job.Engine) && EngineBreaker.EngineCaused(cls))
+                FailHeld(s, job.Engine, $"no other job of engine {job.Engine} left to show whether it is broken", now);
+        }
+
         return state;
     }
 

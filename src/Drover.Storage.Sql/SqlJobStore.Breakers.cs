@@ -78,6 +78,7 @@ public abstract partial class SqlJobStore
         if (decision.Tripped)
         {
             var next = decision.Next;
+            ReleaseHeld(s, job.Engine, refund: false, $"engine {job.Engine} stopped by the failure-rate breaker", now);
             var refunded = RefundEarlier(s, [.. decision.RefundEarlier.Where(id => id != job.Id)], now);
             AppendEvent(s, "engine.breaker_opened", null, null,
                 new { engine = next.Engine, until = next.Until, reason = next.Reason, trips = next.Trips, job = job.Id, refunded }, now);
@@ -86,6 +87,10 @@ public abstract partial class SqlJobStore
         {
             AppendEvent(s, "engine.breaker_closed", null, null, new { engine = job.Engine, job = job.Id }, now);
         }
+
+        // The engine worked (succeeded, asked, or failed in a way the job caused): held failures were the jobs' own.
+        if (counts && (outcome.Kind != AttemptOutcomeKind.Failed || !EngineBreaker.EngineCaused(outcome.Class ?? FailureClass.Unknown)))
+            FailHeld(s, job.Engine, $"engine {job.Engine} worked for job {job.Id}", now);
 
         return (decision.Refund && outcome.Kind == AttemptOutcomeKind.Failed, decision.RefundEarlier.Count(id => id == job.Id));
     }
@@ -150,9 +155,10 @@ public abstract partial class SqlJobStore
             {
                 var breaker = s.Cmd(BreakerClearSql).P("@engine", p.Engine).ExecuteNonQuery();
                 var gate = s.Cmd(GateClearSql).P("@engine", p.Engine).P("@now", StoreRows.Ms(p.Now)).ExecuteNonQuery();
-                if (breaker + gate == 0)
+                var held = ReleaseHeld(s, p.Engine, refund: true, $"engine {p.Engine} resumed", p.Now);
+                if (breaker + gate + held.Count == 0)
                     return false;
-                AppendEvent(s, "engine.resumed", null, null, new { engine = p.Engine, breaker = breaker > 0, gate = gate > 0 }, p.Now);
+                AppendEvent(s, "engine.resumed", null, null, new { engine = p.Engine, breaker = breaker > 0, gate = gate > 0, held }, p.Now);
                 return true;
             },
             ct);

@@ -10,7 +10,7 @@ public abstract partial class SqlJobStore
     // capabilities and engines the worker has are checked in C# over the batch.
     private const string ClaimCandidatesSql =
         "SELECT j.id, j.engine, j.capabilities, j.lock_key FROM jobs j " +
-        "WHERE j.state = 'queued' AND j.next_eligible_at <= @now " +
+        "WHERE j.state = 'queued' AND j.next_eligible_at <= @now AND j.held_until IS NULL " +
         "AND NOT EXISTS (SELECT 1 FROM fleet f WHERE f.id = 1 AND f.paused <> 0) " +
         "AND NOT EXISTS (SELECT 1 FROM engine_gates g WHERE g.engine = j.engine AND g.until > @now) " +
         "AND NOT EXISTS (SELECT 1 FROM engine_breakers b WHERE b.engine = j.engine AND (b.state = 'open' AND b.until > @now " +

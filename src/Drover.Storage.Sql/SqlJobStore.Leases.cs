@@ -83,7 +83,7 @@ public abstract partial class SqlJobStore
         "SELECT id, engine FROM jobs WHERE state = 'queued' AND next_eligible_at <= @cutoff";
 
     private const string FailNoEngineSql =
-        "UPDATE jobs SET state = 'failed', class = 'no_engine', reason = @reason, updated_at = @now " +
+        "UPDATE jobs SET state = 'failed', class = 'no_engine', reason = @reason, held_until = NULL, updated_at = @now " +
         "WHERE id = @id AND state = 'queued' RETURNING engine_done";
 
     public Task<IReadOnlyList<long>> JobFailWithoutEngineAsync(JobNoEngineParams p, CancellationToken ct)

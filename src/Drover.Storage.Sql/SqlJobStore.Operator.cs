@@ -9,7 +9,7 @@ public abstract partial class SqlJobStore
 {
     private const string CancelSql =
         "UPDATE jobs SET state = 'cancelled', worker = NULL, lease_expires_at = NULL, class = 'cancelled', reason = @reason, " +
-        "blocked_on = NULL, question = NULL, updated_at = @now WHERE id = @id AND state = @from";
+        "blocked_on = NULL, question = NULL, held_until = NULL, updated_at = @now WHERE id = @id AND state = @from";
 
     private const string CancelAttemptSql =
         "UPDATE attempts SET state = 'cancelled', class = 'cancelled', reason = @reason, ended_at = @now " +
@@ -17,7 +17,7 @@ public abstract partial class SqlJobStore
 
     private const string RequeueSql =
         "UPDATE jobs SET state = 'queued', failures = @failures, answers = @answers, blocked_on = NULL, question = NULL, " +
-        "next_eligible_at = @now, updated_at = @now WHERE id = @id AND state = @from";
+        "held_until = NULL, next_eligible_at = @now, updated_at = @now WHERE id = @id AND state = @from";
 
     private const string ApproveSql =
         "UPDATE jobs SET state = @state, class = @class, reason = @reason, blocked_on = NULL, question = NULL, updated_at = @now " +

@@ -195,3 +195,8 @@ public sealed class PostgresHostGateTests(PostgresCluster pg) : HostGateConforma
 
     protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresHeldVerdictTests(PostgresCluster pg) : HeldVerdictConformance
+{
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+}

@@ -50,6 +50,12 @@ public sealed record JobRecord
     public DiffStats? Diff { get; init; }
     public UsageRecord Usage { get; init; } = UsageRecord.Empty;
     public string? Summary { get; init; }
+
+    /// <summary>
+    /// Queued but held (SPEC §5): its last attempt failed finally with a class its engine may have caused, and the
+    /// verdict waits until the engine's health is known or this time passes. Not claimed while set.
+    /// </summary>
+    public DateTimeOffset? HeldUntil { get; init; }
 }
 
 public sealed record DiffStats(int Files, int Added, int Deleted);

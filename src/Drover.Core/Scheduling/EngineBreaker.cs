@@ -44,6 +44,9 @@ public static class EngineBreaker
     public static readonly TimeSpan FirstCooldown = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MaxCooldown = TimeSpan.FromMinutes(30);
 
+    /// <summary>How long a held verdict waits for the engine's health to be known before the job fails anyway.</summary>
+    public static readonly TimeSpan HoldLimit = TimeSpan.FromMinutes(15);
+
     /// <summary>The shell engine runs the job's own command: its failures are the job's, so it has no breaker.</summary>
     public static bool Applies(string engine) => engine.Length > 0 && engine != "shell";
 

@@ -67,6 +67,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Requeues (class lost) or fails every running job whose lease expired before Now.</summary>
     Task<IReadOnlyList<long>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct);
 
+    /// <summary>Fails (with their recorded class) the held jobs whose hold limit passed before Now, still undecided.</summary>
+    Task<IReadOnlyList<long>> JobHeldExpireAsync(JobHeldExpireParams p, CancellationToken ct);
+
     /// <summary>
     /// Fails (class no_engine) every queued job that has been eligible since <c>EligibleBefore</c> or longer and whose
     /// engine is not in <c>Engines</c> (what live workers offer); its hard dependents fail with dep_failed.

@@ -84,6 +84,8 @@ public sealed record JobCompleteResult(bool Applied, JobState? State);
 
 public sealed record JobRescueParams(DateTimeOffset Now, double JitterUnit);
 
+public sealed record JobHeldExpireParams(DateTimeOffset Now);
+
 /// <param name="Engines">Engine names some live worker offers.</param>
 /// <param name="Waited">How long the jobs may wait for one (for the reason text).</param>
 public sealed record JobNoEngineParams(IReadOnlySet<string> Engines, DateTimeOffset Now, TimeSpan Waited);

@@ -15,7 +15,7 @@ public static class StoreRows
         "id, title, state, priority, engine, attempt, max_attempts, failures, worker, epoch, class, reason, key, lock_key, " +
         "spec_json, spec_hash, capabilities, labels, after_ids, deps_mode, created_at, updated_at, next_eligible_at, " +
         "lease_expires_at, blocked_on, question, answers, engine_done, branch, head, diff_files, diff_added, diff_deleted, " +
-        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens";
+        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens, held_until";
 
     public const string AttemptColumns =
         "job_id, n, worker, epoch, state, class, reason, exit_code, started_at, ended_at, input_tokens, cached_tokens, " +
@@ -69,6 +69,7 @@ public static class StoreRows
         Diff = ReadDiff(r, 30),
         Usage = ReadUsage(r, 33) with { CacheWriteTokens = r.GetInt64(40), ReasoningTokens = r.GetInt64(41) },
         Summary = Str(r, 39),
+        HeldUntil = r.IsDBNull(42) ? null : Time(r.GetInt64(42)),
     };
 
     public static AttemptRecord ReadAttempt(DbDataReader r) => new()

@@ -81,6 +81,13 @@ public sealed partial class JobService
         var reasons = new List<string>();
         var now = _time.GetUtcNow();
         var fleet = await _store.FleetGetAsync(ct);
+        if (job.HeldUntil is { } heldUntil)
+        {
+            return $"held: its last attempt failed {job.Class ?? FailureClass.Unknown}; waiting to learn whether engine {job.Engine} is broken " +
+                $"(a trip of its breaker or `drover resume --engine {job.Engine}` queues it again with its retry back; an attempt that shows " +
+                $"the engine works, or {heldUntil:yyyy-MM-dd'T'HH:mm:ss'Z'}, fails it)";
+        }
+
         if (fleet.Paused)
             reasons.Add("fleet paused (drover resume)");
         if (FleetGates.MaxRunning(fleet) is { } cap)

@@ -38,6 +38,9 @@ public sealed class Reaper(IJobStore store, WorkerOptions options, TimeProvider 
         var rescued = await store.JobRescueExpiredAsync(new JobRescueParams(now, Random.Shared.NextDouble()), ct);
         if (rescued.Count > 0)
             Log.Rescued(logger, rescued.Count);
+        var undecided = await store.JobHeldExpireAsync(new JobHeldExpireParams(now), ct);
+        if (undecided.Count > 0)
+            Log.HeldExpired(logger, undecided.Count);
         await FailStrandedAsync(now, ct);
     }
 

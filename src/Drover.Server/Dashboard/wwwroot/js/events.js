@@ -3,7 +3,7 @@
 
 // The stream names each event by its type; EventSource only delivers named events to listeners of that name.
 const TYPES = [
-  'job.submitted', 'job.superseded', 'job.claimed', 'job.progress', 'job.retrying', 'job.requeued', 'job.released',
+  'job.submitted', 'job.superseded', 'job.claimed', 'job.progress', 'job.retrying', 'job.requeued', 'job.released', 'job.verdict_held',
   'job.succeeded', 'job.failed', 'job.cancelled', 'job.blocked', 'job.answered', 'job.approved', 'job.rejected',
   'job.lost', 'job.fenced', 'worker.started', 'worker.stopped', 'worker.lost', 'fleet.paused', 'fleet.resumed',
   'engine.gated', 'engine.breaker_opened', 'engine.breaker_closed', 'engine.resumed', 'fleet.max_running',
