@@ -26,7 +26,7 @@ summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | sed -E 's/.*Fa
 # Skipped tests, each with its reason (a tool this machine lacks), and the time each project took.
 grep -E '^\s+Skipped ' "$log" | sed -E 's/^\s+Skipped /skipped: /' | head -50
 [ -z "$prereqs" ] || echo "$prereqs"
-grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | sed -E 's/.*Duration: *([^ ]+( [a-z]+)?) - ([^ ]+).*/time: \3 \1/'
+grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | sed -E 's/.*Duration: *(.*) - ([^ ]+\.dll).*/time: \2 \1/'
 echo "time: total $(( $(date +%s) - start )) s"
 rm -f "$log"
 echo "$summary"
