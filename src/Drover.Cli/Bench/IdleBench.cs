@@ -11,7 +11,9 @@ namespace Drover.Cli.Bench;
 /// </summary>
 public static class IdleBench
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+    // Long enough for start-up work to end (tiered compilation re-JITs hot methods for several seconds), so the
+    // figure is what a serve left alone costs, not its start.
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
 
     /// <summary>USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux the kernel ABI allows userland to see.</summary>
     private const double ClockTicksPerSecond = 100;
