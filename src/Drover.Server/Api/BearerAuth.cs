@@ -25,8 +25,8 @@ public sealed class BearerAuth(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.Path.Equals("/healthz", StringComparison.Ordinal)
-            || request.Path.Equals(DashboardEndpoints.LoginPath, StringComparison.Ordinal)
+        if (request.Path.Equals("/healthz", StringComparison.OrdinalIgnoreCase)
+            || request.Path.Equals(DashboardEndpoints.LoginPath, StringComparison.OrdinalIgnoreCase)
             || IsAuthorized(request))
         {
             await next(context);
@@ -47,7 +47,7 @@ public sealed class BearerAuth(
             return;
         }
 
-        if (request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+        if (request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
             && Given(request) is { } given && Core.Gateway.JobKeys.Verify(token, given) is var (job, attempt)
             && await attemptRunning(job, attempt, context.RequestAborted))
         {
@@ -67,9 +67,10 @@ public sealed class BearerAuth(
         await context.Response.WriteAsJsonAsync(new ErrorView("missing or invalid bearer token"), DroverJson.Options);
     }
 
-    /// <summary>The session cookie opens the dashboard and its API, not the model gateway nor the metrics scrape.</summary>
+    /// <summary>The session cookie opens the dashboard and its API, not the model gateway nor the metrics scrape.
+    /// Routing matches paths in any case, so this check does too (<c>/V1</c> is the gateway).</summary>
     private static bool CookieAllowed(PathString path) =>
-        !path.StartsWithSegments("/v1", StringComparison.Ordinal) && !path.StartsWithSegments("/metrics", StringComparison.Ordinal);
+        !path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) && !path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>No Origin (same-origin fetches may omit it on some methods) or one naming this very host.</summary>
     private static bool SameOrigin(HttpRequest request)
@@ -89,7 +90,7 @@ public sealed class BearerAuth(
         const string prefix = "Bearer ";
         if (header.StartsWith(prefix, StringComparison.Ordinal))
             return header[prefix.Length..].Trim();
-        return request.Path.StartsWithSegments("/v1", StringComparison.Ordinal) && request.Headers["x-api-key"] is { Count: 1 } key ? key.ToString().Trim() : null;
+        return request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) && request.Headers["x-api-key"] is { Count: 1 } key ? key.ToString().Trim() : null;
     }
 
     private bool IsAuthorized(HttpRequest request) =>

@@ -37,12 +37,22 @@ public sealed class DroverHome
         Directory.CreateDirectory(WorkDir);
     }
 
+    /// <summary>A shorter token (an empty or truncated file) would open the API to anyone; refused, never served.</summary>
+    public const int MinTokenLength = 32;
+
     /// <summary>The API bearer token, created with mode 0600 on first use.</summary>
     public string EnsureToken()
     {
         EnsureCreated();
         if (File.Exists(TokenPath))
-            return File.ReadAllText(TokenPath).Trim();
+        {
+            var existing = File.ReadAllText(TokenPath).Trim();
+            if (existing.Length < MinTokenLength)
+                throw new Core.DroverException(
+                    $"the API token in {TokenPath} is {existing.Length} characters, under {MinTokenLength}: an empty or short token " +
+                    "would let anyone in. Delete the file and run `drover init` to make a new one.");
+            return existing;
+        }
 
         var token = "drv_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         WriteSecretFile(TokenPath, token + "\n");
@@ -62,8 +72,13 @@ public sealed class DroverHome
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         };
         using (var fs = new FileStream(tmp, options))
-        using (var w = new StreamWriter(fs))
-            w.Write(contents);
+        {
+            using (var w = new StreamWriter(fs, leaveOpen: true))
+                w.Write(contents);
+            // Durable before the rename makes it the file: a crash never leaves an empty token or secrets file.
+            fs.Flush(flushToDisk: true);
+        }
+
         File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(tmp, path, overwrite: true);
     }
