@@ -93,7 +93,12 @@ public sealed class Runtime : IAsyncDisposable
             secrets: new Drover.Core.Secrets.SecretStore(home.SecretsPath),
             gateway: config.Gateway.Enabled
                 ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken(), config.Providers.Select(p => p.Kind).ToHashSet(StringComparer.Ordinal))
-                : null);
+                : null,
+            sandbox: Sandbox(config, home));
+
+    /// <summary>How this host confines attempts (bubblewrap is probed once per process).</summary>
+    public static Drover.Engines.Sandbox.AttemptSandbox Sandbox(DroverConfig config, DroverHome home) =>
+        Drover.Engines.Sandbox.AttemptSandbox.ForHost(config.Sandbox, home.Root, config.Gateway.Enabled ? home.GatewaySocketPath : null);
 
     /// <summary>engine:&lt;name&gt; (and =&lt;version&gt;) for every agent CLI this machine has, so jobs naming it can be claimed here.</summary>
     public static async Task<IReadOnlyList<string>> DetectedEngineCapabilitiesAsync(DroverConfig config, CancellationToken ct) =>

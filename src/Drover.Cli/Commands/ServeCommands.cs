@@ -54,6 +54,7 @@ public static class ServeCommands
             NoEngineAfter = config.Fleet.NoEngineAfter,
             MinFreeMemoryBytes = config.Fleet.MinFreeMemoryBytes,
             MinFreeDiskBytes = config.Fleet.MinFreeDiskBytes,
+            SandboxGate = Runtime.Sandbox(config, home).ClaimGate,
             KeepWorkspaces = config.Workspaces.Keep,
             Budgets = config.Budgets,
             EngineLimits = config.Engines.Where(e => e.Value.MaxConcurrency is > 0)

@@ -40,6 +40,7 @@ internal static class SubmitWait
                 KillGrace = local.Config.Worker.KillGrace,
                 MinFreeMemoryBytes = local.Config.Fleet.MinFreeMemoryBytes,
                 MinFreeDiskBytes = local.Config.Fleet.MinFreeDiskBytes,
+                SandboxGate = Runtime.Sandbox(local.Config, local.Home).ClaimGate,
                 KeepWorkspaces = local.Config.Workspaces.Keep,
                 Budgets = local.Config.Budgets,
                 Capabilities = [.. local.Config.Worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],

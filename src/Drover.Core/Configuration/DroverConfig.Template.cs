@@ -30,6 +30,14 @@ public sealed partial record DroverConfig
         [workspaces]
         # keep = "failed"              # worktrees kept after a job ends: none | failed | all (drover gc removes kept ones)
 
+        [sandbox]
+        # mode = "auto"                # auto: confine every attempt where bubblewrap works here | required: a host that cannot claims nothing | off
+        # network = "gateway"          # gateway: only Drover's gateway (default for engines that use it, else open) | none | open
+        # read_only = []               # extra paths the agent sees read-only, e.g. ["~/.npmrc"] (the rest of the user's home is hidden)
+        # read_write = []              # extra paths the agent may write, beyond its worktree and run home
+        # bwrap = "/usr/bin/bwrap"     # the bubblewrap binary (Debian: apt-get install bubblewrap)
+        # pass_env = []                # variables of Drover's environment the agent gets (nothing else of it reaches the agent)
+
         [gc]
         # retention = "30d"            # drover gc deletes succeeded/failed/cancelled jobs unchanged for longer than this
         # batch = 500                  # jobs per transaction

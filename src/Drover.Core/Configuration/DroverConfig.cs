@@ -17,6 +17,7 @@ public sealed partial record DroverConfig
     public FleetConfig Fleet { get; init; } = new();
     public GcConfig Gc { get; init; } = new();
     public WorkspacesConfig Workspaces { get; init; } = new();
+    public SandboxConfig Sandbox { get; init; } = new();
     public AlertsConfig Alerts { get; init; } = new();
     public IReadOnlyDictionary<string, EngineConfig> Engines { get; init; } = new SortedDictionary<string, EngineConfig>(StringComparer.Ordinal);
 

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -82,6 +82,7 @@ public static partial class DroverConfigLoader
             Fleet = Fleet(root.Section("fleet")),
             Gc = Gc(root.Section("gc")),
             Workspaces = Workspaces(root.Section("workspaces")),
+            Sandbox = Sandbox(root.Section("sandbox")),
             Alerts = Alerts(root.Section("alerts")),
             Engines = Engines(root.Section("engines")),
             Prices = Prices(root.Section("prices")),

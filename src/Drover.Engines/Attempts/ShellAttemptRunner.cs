@@ -6,6 +6,7 @@ using Drover.Core.Secrets;
 using Drover.Core.Specs;
 using Drover.Core.Storage;
 using Drover.Engines.Processes;
+using Drover.Engines.Sandbox;
 using Drover.Engines.Workspaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,6 +32,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
     private readonly IReadOnlyDictionary<string, ModelPrice> _prices;
     private readonly SecretStore? _secrets;
     private readonly GatewayAccess? _gateway;
+    private readonly AttemptSandbox? _sandbox;
 
     public ShellAttemptRunner(
         ILogger<ShellAttemptRunner>? logger = null,
@@ -40,9 +42,11 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         IEnumerable<IEngineDriver>? drivers = null,
         IReadOnlyDictionary<string, ModelPrice>? prices = null,
         SecretStore? secrets = null,
-        GatewayAccess? gateway = null)
+        GatewayAccess? gateway = null,
+        AttemptSandbox? sandbox = null)
     {
         _secrets = secrets;
+        _sandbox = sandbox;
         _gateway = gateway;
         _prices = prices ?? new Dictionary<string, ModelPrice>();
         _logger = logger ?? NullLogger<ShellAttemptRunner>.Instance;
@@ -188,6 +192,12 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         run.Stop = stop;
         run.EngineEnv = launch.Environment;
         run.DirectToProvider = launch.DirectToProvider;
+        if (Confine(run, argv) is not { } confined)
+        {
+            return Fail(FailureClass.DependencyMissing, $"sandbox: {run.SandboxError}", run.Result);
+        }
+
+        argv = confined;
         ProcessRunResult? engine;
         Agents.AgentVerdict? verdict = null;
         if (launch.Stream is { } stream)
@@ -311,6 +321,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         var request = new ProcessRunRequest(argv, run.Workspace!.Directory, log ?? run.Log)
         {
             Environment = BuildEnvironment(run),
+            InheritEnvironment = _sandbox is not { CleanEnvironment: true },
             Timeout = timeout,
             StallTimeout = run.Context.Spec.StallTimeout,
             KillGrace = run.Context.KillGrace,
@@ -327,9 +338,13 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
     }
 
-    private static Dictionary<string, string?> BuildEnvironment(RunState run)
+    private Dictionary<string, string?> BuildEnvironment(RunState run)
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        // Built from nothing unless the sandbox is off: what the worker's own environment holds (a provider key, the
+        // token of some other tool) never reaches the agent unless [sandbox] pass_env names it.
+        var env = _sandbox is { CleanEnvironment: true } sandbox
+            ? SandboxEnvironment.Base(sandbox.Config.PassEnv, run.RunHome)
+            : new Dictionary<string, string?>(StringComparer.Ordinal);
         if (run.GatewayUrl is { } clientGateway && !run.DirectToProvider)
         {
             // The names the official OpenAI and Anthropic clients read (SPEC §7), under the driver's, the engine's and
@@ -445,6 +460,12 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
             return text;
         }
+
+        /// <summary>The agent's HOME: <c>agent-home</c> in the run dir (agent drivers put their config there too).</summary>
+        public string RunHome => Path.Combine(Files.Dir, "agent-home");
+
+        /// <summary>Why the sandbox could not be built for this attempt.</summary>
+        public string? SandboxError { get; set; }
 
         /// <summary>The agent CLI's session (engine, id), when it reported one.</summary>
         public (string Engine, string Id)? Session { get; set; }

@@ -127,6 +127,8 @@ public sealed class ProcessGroupRunner
             psi.ArgumentList.Add(arg);
         }
 
+        if (!request.InheritEnvironment)
+            psi.Environment.Clear();
         foreach (var (name, value) in request.Environment)
         {
             if (value is null)

@@ -22,6 +22,9 @@ public sealed record ProcessRunRequest(IReadOnlyList<string> Argv, string Workin
     /// <summary>Variables set on top of the inherited environment (a null value removes one).</summary>
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>False: the child gets <see cref="Environment"/> alone, nothing of this process's environment.</summary>
+    public bool InheritEnvironment { get; init; } = true;
+
     public TimeSpan Timeout { get; init; } = System.Threading.Timeout.InfiniteTimeSpan;
     public TimeSpan StallTimeout { get; init; } = System.Threading.Timeout.InfiniteTimeSpan;
 

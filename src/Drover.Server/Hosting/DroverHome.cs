@@ -18,6 +18,9 @@ public sealed class DroverHome
     /// <summary>Written by a running `serve`: where to reach it. Removed on clean exit.</summary>
     public string ServerInfoPath => Path.Combine(Root, "server.json");
 
+    /// <summary>The gateway's Unix socket (only <c>/v1</c>), bound into sandboxes whose network is <c>gateway</c>.</summary>
+    public string GatewaySocketPath => Path.Combine(Root, "gateway.sock");
+
     /// <summary>Held (flock) by the one `serve` of this home.</summary>
     public string ServeLockPath => Path.Combine(Root, "serve.lock");
 

@@ -65,6 +65,8 @@ public static class DroverServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address, options.Port);
+            if (options.Config is { Gateway.Enabled: true } && GatewaySocket(options.Home) is { } socket)
+                k.ListenUnixSocket(socket);
             k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
         });
         builder.Services.Configure<HostOptions>(h =>
@@ -75,6 +77,7 @@ public static class DroverServer
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMapping>();
+        app.Use(GatewaySocketOnlyV1);
         // Never null: middleware activation cannot match a null argument to the constructor.
         Func<long, int, CancellationToken, Task<bool>> attemptRunning = options.Config is { Gateway.Enabled: true }
             ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
@@ -185,6 +188,37 @@ public static class DroverServer
         new($"port {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} is in use (use --port)", inner);
 
     /// <summary>A sink's URL and token from drover.toml, the environment or the secret store (read when serve starts).</summary>
+    /// <summary>
+    /// The gateway's Unix socket (for sandboxed attempts whose network is <c>gateway</c>), with a stale one from a killed
+    /// serve removed first; null when the home's path is too long for a socket address (such attempts then fail and say so).
+    /// </summary>
+    private static string? GatewaySocket(DroverHome home)
+    {
+        var path = home.GatewaySocketPath;
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > 107)
+        {
+            Console.Error.WriteLine($"drover: {path} is too long for a Unix socket; sandboxed attempts cannot use network = \"gateway\"");
+            return null;
+        }
+
+        File.Delete(path);
+        return path;
+    }
+
+    /// <summary>On the gateway's Unix socket only <c>/v1</c> answers: a sandboxed agent reaches its model, not the API.</summary>
+    private static Task GatewaySocketOnlyV1(Microsoft.AspNetCore.Http.HttpContext context, Func<Task> next)
+    {
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>() is { LocalIpAddress: null }
+            && context.Connection.LocalPort == 0
+            && !context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return next();
+    }
+
     private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)
     {
         var secrets = new Core.Secrets.SecretStore(home.SecretsPath);

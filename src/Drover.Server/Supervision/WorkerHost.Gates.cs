@@ -50,7 +50,7 @@ public sealed partial class WorkerHost
             _resourceGate = _options.Resources.Gate(_options.MinFreeMemoryBytes, _options.MinFreeDiskBytes, _options.Home.Root);
         }
 
-        var reason = Volatile.Read(ref _cannotWrite) ?? _resourceGate;
+        var reason = Volatile.Read(ref _cannotWrite) ?? _options.SandboxGate ?? _resourceGate;
         if (reason != _gate)
         {
             _gate = reason;

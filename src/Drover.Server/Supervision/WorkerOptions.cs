@@ -38,6 +38,9 @@ public sealed record WorkerOptions
     /// <summary>No new claims while the home's filesystem has less free space than this (<c>[fleet] min_free_disk</c>); 0 = no gate.</summary>
     public long MinFreeDiskBytes { get; init; }
 
+    /// <summary>Why this worker claims nothing at all: <c>[sandbox] mode = "required"</c> on a host that cannot confine.</summary>
+    public string? SandboxGate { get; init; }
+
     /// <summary>Where the memory and disk readings come from.</summary>
     public HostResources Resources { get; init; } = HostResources.System;
 

@@ -15,8 +15,12 @@ public sealed class BubblewrapTests : ProcessTestBase
             Assert.Skip("no sandbox on this host: " + why);
         var home = Dir.Dir("home");
         File.WriteAllText(Path.Combine(home, "token"), "drv_secret_token");
-        return new SandboxLayout(Dir.Dir("home", "work", "7"), Dir.Dir("home", "runs", "7", "1", "home"), [home], [], [], network);
+        var work = Dir.Dir("home", "work", "7");
+        RunHome = Dir.Dir("home", "runs", "7", "1", "home");
+        return new SandboxLayout(work, [new(MountKind.Hide, home), new(MountKind.ReadWrite, RunHome), new(MountKind.ReadWrite, work)], network);
     }
+
+    private string RunHome { get; set; } = "";
 
     private async Task<(int Exit, string[] Lines)> RunAsync(SandboxLayout layout, string script)
     {
@@ -32,14 +36,26 @@ public sealed class BubblewrapTests : ProcessTestBase
         var token = Path.Combine(Dir.Path, "home", "token");
 
         var (exit, lines) = await RunAsync(layout,
-            $"cat '{token}' 2>/dev/null && echo LEAKED; echo ok > '{layout.Workspace}/out.txt' && echo ok > '{layout.RunHome}/h.txt' && echo WROTE");
+            $"cat '{token}' 2>/dev/null && echo LEAKED; echo ok > '{layout.Workspace}/out.txt' && echo ok > '{RunHome}/h.txt' && echo WROTE");
 
         exit.ShouldBe(0, string.Join('\n', lines));
         lines.ShouldNotContain(l => l.Contains("LEAKED", StringComparison.Ordinal) || l.Contains("drv_secret_token", StringComparison.Ordinal));
         lines.ShouldContain(l => l.Contains("WROTE", StringComparison.Ordinal));
         File.ReadAllText(Path.Combine(layout.Workspace, "out.txt")).ShouldBe("ok\n");
-        File.ReadAllText(Path.Combine(layout.RunHome, "h.txt")).ShouldBe("ok\n");
+        File.ReadAllText(Path.Combine(RunHome, "h.txt")).ShouldBe("ok\n");
         File.ReadAllText(token).ShouldBe("drv_secret_token");
+    }
+
+    [Fact]
+    public async Task Wrap_NoCapabilities_CannotUnmountWhatHidesDrover()
+    {
+        var layout = await LayoutAsync();
+        var home = Path.Combine(Dir.Path, "home");
+
+        var (_, lines) = await RunAsync(layout, $"grep CapEff /proc/self/status; umount '{home}' 2>/dev/null; cat '{home}/token' 2>/dev/null && echo LEAKED");
+
+        lines.ShouldContain(l => l.Contains("CapEff:\t0000000000000000", StringComparison.Ordinal));
+        lines.ShouldNotContain(l => l.Contains("LEAKED", StringComparison.Ordinal) || l.Contains("drv_secret_token", StringComparison.Ordinal));
     }
 
     [Fact]

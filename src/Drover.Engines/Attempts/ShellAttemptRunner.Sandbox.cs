@@ -1,0 +1,38 @@
+using Drover.Core.Configuration;
+using Drover.Engines.Sandbox;
+
+namespace Drover.Engines.Attempts;
+
+public sealed partial class ShellAttemptRunner
+{
+    /// <summary>
+    /// The engine's argv inside this attempt's sandbox (unchanged when the host does not confine), or null with
+    /// <c>SandboxError</c> set when the attempt cannot run as configured. Either way the agent gets its own HOME.
+    /// </summary>
+    private IReadOnlyList<string>? Confine(RunState run, IReadOnlyList<string> argv)
+    {
+        Directory.CreateDirectory(run.RunHome);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(run.RunHome, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (_sandbox is not { Confines: true } sandbox)
+        {
+            if (_sandbox is { Unavailable: { } why, Config.Mode: SandboxMode.Auto })
+                run.Log.Note($"sandbox: not confined ({why})");
+            return argv;
+        }
+
+        var usesGateway = run.GatewayUrl is not null && !run.DirectToProvider;
+        var network = sandbox.NetworkFor(usesGateway, null);
+        var gateway = usesGateway && Uri.TryCreate(run.GatewayUrl, UriKind.Absolute, out var url) ? url : null;
+        var (wrapped, error) = sandbox.Wrap(new SandboxRun(argv, run.Workspace!, run.Files.Dir, run.RunHome, network, gateway));
+        if (wrapped is null)
+        {
+            run.SandboxError = error;
+            run.Log.Note($"sandbox: {error}");
+            return null;
+        }
+
+        run.Log.Note($"sandbox: confined (network {SandboxConfig.Name(network)})");
+        return wrapped;
+    }
+}
