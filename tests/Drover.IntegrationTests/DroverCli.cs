@@ -144,6 +144,35 @@ internal static partial class Native
 
     public static bool Alive(int pid) => Kill(pid, 0) == 0 && !IsZombie(pid);
 
+    /// <summary>
+    /// The host pid of a job's process that knows itself as <paramref name="pid"/> (<c>$$</c> inside the attempt's sandbox
+    /// is a pid of its own PID namespace): the process whose innermost NSpid is that number and whose environment holds
+    /// <paramref name="envMarker"/> (e.g. <c>DROVER_WORKSPACE=…</c>). Throws when there is none, so a test cannot pass
+    /// by looking at the wrong process.
+    /// </summary>
+    public static int HostPid(int pid, string envMarker)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var hostPid))
+                continue;
+            try
+            {
+                var nspid = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("NSpid:", StringComparison.Ordinal));
+                if (nspid is null || nspid.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[^1] != pid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    continue;
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(envMarker, StringComparer.Ordinal))
+                    return hostPid;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+
+        throw new InvalidOperationException($"no live process is pid {pid} in its namespace with {envMarker} in its environment");
+    }
+
     private static bool IsZombie(int pid)
     {
         try

@@ -116,7 +116,7 @@ public sealed class PostgresFleetTests(PostgresCluster pg) : IClassFixture<Postg
         while (DateTime.UtcNow < deadline && !File.Exists(pidFile))
             await Task.Delay(50, TestContext.Current.CancellationToken);
         await Task.Delay(200, TestContext.Current.CancellationToken);
-        var agent = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        var agent = Native.HostPid(int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture), "DROVER_WORKSPACE=" + t.Scratch);
 
         var frozenAt = DateTime.UtcNow;
         await pg.FreezeAsync();

@@ -50,7 +50,7 @@ public sealed class PostgresPartitionTests(PostgresCluster pg) : IClassFixture<P
             await Task.Delay(50, ct);
         File.Exists(pidFile).ShouldBeTrue($"host-a never started the agent\n{a.Output}");
         await Task.Delay(200, ct);
-        var agent = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        var agent = Native.HostPid(int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture), "DROVER_WORKSPACE=" + t.Scratch);
 
         // Cut the link; a worker on this side of it takes over once the lease has expired.
         await link.CutAsync();

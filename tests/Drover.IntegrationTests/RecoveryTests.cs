@@ -55,11 +55,13 @@ public sealed class RecoveryTests
             await Task.Delay(50, TestContext.Current.CancellationToken);
         File.Exists(pidFile).ShouldBeTrue($"attempt {n}'s agent did not start within 120 s; job: {running}; worker A: {a.Output}");
 
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var firstAgentHost = Native.HostPid(int.Parse(File.ReadAllText(pidFile).Trim()), "DROVER_WORKSPACE=" + t.Scratch);
         a.Signal(Native.SIGSTOP);
         await File.WriteAllTextAsync(Path.Combine(t.Scratch, "b-started"), "", TestContext.Current.CancellationToken);
         await using var b = t.Cli.Start(["worker", "--name", "B", .. worker]);
         var done = await t.WaitForJobAsync(id, j => j.GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60));
-        var firstAgent = int.Parse(File.ReadAllText(pidFile).Trim());
+        var firstAgent = firstAgentHost;
         Native.Alive(firstAgent).ShouldBeTrue($"the stale agent is still running while its worker is stopped; job: {done}");
 
         a.Signal(Native.SIGCONT);
@@ -86,11 +88,18 @@ public sealed class RecoveryTests
         var r = await t.Cli.RunInAsync(
             t.Scratch,
             "submit", "--command", "sh -c 'trap \"\" TERM; sleep 300' & echo $! > grandchild.pid; trap '' TERM; wait",
-            "--timeout", "2s", "--max-attempts", "1", "--wait", "--json");
+            "--timeout", "4s", "--max-attempts", "1", "--json");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        var pidFile = Path.Combine(t.Scratch, "grandchild.pid");
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(pidFile) && DateTime.UtcNow < until)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var pid = Native.HostPid(int.Parse(File.ReadAllText(pidFile).Trim()), "DROVER_WORKSPACE=" + t.Scratch);
+        Native.Alive(pid).ShouldBeTrue();
 
-        r.ExitCode.ShouldBe(1, r.ToString());
-        r.Json.GetProperty("class").GetString().ShouldBe("timeout");
-        var pid = int.Parse(File.ReadAllText(Path.Combine(t.Scratch, "grandchild.pid")).Trim());
+        var job = await t.WaitForJobAsync(r.Json.GetProperty("id").GetInt64(), j => j.GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(60));
+        job.GetProperty("attempts")[0].GetProperty("class").GetString().ShouldBe("timeout", job.ToString());
         Native.Alive(pid).ShouldBeFalse();
     }
 

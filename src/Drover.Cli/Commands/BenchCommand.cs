@@ -8,7 +8,7 @@ public static class BenchCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery, idle (CPU of an idle serve), gateway (gateway overhead vs a fake upstream; not in the default list)", DefaultValueFactory = _ => "throughput,latency,recovery,idle" };
+        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery, idle (CPU of an idle serve), sandbox (what confinement adds to an attempt's start), gateway (gateway overhead vs a fake upstream; not in the default list)", DefaultValueFactory = _ => "throughput,latency,recovery,idle,sandbox" };
         var n = new Option<int>("--n") { Description = "Jobs per throughput run", DefaultValueFactory = _ => 10_000 };
         var workers = new Option<string>("--workers") { Description = "Concurrent claimers for throughput", DefaultValueFactory = _ => "2,8,32" };
         var reps = new Option<int>("--reps") { Description = "Repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
@@ -22,11 +22,12 @@ public static class BenchCommand
         var pgServer = new Option<string?>("--postgres") { Description = "Run the throughput, latency and recovery phases on PostgreSQL instead: a postgres:// URL whose user may create databases (one per run, dropped after)" };
         var terminalRows = new Option<long>("--terminal-rows") { Description = "With --postgres: add this many succeeded jobs before each claim run (claim latency with a long history)" };
         var idleSeconds = new Option<int>("--idle-seconds") { Description = "How long the idle phase samples an idle serve's CPU", DefaultValueFactory = _ => 20 };
+        var sandboxRuns = new Option<int>("--sandbox-runs") { Description = "Starts per mode and rep in the sandbox phase", DefaultValueFactory = _ => 200 };
         var child = new Option<bool>("--child-worker") { Hidden = true };
         var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
         var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency, recovery time and gateway overhead")
         {
-            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, terminalRows, idleSeconds, child, slots,
+            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, terminalRows, idleSeconds, sandboxRuns, child, slots,
         };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
@@ -62,6 +63,12 @@ public static class BenchCommand
             {
                 await progress.WriteLineAsync($"idle: CPU of an idle `drover serve` (SQLite, 2 slots) over {r.GetValue(idleSeconds)} s");
                 await IdleBench.RunAsync(r.GetValue(idleSeconds), r.GetValue(reps), stats, progress, ct);
+            }
+
+            if (wanted.Contains("sandbox"))
+            {
+                await progress.WriteLineAsync($"sandbox: {r.GetValue(sandboxRuns)} starts of /bin/true bare, in bubblewrap, and in bubblewrap with the gateway relay");
+                await SandboxBench.RunAsync(r.GetValue(sandboxRuns), r.GetValue(reps), stats, progress, ct);
             }
 
             if (wanted.Contains("gateway"))

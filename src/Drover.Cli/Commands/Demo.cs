@@ -12,6 +12,23 @@ namespace Drover.Cli.Commands;
 /// </summary>
 public static class Demo
 {
+    /// <summary>
+    /// A new demo home's drover.toml: its dependency chain passes a file between jobs through a scratch dir in the home,
+    /// which the sandbox hides from every job unless <c>[sandbox] read_write</c> names it.
+    /// </summary>
+    public static void WriteConfig(DroverHome home)
+    {
+        if (File.Exists(home.ConfigPath))
+            return;
+        Directory.CreateDirectory(home.Root);
+        File.WriteAllText(home.ConfigPath, $$"""
+            # The demo's chain jobs share a file in demo-scratch; the rest of this home stays out of the jobs' reach.
+            [sandbox]
+            read_write = [{{System.Text.Json.JsonSerializer.Serialize(Path.Combine(home.Root, "demo-scratch"))}}]
+
+            """);
+    }
+
     public static async Task SubmitAsync(DroverHome home, JobService jobs, string url, CancellationToken ct)
     {
         var repo = Path.Combine(home.Root, "demo-repo");

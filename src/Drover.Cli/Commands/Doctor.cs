@@ -41,6 +41,7 @@ public static class Doctor
             CheckToken(home),
             await CheckStoreAsync(home, store, ct),
             await CheckGitAsync(ct),
+            CheckSandbox(home, config),
             .. await CheckEnginesAsync(config, ct),
         ];
     }
@@ -60,6 +61,22 @@ public static class Doctor
         {
             return DoctorCheck.Fail("home", $"{home.Root} is not writable: {e.Message}");
         }
+    }
+
+    /// <summary>Whether attempts here run confined (SPEC §13), and if not, why and what that means for <c>[sandbox] mode</c>.</summary>
+    private static DoctorCheck CheckSandbox(DroverHome home, DroverConfig config)
+    {
+        var sandbox = Runtime.Sandbox(config, home);
+        var network = config.Sandbox.Network is { } n ? SandboxConfig.Name(n) : "gateway when the engine uses the gateway, else open";
+        return (config.Sandbox.Mode, sandbox.Unavailable) switch
+        {
+            (SandboxMode.Off, _) => DoctorCheck.Warn("sandbox", "[sandbox] mode = \"off\": agents run unconfined, with Drover's environment and files in reach"),
+            (SandboxMode.Required, { } why) => DoctorCheck.Fail("sandbox", $"{why}; [sandbox] mode = \"required\", so workers here claim no jobs"),
+            (_, { } why) => DoctorCheck.Warn("sandbox", $"{why}; attempts run unconfined (environment still built from nothing)"),
+            _ when config.Sandbox.Network is SandboxNetwork.Gateway && !File.Exists(Drover.Engines.Sandbox.Relay.Perl) =>
+                DoctorCheck.Fail("sandbox", $"network = \"gateway\" needs {Drover.Engines.Sandbox.Relay.Perl}"),
+            _ => DoctorCheck.Ok("sandbox", $"attempts run in bubblewrap ({config.Sandbox.Bubblewrap}); network: {network}"),
+        };
     }
 
     /// <summary>Free memory and disk beside <c>[fleet] min_free_memory</c> / <c>min_free_disk</c>: below them a worker claims nothing.</summary>

@@ -10,24 +10,26 @@ public static class Relay
 {
     public const string Perl = "/usr/bin/perl";
 
+    // No modules (not even Socket or strict: loading them costs more than the rest of the start): Linux's socket
+    // constants (AF_INET 2, AF_UNIX 1, SOCK_STREAM 1, SOL_SOCKET 1, SO_REUSEADDR 2) and sockaddr layouts are spelled out.
     internal const string Script = """
-        use strict; use Socket;
         my ($port, $path) = (shift, shift); shift;
-        socket(my $l, PF_INET, SOCK_STREAM, 0) or die "drover relay: socket: $!\n";
-        setsockopt($l, SOL_SOCKET, SO_REUSEADDR, 1);
-        bind($l, sockaddr_in($port, INADDR_LOOPBACK)) or die "drover relay: cannot listen on 127.0.0.1:$port: $!\n";
+        socket(my $l, 2, 1, 0) or die "drover relay: socket: $!\n";
+        setsockopt($l, 1, 2, 1);
+        bind($l, pack('S n C4 x8', 2, $port, 127, 0, 0, 1)) or die "drover relay: cannot listen on 127.0.0.1:$port: $!\n";
         listen($l, 64) or die "drover relay: listen: $!\n";
         my $pid = fork(); die "drover relay: fork: $!\n" unless defined $pid;
         if ($pid) { close $l; exec { $ARGV[0] } @ARGV; die "drover relay: cannot run $ARGV[0]: $!\n"; }
         $SIG{TERM} = 'IGNORE'; $SIG{INT} = 'IGNORE'; $SIG{CHLD} = 'IGNORE'; $SIG{PIPE} = 'IGNORE';
-        open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null');
+        open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
+        my $gw = pack('S a108', 1, $path);
         while (1) {
           accept(my $c, $l) or next;
           my $h = fork(); next if !defined $h;
           if ($h) { close $c; next; }
           close $l;
-          socket(my $u, PF_UNIX, SOCK_STREAM, 0) or exit 1;
-          connect($u, pack_sockaddr_un($path)) or exit 1;
+          socket(my $u, 1, 1, 0) or exit 1;
+          connect($u, $gw) or exit 1;
           my (%peer, %open);
           $peer{fileno $c} = [$c, $u]; $peer{fileno $u} = [$u, $c]; $open{fileno $c} = $open{fileno $u} = 1;
           while (%open) {

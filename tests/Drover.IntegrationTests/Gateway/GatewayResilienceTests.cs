@@ -325,7 +325,7 @@ public sealed class GatewayResilienceTests : IAsyncLifetime
         everything.Append(await http.GetStringAsync("/api/providers", TestContext.Current.CancellationToken));
         everything.Append(await http.GetStringAsync("/api/usage?by=provider", TestContext.Current.CancellationToken));
         everything.Append(_serve!.Output);
-        foreach (var file in Directory.EnumerateFiles(_t.Home, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("secrets", StringComparison.Ordinal) && !f.EndsWith(".lock", StringComparison.Ordinal)))
+        foreach (var file in Directory.EnumerateFiles(_t.Home, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("secrets", StringComparison.Ordinal) && !f.EndsWith(".lock", StringComparison.Ordinal) && !f.EndsWith(".sock", StringComparison.Ordinal)))
             everything.Append(Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken)));
         everything.ToString().ShouldNotContain(ProviderKey);
         everything.ToString().ShouldNotContain("hi\"", customMessage: "no prompt text is stored");

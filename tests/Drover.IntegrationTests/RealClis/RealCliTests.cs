@@ -9,7 +9,7 @@ namespace Drover.IntegrationTests.RealClis;
 /// 127.0.0.1, everything inside a network namespace where only loopback exists. Each test checks what a user would:
 /// the file on the job's branch, the final state and class, and the usage exactly as the endpoint sent it.
 /// </summary>
-public sealed class RealCliTests : IAsyncLifetime
+public sealed partial class RealCliTests : IAsyncLifetime
 {
     private const string Hello = "printf 'hello from agent\\n' > hello.txt";
     private readonly TestHome _t = new();
