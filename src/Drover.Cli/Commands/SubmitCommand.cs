@@ -23,6 +23,7 @@ public static class SubmitCommand
         var after = new Option<string[]>("--after") { Description = "Dependency: job id or key (repeatable)" };
         var depsMode = new Option<string?>("--deps-mode") { Description = "hard|soft" };
         var lockKey = new Option<string?>("--lock") { Description = "Lock key (none disables)" };
+        var network = new Option<string?>("--network") { Description = "The sandbox's network: gateway | none | open (may only narrow what [sandbox] network allows)" };
         var timeout = new Option<string?>("--timeout") { Description = "Per-attempt timeout, e.g. 45m" };
         var stall = new Option<string?>("--stall-timeout") { Description = "Kill after this long without output" };
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Retry: attempts in all" };
@@ -41,7 +42,7 @@ public static class SubmitCommand
 
         var cmd = new Command("submit", "Queue a job");
         cmd.Arguments.Add(prompt);
-        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
+        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, network, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
             cmd.Options.Add(o);
 
         cmd.SetHandler(g, async (r, s, ct) =>
@@ -88,6 +89,7 @@ public static class SubmitCommand
             SetList("after", r.GetValue(after));
             Set("deps_mode", r.GetValue(depsMode));
             Set("lock", r.GetValue(lockKey));
+            Set("network", r.GetValue(network));
             Set("timeout", r.GetValue(timeout));
             Set("stall_timeout", r.GetValue(stall));
             if (r.GetValue(maxAttempts) is not null || r.GetValue(backoff) is not null)

@@ -58,6 +58,9 @@ public sealed record JobSpec
     public bool ExpectChanges { get; init; }
     public IReadOnlyList<string> AllowedPaths { get; init; } = [];
     public ScopePolicy ScopePolicy { get; init; } = ScopePolicy.Warn;
+
+    /// <summary>The sandbox's network for this job (SPEC §13); it can only narrow what <c>[sandbox] network</c> allows. Null = config's.</summary>
+    public Configuration.SandboxNetwork? Network { get; init; }
     public ReviewMode Review { get; init; } = ReviewMode.Auto;
     public string Profile { get; init; } = "default";
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);

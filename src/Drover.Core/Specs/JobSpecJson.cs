@@ -75,6 +75,8 @@ public static class JobSpecJson
         w.WriteBoolean("expect_changes", s.ExpectChanges);
         WriteList(w, "allowed_paths", s.AllowedPaths);
         w.WriteString("scope_policy", s.ScopePolicy == ScopePolicy.Warn ? "warn" : "enforce");
+        if (s.Network is { } network)
+            w.WriteString("network", Configuration.SandboxConfig.Name(network));
         w.WriteString("review", s.Review == ReviewMode.Auto ? "auto" : "human");
         w.WriteString("profile", s.Profile);
         WriteMap(w, "labels", s.Labels);

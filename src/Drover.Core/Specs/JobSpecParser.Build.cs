@@ -70,9 +70,22 @@ public static partial class JobSpecParser
             Tracker = errors.Try(() => Tracker(r), null),
             Env = errors.Try(() => Env(r), new SortedDictionary<string, string>(StringComparer.Ordinal)),
             Secrets = errors.Try(() => Secrets(r), []),
+            Network = errors.Try(() => Network(r), null),
         };
         errors.ThrowIfAny();
         return spec;
+    }
+
+    private static Configuration.SandboxNetwork? Network(SpecReader r)
+    {
+        try
+        {
+            return Configuration.SandboxConfig.ParseNetwork(r.String("network"));
+        }
+        catch (FormatException e)
+        {
+            throw r.Error("network", e.Message);
+        }
     }
 
     /// <summary>A well-formed name; with <paramref name="ctx"/> knowing the engines, also one of them.</summary>

@@ -22,9 +22,9 @@ public sealed partial class ShellAttemptRunner
         }
 
         var usesGateway = run.GatewayUrl is not null && !run.DirectToProvider;
-        var network = sandbox.NetworkFor(usesGateway, null);
+        var network = sandbox.NetworkFor(usesGateway, run.Context.Spec.Network);
         var gateway = usesGateway && Uri.TryCreate(run.GatewayUrl, UriKind.Absolute, out var url) ? url : null;
-        var (wrapped, error) = sandbox.Wrap(new SandboxRun(argv, run.Workspace!, run.Files.Dir, run.RunHome, network, gateway));
+        var (wrapped, error) = sandbox.Wrap(new SandboxRun(argv, run.Workspace!, run.Files.Dir, run.RunHome, network, gateway) { ResumeHome = run.ResumeHome });
         if (wrapped is null)
         {
             run.SandboxError = error;

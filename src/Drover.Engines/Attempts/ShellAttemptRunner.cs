@@ -169,7 +169,10 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         run.Files.WritePrompt(spec.Prompt, context.Job.Answers, spec.Persona);
         var resume = AttemptFiles.PreviousSession(context.Home, context.Job.Id, context.Job.Attempt);
         if (resume is not null && resume.Engine == driver.Name)
+        {
             run.Log.Note($"continuing the agent session {resume.SessionId} of attempt {context.Job.Attempt - 1} ({resume.Why})");
+            run.ResumeHome = resume.Home;
+        }
         if (await context.Sink.BudgetAsync(null, abort) is { } refused)
         {
             run.Log.Note($"budget: {refused.Reason}");
@@ -463,6 +466,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         /// <summary>The agent's HOME: <c>agent-home</c> in the run dir (agent drivers put their config there too).</summary>
         public string RunHome => Path.Combine(Files.Dir, "agent-home");
+
+        /// <summary>The previous attempt's agent home, when this attempt continues its session.</summary>
+        public string? ResumeHome { get; set; }
 
         /// <summary>Why the sandbox could not be built for this attempt.</summary>
         public string? SandboxError { get; set; }

@@ -8,7 +8,11 @@ namespace Drover.Engines.Sandbox;
 /// <param name="RunDir">The attempt's run dir (prompt.md): visible read-only.</param>
 /// <param name="RunHome">The agent's HOME: read-write.</param>
 /// <param name="Gateway">The gateway's <c>/v1</c> URL when the attempt uses it (network <c>gateway</c> relays its port).</param>
-public sealed record SandboxRun(IReadOnlyList<string> Argv, Workspace Workspace, string RunDir, string RunHome, SandboxNetwork Network, Uri? Gateway);
+public sealed record SandboxRun(IReadOnlyList<string> Argv, Workspace Workspace, string RunDir, string RunHome, SandboxNetwork Network, Uri? Gateway)
+{
+    /// <summary>The previous attempt's agent home when this one continues its session: the CLI's own records point there.</summary>
+    public string? ResumeHome { get; init; }
+}
 
 /// <summary>
 /// How this worker confines attempts (SPEC §13): whether it can (bubblewrap probed once per process), what each attempt
@@ -87,6 +91,8 @@ public sealed class AttemptSandbox
 
         mounts.Add(new(MountKind.ReadOnly, run.RunDir));
         mounts.Add(new(MountKind.ReadWrite, run.RunHome));
+        if (run.ResumeHome is { } previous && Directory.Exists(previous))
+            mounts.Add(new(MountKind.ReadWrite, previous));
         if (run.Workspace.IsGit && GitCommonDir(run.Workspace.Root) is { } gitDir)
         {
             // The agent may commit (objects, refs, its worktree's index) but not plant hooks or config that would run

@@ -80,6 +80,41 @@ public sealed class DroverConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_Sandbox_TypedWithHomeExpandedAndDefaults()
+    {
+        var config = DroverConfigLoader.Parse("""
+            [sandbox]
+            mode = "required"
+            network = "none"
+            read_only = ["~/.npmrc", "/opt/tools"]
+            read_write = ["/srv/cache/"]
+            pass_env = ["HTTPS_PROXY"]
+            """);
+
+        config.Sandbox.Mode.ShouldBe(SandboxMode.Required);
+        config.Sandbox.Network.ShouldBe(SandboxNetwork.None);
+        config.Sandbox.ReadOnly.ShouldBe([Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".npmrc"), "/opt/tools"]);
+        config.Sandbox.ReadWrite.ShouldBe(["/srv/cache"]);
+        config.Sandbox.PassEnv.ShouldBe(["HTTPS_PROXY"]);
+        DroverConfigLoader.Parse("").Sandbox.ShouldBe(new SandboxConfig());
+        DroverConfigLoader.Parse("").Sandbox.Mode.ShouldBe(SandboxMode.Auto);
+    }
+
+    [Theory]
+    [InlineData("mode = \"sometimes\"", "sandbox.mode", "not one of auto, required, off")]
+    [InlineData("network = \"internet\"", "sandbox.network", "not one of gateway, none, open")]
+    [InlineData("read_only = [\"relative/path\"]", "sandbox.read_only", "not an absolute path")]
+    [InlineData("pass_env = [\"A=B\"]", "sandbox.pass_env", "not a variable name")]
+    [InlineData("writable = []", "sandbox.writable", "")]
+    public void Parse_SandboxBadValue_NamesTheKey(string line, string key, string rule)
+    {
+        var e = Should.Throw<DroverConfigException>(() => DroverConfigLoader.Parse("[sandbox]\n" + line + "\n"));
+
+        e.Message.ShouldContain(key);
+        e.Message.ShouldContain(rule);
+    }
+
+    [Fact]
     public void Parse_Prices_PerModelWithCacheDefaultsToInput()
     {
         var config = DroverConfigLoader.Parse("""

@@ -84,6 +84,7 @@ public sealed class JobSpecParserRulesTests : SpecTestBase
     // enums, paths
     [InlineData("""{"review": "maybe"}""", "review", "not one of auto, human")]
     [InlineData("""{"scope_policy": "strict"}""", "scope_policy", "not one of warn, enforce")]
+    [InlineData("""{"network": "internet"}""", "network", "\"internet\" is not one of gateway, none, open")]
     [InlineData("""{"allowed_paths": ["/etc/**"]}""", "allowed_paths", "must be relative")]
     [InlineData("""{"allowed_paths": ["C:/x"]}""", "allowed_paths", "must be relative")]
     [InlineData("""{"allowed_paths": ["src/../../etc"]}""", "allowed_paths", "\"..\" segments")]

@@ -73,6 +73,10 @@ public sealed class OfficialClientTests : IAsyncLifetime
 
             [routes.default]
             cascade = ["a", "b"]
+
+            # The packages sit in the user's home, which the sandbox hides unless told otherwise.
+            [sandbox]
+            read_only = [{{JsonSerializer.Serialize(_nodeModules)}}]
             """);
         _serve = _t.Cli.Start(["serve", "--port", "0", "--slots", "1"]);
         await _t.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60));
