@@ -98,7 +98,7 @@ public static class JobCommands
                     if (shown != chunk.Attempt && chunk.Attempt > 0 && r.GetValue(follow))
                         Console.Error.WriteLine($"--- job {jobId} attempt {chunk.Attempt} ---");
                     shown = chunk.Attempt;
-                    Console.Out.Write(chunk.Text);
+                    Console.Out.Write(SafeText.Lines(chunk.Text));
                     offset = chunk.Offset;
                     if (chunk.Text.Length > 0)
                         continue;
