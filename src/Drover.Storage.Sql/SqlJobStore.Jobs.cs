@@ -182,7 +182,7 @@ public abstract partial class SqlJobStore
             sql += " AND LOWER(title) LIKE @text ESCAPE '\\'";
         if (p.Cursor is not null)
             sql += " AND id < @cursor";
-        sql = "SELECT " + StoreRows.JobColumns + " FROM jobs WHERE id IN (" + sql + " ORDER BY id DESC LIMIT @limit) ORDER BY id DESC";
+        sql = "SELECT " + (p.WithSpec ? StoreRows.JobColumns : StoreRows.JobColumnsWithoutSpec) + " FROM jobs WHERE id IN (" + sql + " ORDER BY id DESC LIMIT @limit) ORDER BY id DESC";
         return Task.FromResult(Read(
             s =>
             {

@@ -137,6 +137,9 @@ public sealed class CliTests
         const string value = "sk-live-0123456789abcdefXYZ";
         (await t.Cli.RunAsync("secret", "set", "API_TOKEN", value)).ExitCode.ShouldBe(0);
         (await t.Cli.RunAsync("secret", "set", "bad-name", "x")).ExitCode.ShouldBe(2);
+        var tooShort = await t.Cli.RunAsync("secret", "set", "PIN", "1234");
+        tooShort.ExitCode.ShouldBe(2, tooShort.ToString());
+        tooShort.Stderr.ShouldContain("shorter than 8 characters");
         var list = await t.Cli.RunAsync("secret", "list", "--json");
         list.Stdout.ShouldNotContain(value);
         list.Json.GetProperty("secrets")[0].GetProperty("masked").GetString().ShouldBe("sk-…fXYZ");

@@ -143,6 +143,21 @@ public abstract class ListingConformance : StoreConformanceBase
     }
 
     [Fact]
+    public async Task JobList_WithoutSpec_RowsCarryEverythingButTheSpec()
+    {
+        var store = await NewStoreAsync();
+        var job = await SubmitAsync(store, Spec("with a spec", labels: new Dictionary<string, string> { ["team"] = "core" }));
+
+        var full = (await store.JobListAsync(new JobListParams(), Ct)).Jobs.ShouldHaveSingleItem();
+        var light = (await store.JobListAsync(new JobListParams(WithSpec: false), Ct)).Jobs.ShouldHaveSingleItem();
+
+        full.SpecJson.ShouldBe(job.SpecJson);
+        light.SpecJson.ShouldBe("{}");
+        (light.Id, light.Title, light.State, light.Engine, light.SpecHash, light.CreatedAt).ShouldBe((full.Id, full.Title, full.State, full.Engine, full.SpecHash, full.CreatedAt));
+        light.Labels.ShouldBe(full.Labels);
+    }
+
+    [Fact]
     public async Task AttemptList_TwoAttempts_OrderedByNumber()
     {
         var store = await NewStoreAsync();

@@ -38,7 +38,7 @@ public static class AlertCommands
                 if (s.Json)
                     Render.Json(alert);
                 else
-                    Console.WriteLine($"alert {alert.Id} acknowledged: {alert.Message}");
+                    Console.WriteLine($"alert {alert.Id} acknowledged: {SafeText.Line(alert.Message)}");
             }
 
             return ExitCodes.Ok;
@@ -61,13 +61,13 @@ public static class AlertCommands
             t.AddColumn(c);
         foreach (var a in alerts)
         {
-            var message = a.AckedAt is null ? Markup.Escape(a.Message) : $"[grey]{Markup.Escape(a.Message)} ({Markup.Escape(a.AckedBy ?? "acked")})[/]";
+            var message = a.AckedAt is null ? Render.Text(a.Message) : $"[grey]{Render.Text(a.Message)} ({Render.Text(a.AckedBy ?? "acked")})[/]";
             t.AddRow(
                 a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Ago(now - a.FirstAt),
                 a.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 message,
-                Markup.Escape(a.Delivery ?? (a.DeliveredAt is null ? "-" : "")));
+                Render.Text(a.Delivery ?? (a.DeliveredAt is null ? "-" : "")));
         }
 
         AnsiConsole.Write(t);

@@ -57,7 +57,7 @@ public static class FleetCommands
                     {
                         Console.WriteLine(health.Status);
                         foreach (var reason in health.Reasons)
-                            Console.WriteLine("  " + reason);
+                            Console.WriteLine("  " + SafeText.Line(reason));
                     }
 
                     return health.Ok ? ExitCodes.Ok : ExitCodes.Failed;

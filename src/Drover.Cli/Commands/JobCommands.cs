@@ -22,7 +22,7 @@ public static class JobCommands
     {
         var state = new Option<string?>("--state") { Description = "queued|running|blocked|succeeded|failed|cancelled" };
         var label = new Option<string?>("--label") { Description = "key=value" };
-        var limit = new Option<int>("--limit") { Description = "Page size (1-1000)", DefaultValueFactory = _ => 50 };
+        var limit = new Option<int>("--limit") { Description = "Page size (1-500)", DefaultValueFactory = _ => 50 };
         var cursor = new Option<long?>("--cursor") { Description = "next_cursor from the previous page" };
         var engine = new Option<string?>("--engine") { Description = "Only jobs of this engine (shell, claude, …)" };
         var text = new Option<string?>("--text") { Description = "Only jobs whose title contains this text (ignoring case)" };
@@ -98,7 +98,7 @@ public static class JobCommands
                     if (shown != chunk.Attempt && chunk.Attempt > 0 && r.GetValue(follow))
                         Console.Error.WriteLine($"--- job {jobId} attempt {chunk.Attempt} ---");
                     shown = chunk.Attempt;
-                    Console.Out.Write(chunk.Text);
+                    Console.Out.Write(SafeText.Lines(chunk.Text));
                     offset = chunk.Offset;
                     if (chunk.Text.Length > 0)
                         continue;

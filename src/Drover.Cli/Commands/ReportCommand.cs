@@ -30,7 +30,7 @@ public static class ReportCommand
                 if (fmt == "json")
                     Render.Json(report);
                 else
-                    Console.Out.Write(ReportMarkdown.Render(report));
+                    Console.Out.Write(SafeText.Lines(ReportMarkdown.Render(report)));
             }
 
             return ExitCodes.Ok;

@@ -1,3 +1,4 @@
+using Drover.Cli.Output;
 using Drover.Server.Jobs;
 using Drover.Server.Supervision;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -106,6 +107,6 @@ internal static class SubmitWait
         if (now.State == "running" && (before?.State != "running" || before.Attempt != now.Attempt))
             Console.Error.WriteLine($"job {now.Id}: attempt {now.Attempt}/{now.MaxAttempts} started on worker {now.Worker ?? "?"}");
         else if (now.State == "queued" && now.Why is { Length: > 0 } why && (before?.Why != why || before.State != "queued"))
-            Console.Error.WriteLine($"job {now.Id}: waiting: {why}");
+            Console.Error.WriteLine($"job {now.Id}: waiting: {SafeText.Line(why)}");
     }
 }

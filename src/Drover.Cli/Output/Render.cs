@@ -26,7 +26,7 @@ public static class Render
         "running" => "[blue]running[/]",
         "blocked" => "[yellow]blocked[/]",
         "cancelled" => "[grey]cancelled[/]",
-        _ => Markup.Escape(state),
+        _ => Text(state),
     };
 
     public static void JobTable(IReadOnlyList<JobView> jobs)
@@ -36,16 +36,16 @@ public static class Render
             t.AddColumn(c);
         foreach (var j in jobs)
         {
-            var state = StateMarkup(j.State) + (j.Class is { } c && j.State != "succeeded" ? $" [grey]({Markup.Escape(c)})[/]" : "");
+            var state = StateMarkup(j.State) + (j.Class is { } c && j.State != "succeeded" ? $" [grey]({Text(c)})[/]" : "");
             t.AddRow(
                 j.Id.ToString(CultureInfo.InvariantCulture),
                 state,
                 j.Priority.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(j.Engine),
+                Text(j.Engine),
                 j.Attempt.ToString(CultureInfo.InvariantCulture),
                 $"{j.Failures}/{j.MaxAttempts}",
                 Ago(j.UpdatedAt),
-                Markup.Escape(Cut(j.Title, 60)));
+                Text(Cut(j.Title, 60)));
         }
 
         AnsiConsole.Write(t);
@@ -72,8 +72,8 @@ public static class Render
         foreach (var row in u.Rows)
         {
             var cost = row.CostUsd.ToString("0.######", ic) + (row.UnpricedRequests > 0 ? $" (+{row.UnpricedRequests} unpriced)" : "");
-            t.AddRow(Markup.Escape(row.Key), row.Requests.ToString(ic), row.Failed.ToString(ic), row.InputTokens.ToString("N0", ic),
-                row.CachedInputTokens.ToString("N0", ic), row.OutputTokens.ToString("N0", ic), Markup.Escape(cost));
+            t.AddRow(Text(row.Key), row.Requests.ToString(ic), row.Failed.ToString(ic), row.InputTokens.ToString("N0", ic),
+                row.CachedInputTokens.ToString("N0", ic), row.OutputTokens.ToString("N0", ic), Text(cost));
         }
 
         AnsiConsole.Write(t);
@@ -104,21 +104,21 @@ public static class Render
             };
             if (c.QuotaUntil is { } q)
                 circuit += $" [red]quota until {q:HH:mm:ss}[/]";
-            t.AddRow(Markup.Escape(p.Name), p.Kind, circuit, Used(p.Used.Rpm, p.Limits.Rpm), Used(p.Used.Rpd, p.Limits.Rpd), Used(p.Used.Tpm, p.Limits.Tpm),
+            t.AddRow(Text(p.Name), p.Kind, circuit, Used(p.Used.Rpm, p.Limits.Rpm), Used(p.Used.Rpd, p.Limits.Rpd), Used(p.Used.Tpm, p.Limits.Tpm),
                 Used(p.Used.InFlight, p.Limits.MaxConcurrent), p.LastHour.Calls.ToString(ic),
                 p.LastHour.ErrorRate is { } e ? e.ToString("P0", ic) : "-",
                 p.LastHour.LatencyP50Ms is { } p50 ? p50.ToString("0.#", ic) : "-", p.LastHour.LatencyP99Ms is { } p99 ? p99.ToString("0.#", ic) : "-",
-                Markup.Escape(p.Health ?? "-"));
+                Text(p.Health ?? "-"));
         }
 
         AnsiConsole.Write(t);
         foreach (var p in providers.Where(p => p.Circuit.State != "closed" && p.Circuit.LastError is not null))
-            AnsiConsole.MarkupLine($"{Markup.Escape(p.Name)}: {Markup.Escape(p.Circuit.LastError!)}");
+            AnsiConsole.MarkupLine($"{Text(p.Name)}: {Text(p.Circuit.LastError!)}");
     }
 
     public static void Job(JobView j)
     {
-        AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Markup.Escape(j.Title)}");
+        AnsiConsole.MarkupLine($"[bold]job {j.Id}[/]  {StateMarkup(j.State)}  {Text(j.Title)}");
         Field("engine", j.Engine);
         Field("priority", j.Priority.ToString(CultureInfo.InvariantCulture));
         Field("attempts", $"{j.Attempt} started, {j.Failures} failed of {j.MaxAttempts} allowed");
@@ -162,12 +162,12 @@ public static class Render
             {
                 t.AddRow(
                     a.N.ToString(CultureInfo.InvariantCulture),
-                    Markup.Escape(a.Worker),
+                    Text(a.Worker),
                     StateMarkup(a.State),
-                    Markup.Escape(a.Class ?? ""),
+                    Text(a.Class ?? ""),
                     a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "",
                     a.DurationS?.ToString("0.0", CultureInfo.InvariantCulture) ?? "",
-                    Markup.Escape(Cut(a.Reason ?? "", 70)));
+                    Text(Cut(a.Reason ?? "", 70)));
             }
 
             AnsiConsole.Write(t);
@@ -177,7 +177,7 @@ public static class Render
         {
             AnsiConsole.MarkupLine("[bold]events[/]");
             foreach (var e in events.TakeLast(15))
-                AnsiConsole.MarkupLine($"  [grey]{e.At:HH:mm:ss.fff}[/] {Markup.Escape(e.Type)} {Markup.Escape(Cut(e.Data.GetRawText(), 100))}");
+                AnsiConsole.MarkupLine($"  [grey]{e.At:HH:mm:ss.fff}[/] {Text(e.Type)} {Text(Cut(e.Data.GetRawText(), 100))}");
         }
     }
 
@@ -186,11 +186,11 @@ public static class Render
         AnsiConsole.MarkupLine(string.Join("  ", s.Counts.Select(kv => $"{StateMarkup(kv.Key)} {kv.Value}")));
         AnsiConsole.MarkupLine(s.Paused ? "[yellow]fleet paused[/]" : "fleet running");
         foreach (var g in s.Gates)
-            AnsiConsole.MarkupLine($"gate: {Markup.Escape(g)}");
+            AnsiConsole.MarkupLine($"gate: {Text(g)}");
         foreach (var w in s.Workers.Where(w => w.Gate is not null && w.State is not ("lost" or "stopped")))
-            AnsiConsole.MarkupLine($"[yellow]gate: worker {Markup.Escape(w.Name)} claims nothing: {Markup.Escape(w.Gate!)}[/]");
+            AnsiConsole.MarkupLine($"[yellow]gate: worker {Text(w.Name)} claims nothing: {Text(w.Gate!)}[/]");
         if (s.Host is { } h)
-            AnsiConsole.MarkupLine(Markup.Escape(HostLine(h)));
+            AnsiConsole.MarkupLine(Text(HostLine(h)));
         Workers(s.Workers);
     }
 
@@ -203,10 +203,10 @@ public static class Render
         foreach (var e in engines)
         {
             table.AddRow(
-                Markup.Escape(e.Name),
-                Markup.Escape(e.Version ?? "-"),
-                Markup.Escape(e.Path ?? "-"),
-                e.Error is { } error ? $"[yellow]{Markup.Escape(error)}[/]" : Markup.Escape(string.Join(", ", e.Capabilities)));
+                Text(e.Name),
+                Text(e.Version ?? "-"),
+                Text(e.Path ?? "-"),
+                e.Error is { } error ? $"[yellow]{Text(error)}[/]" : Text(string.Join(", ", e.Capabilities)));
         }
 
         AnsiConsole.Write(table);
@@ -218,7 +218,7 @@ public static class Render
         ArgumentNullException.ThrowIfNull(checks);
         var width = checks.Max(c => c.Name.Length);
         foreach (var c in checks)
-            Console.Out.WriteLine($"{c.Status,-4}  {c.Name.PadRight(width)}  {c.Detail}");
+            Console.Out.WriteLine($"{c.Status,-4}  {c.Name.PadRight(width)}  {SafeText.Line(c.Detail)}");
         Console.Out.WriteLine(Commands.Doctor.Summary(checks));
     }
 
@@ -244,8 +244,8 @@ public static class Render
         foreach (var w in workers)
         {
             t.AddRow(
-                Markup.Escape(w.Name),
-                Markup.Escape(w.Host),
+                Text(w.Name),
+                Text(w.Host),
                 w.Pid.ToString(CultureInfo.InvariantCulture),
                 w.Gate is null || w.State is "lost" or "stopped" ? w.State : w.State + " (gated)",
                 w.Slots.ToString(CultureInfo.InvariantCulture),
@@ -257,7 +257,10 @@ public static class Render
     }
 
     private static void Field(string name, string value) =>
-        AnsiConsole.MarkupLine($"  [grey]{name,-13}[/] {Markup.Escape(value)}");
+        AnsiConsole.MarkupLine($"  [grey]{name,-13}[/] {Text(value)}");
+
+    /// <summary>Markup-escaped, with control characters and bidi overrides shown as escapes (job text reaches here).</summary>
+    public static string Text(string s) => Markup.Escape(SafeText.Line(s));
 
     private static string Cut(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 }

@@ -27,6 +27,7 @@ public sealed partial class SecretStore(string path)
 
     public static string? ValueProblem(string value) =>
         value.Length == 0 ? "the value is empty"
+        : SecretMasker.LengthProblem(value) is { } tooShort ? tooShort
         : value.Contains('\0', StringComparison.Ordinal) ? "the value contains a NUL character"
         : Encoding.UTF8.GetByteCount(value) > MaxValueBytes ? "the value is over 64 KiB"
         : null;

@@ -128,17 +128,26 @@ public static partial class JobSpecParser
             case null:
                 return (null, null);
             case JsonValueKind.String:
-                return (NonEmpty(r, "command", multiline: true), null);
+                var line = NonEmpty(r, "command", multiline: true);
+                CheckCommandSize(r, Encoding.UTF8.GetByteCount(line ?? ""));
+                return (line, null);
             case JsonValueKind.Array:
                 var argv = r.StringList("command")!;
                 if (argv.Count == 0)
                     throw r.Error("command", "must not be an empty array");
                 if (argv.Any(a => a.Length == 0))
                     throw r.Error("command", "arguments must be non-empty strings");
+                CheckCommandSize(r, argv.Sum(a => Encoding.UTF8.GetByteCount(a) + 1));
                 return (null, argv);
             default:
                 throw r.Error("command", $"expected a string or an array of strings, got {SpecReader.Kind(node)}");
         }
+    }
+
+    private static void CheckCommandSize(SpecReader r, int bytes)
+    {
+        if (bytes > SpecGrammar.MaxCommandBytes)
+            throw r.Error("command", $"{bytes} bytes exceeds the 64 KiB limit ({SpecGrammar.MaxCommandBytes} bytes)");
     }
 
     private static string Prompt(SpecReader r, string engine, bool engineKnown)

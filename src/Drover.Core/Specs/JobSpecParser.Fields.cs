@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Drover.Core.Jobs;
 
@@ -218,8 +219,15 @@ public static partial class JobSpecParser
     private static SortedDictionary<string, string> Env(SpecReader r)
     {
         var env = r.StringMap("env") ?? new(StringComparer.Ordinal);
-        foreach (var name in env.Keys)
+        if (env.Count > SpecGrammar.MaxEnv)
+            throw r.Error("env", $"{env.Count} variables exceed the limit of {SpecGrammar.MaxEnv}");
+        foreach (var (name, value) in env)
+        {
             CheckVariableName(r, "env", name);
+            if (Encoding.UTF8.GetByteCount(value) is var bytes && bytes > SpecGrammar.MaxEnvValueBytes)
+                throw r.Error("env", $"{name}: {bytes} bytes exceeds the 32 KiB limit per value ({SpecGrammar.MaxEnvValueBytes} bytes)");
+        }
+
         return env;
     }
 

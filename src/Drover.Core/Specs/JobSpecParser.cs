@@ -17,6 +17,9 @@ public static partial class JobSpecParser
 
     private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
 
+    // Measures the spec as UTF-8 JSON without inflating non-ASCII text into \uXXXX escapes.
+    private static readonly JsonSerializerOptions SizeJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A spec file by extension: <c>.json</c>, or <c>.md</c>/<c>.markdown</c>. Relative paths resolve against the context.</summary>
     public static JobSpec ParseFile(string path, SpecParseContext ctx)
     {
@@ -134,7 +137,13 @@ public static partial class JobSpecParser
         var (profileName, profile) = errors.Try(() => ResolveProfile(job, ctx), ("default", []));
         var merged = SpecKeys.WithoutNulls(SpecKeys.Merge(profile, job));
         merged["profile"] = profileName;
-        return Build(new SpecReader(merged), ctx, errors);
+        var spec = Build(new SpecReader(merged), ctx, errors);
+        // One cap on the whole (every detail view reads the stored spec back), checked after each field's own so a
+        // single oversized field is named.
+        var size = JsonSerializer.SerializeToUtf8Bytes(merged, SizeJson).Length;
+        if (size > SpecGrammar.MaxSpecBytes)
+            throw new JobSpecException(null, $"the spec is {size} bytes as JSON, over the 2 MiB limit ({SpecGrammar.MaxSpecBytes} bytes)");
+        return spec;
     }
 
     /// <summary>The keys of <paramref name="raw"/> that are spec keys, each once (snake_case first), for checking after a rejected key.</summary>

@@ -8,6 +8,10 @@ namespace Drover.Core.Specs;
 internal static partial class SpecGrammar
 {
     public const int MaxPromptBytes = 1024 * 1024;
+    public const int MaxCommandBytes = 64 * 1024;
+    public const int MaxEnvValueBytes = 32 * 1024;
+    public const int MaxEnv = 200;
+    public const int MaxSpecBytes = 2 * 1024 * 1024;
     public const int MaxAfter = 100;
     public const int MaxLabels = 64;
     public const int MaxLabelValue = 256;

@@ -11,8 +11,10 @@ public sealed record JobInsertResult(JobRecord Job, InsertOutcome Outcome);
 
 /// <param name="Engine">Only jobs of this engine.</param>
 /// <param name="Text">Only jobs whose title contains this text, ignoring case (ASCII case on SQLite).</param>
+/// <param name="WithSpec">False: <see cref="JobRecord.SpecJson"/> is <c>{}</c>, not read (a page of list rows stays small).</param>
 public sealed record JobListParams(
-    JobState? State = null, string? LabelKey = null, string? LabelValue = null, int Limit = 50, long? Cursor = null, string? Engine = null, string? Text = null);
+    JobState? State = null, string? LabelKey = null, string? LabelValue = null, int Limit = 50, long? Cursor = null, string? Engine = null, string? Text = null,
+    bool WithSpec = true);
 
 public sealed record JobPage(IReadOnlyList<JobRecord> Jobs, long? NextCursor);
 

@@ -17,6 +17,9 @@ public static class StoreRows
         "lease_expires_at, blocked_on, question, answers, engine_done, branch, head, diff_files, diff_added, diff_deleted, " +
         "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens, held_until";
 
+    /// <summary><see cref="JobColumns"/> with an empty object in place of the spec, for lists that show no spec.</summary>
+    public static readonly string JobColumnsWithoutSpec = JobColumns.Replace("spec_json,", "'{}' AS spec_json,", StringComparison.Ordinal);
+
     public const string AttemptColumns =
         "job_id, n, worker, epoch, state, class, reason, exit_code, started_at, ended_at, input_tokens, cached_tokens, " +
         "output_tokens, cost_nusd, cost_source, model, head, diff_files, diff_added, diff_deleted, summary, log_tail, " +

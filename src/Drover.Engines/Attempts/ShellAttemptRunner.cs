@@ -106,7 +106,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
 
         report = report with
         {
-            Outcome = report.Outcome with { Reason = report.Outcome.Reason is { } why ? run.Redact(why) : null },
+            Outcome = report.Outcome with { Reason = report.Outcome.Reason is { } why ? run.Redact(why) : null, Question = report.Outcome.Question is { } q ? run.Redact(q) : null },
             Result = report.Result with { LogTail = files.ReadLogTail(), Summary = report.Result.Summary is { } sum ? run.Redact(sum) : null },
         };
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
@@ -152,6 +152,13 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             if (missing.Count > 0)
             {
                 return Fail(FailureClass.DependencyMissing, $"not in the secret store: {string.Join(", ", missing)} (drover secret set NAME)", run.Result);
+            }
+
+            // A value set before the length rule could not be masked in the job's output: refuse to hand it over.
+            var tooShort = spec.Secrets.Where(n => SecretMasker.LengthProblem(stored[n]) is not null).ToList();
+            if (tooShort.Count > 0)
+            {
+                return Fail(FailureClass.DependencyMissing, $"secret {string.Join(", ", tooShort)} is shorter than {SecretMasker.MinLength} characters and cannot be masked in job output (drover secret set NAME with a longer value)", run.Result);
             }
 
             run.Secrets = spec.Secrets.ToDictionary(n => n, n => stored[n], StringComparer.Ordinal);
@@ -453,16 +460,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         /// <summary>The job's secrets (name → value), in the engine's environment and masked in everything recorded.</summary>
         public Dictionary<string, string> Secrets { get; set; } = [];
 
-        public string Redact(string text)
-        {
-            foreach (var (name, value) in Secrets)
-            {
-                if (value.Length >= 4 && text.Contains(value, StringComparison.Ordinal))
-                    text = text.Replace(value, $"[secret {name}]", StringComparison.Ordinal);
-            }
-
-            return text;
-        }
+        public string Redact(string text) => SecretMasker.For(Secrets).Mask(text);
 
         /// <summary>The agent's HOME: <c>agent-home</c> in the run dir (agent drivers put their config there too).</summary>
         public string RunHome => Path.Combine(Files.Dir, "agent-home");

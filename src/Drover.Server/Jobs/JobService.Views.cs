@@ -7,7 +7,20 @@ namespace Drover.Server.Jobs;
 
 public sealed partial class JobService
 {
-    internal async Task<JobView> ToViewAsync(JobRecord job, bool detail, CancellationToken ct)
+    /// <summary>How much of a job's free text (summary, question, why, reason) a list row carries; the job's own view has all of it.</summary>
+    internal const int ListTextChars = 300;
+
+    /// <summary>A row of a job list: no spec and its free text cut to <see cref="ListTextChars"/>, so a page stays small.</summary>
+    internal async Task<JobView> ToListViewAsync(JobRecord job, CancellationToken ct)
+    {
+        var view = await ToViewAsync(job, detail: false, ct, withSpec: false);
+        return view with { Summary = Cut(view.Summary), Question = Cut(view.Question), Why = Cut(view.Why), Reason = Cut(view.Reason) };
+
+        static string? Cut(string? text) =>
+            text is null || text.Length <= ListTextChars ? text : text[..(char.IsHighSurrogate(text[ListTextChars - 1]) ? ListTextChars - 1 : ListTextChars)] + "…";
+    }
+
+    internal async Task<JobView> ToViewAsync(JobRecord job, bool detail, CancellationToken ct, bool withSpec = true)
     {
         IReadOnlyList<AttemptView>? attempts = null;
         IReadOnlyList<EventView>? events = null;
@@ -29,9 +42,12 @@ public sealed partial class JobService
             why = BlockedWhy(job);
         }
 
-        JsonElement spec;
-        using (var doc = JsonDocument.Parse(job.SpecJson))
+        JsonElement? spec = null;
+        if (withSpec)
+        {
+            using var doc = JsonDocument.Parse(job.SpecJson);
             spec = doc.RootElement.Clone();
+        }
 
         return new JobView
         {

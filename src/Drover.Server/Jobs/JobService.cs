@@ -85,6 +85,9 @@ public sealed partial class JobService : IDroverApi
         return await ToViewAsync(job, detail: true, ct);
     }
 
+    /// <summary>The most jobs one list page holds (<c>limit</c>); a larger limit is refused, not clamped.</summary>
+    public const int MaxListLimit = 500;
+
     public async Task<JobListView> ListJobsAsync(JobQuery query, CancellationToken ct)
     {
         JobState? state = null;
@@ -105,16 +108,17 @@ public sealed partial class JobService : IDroverApi
             labelValue = l[(eq + 1)..];
         }
 
-        if (query.Limit is < 1 or > 1000)
-            throw new JobSpecException("limit", "limit must be between 1 and 1000");
+        if (query.Limit is < 1 or > MaxListLimit)
+            throw new JobSpecException("limit", $"limit must be between 1 and {MaxListLimit}");
         if (query.Text is { Length: > 200 })
             throw new JobSpecException("q", "text filter is longer than 200 characters");
 
         var page = await _store.JobListAsync(
-            new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor, query.Engine is { Length: > 0 } e ? e : null, query.Text is { Length: > 0 } t ? t : null), ct);
+            new JobListParams(state, labelKey, labelValue, query.Limit, query.Cursor, query.Engine is { Length: > 0 } e ? e : null, query.Text is { Length: > 0 } t ? t : null,
+                WithSpec: false), ct);
         var views = new List<JobView>(page.Jobs.Count);
         foreach (var j in page.Jobs)
-            views.Add(await ToViewAsync(j, detail: false, ct));
+            views.Add(await ToListViewAsync(j, ct));
         return new JobListView(views, page.NextCursor);
     }
 

@@ -65,7 +65,9 @@ public sealed record JobView
     public DiffView? Diff { get; init; }
     public required UsageView Usage { get; init; }
     public string? Summary { get; init; }
-    public JsonElement Spec { get; init; }
+    /// <summary>The job's spec; not in list rows (<c>GET /api/jobs</c>, <c>ls --json</c>), which stay small.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? Spec { get; init; }
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
     public IReadOnlyList<EventView>? Events { get; init; }
 

@@ -12,7 +12,7 @@ public sealed class SecretStoreTests
         var store = new SecretStore(Path.Combine(dir.Path, "secrets"));
 
         store.Set("OPENAI_KEY", "sk-test-1234567890abcdef");
-        store.Set("OTHER", "v2");
+        store.Set("OTHER", "other-value-2");
 
         store.Get("OPENAI_KEY").ShouldBe("sk-test-1234567890abcdef");
         store.ReadAll().Keys.ShouldBe(["OPENAI_KEY", "OTHER"]);
@@ -28,7 +28,8 @@ public sealed class SecretStoreTests
     [InlineData("1ABC", "x", "name")]
     [InlineData("A-B", "x", "name")]
     [InlineData("OK", "", "value")]
-    [InlineData("OK", "a\0b", "value")]
+    [InlineData("OK", "a\0bcdefghi", "value")]
+    [InlineData("OK", "seven77", "value")]
     public void Set_BadInput_IsRejectedNamingTheField_AndNothingStored(string name, string value, string field)
     {
         using var dir = new TempDir();
@@ -46,7 +47,7 @@ public sealed class SecretStoreTests
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "secrets");
 
-        Parallel.For(0, 24, i => new SecretStore(path).Set($"K{i}", $"value-{i}"));
+        Parallel.For(0, 24, i => new SecretStore(path).Set($"K{i}", $"value-{i:D3}"));
 
         new SecretStore(path).ReadAll().Count.ShouldBe(24);
     }
