@@ -96,6 +96,10 @@ public sealed class Runtime : IAsyncDisposable
                 : null,
             sandbox: Sandbox(config, home));
 
+    /// <summary><c>sandbox</c> when this host confines its attempts, so a job can ask for <c>capabilities: ["sandbox"]</c>.</summary>
+    public static IReadOnlyList<string> SandboxCapabilities(DroverConfig config, DroverHome home) =>
+        Sandbox(config, home).Confines ? ["sandbox"] : [];
+
     /// <summary>How this host confines attempts (bubblewrap is probed once per process).</summary>
     public static Drover.Engines.Sandbox.AttemptSandbox Sandbox(DroverConfig config, DroverHome home) =>
         Drover.Engines.Sandbox.AttemptSandbox.ForHost(config.Sandbox, home.Root, config.Gateway.Enabled ? home.GatewaySocketPath : null);

@@ -50,7 +50,7 @@ public static class ServeCommands
             Heartbeat = r.GetValue(Heartbeat) is { } h ? Durations.Parse(h, "--heartbeat") : config.Worker.Heartbeat,
             ShutdownGrace = r.GetValue(Grace) is { } g ? Durations.Parse(g, "--grace") : TimeSpan.FromSeconds(10),
             KillGrace = r.GetValue(KillGrace) is { } k ? Durations.Parse(k, "--kill-grace") : config.Worker.KillGrace,
-            Capabilities = config.Worker.Capabilities.Concat(r.GetValue(Capabilities) ?? []).ToList(),
+            Capabilities = [.. config.Worker.Capabilities, .. r.GetValue(Capabilities) ?? [], .. Runtime.SandboxCapabilities(config, home)],
             NoEngineAfter = config.Fleet.NoEngineAfter,
             MinFreeMemoryBytes = config.Fleet.MinFreeMemoryBytes,
             MinFreeDiskBytes = config.Fleet.MinFreeDiskBytes,

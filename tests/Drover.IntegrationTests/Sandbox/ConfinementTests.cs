@@ -71,6 +71,7 @@ public sealed class ConfinementTests(PostgresCluster pg) : IClassFixture<Postgre
         File.ReadAllText(Path.Combine(t.Scratch, "models-status.txt")).ShouldContain("200", customMessage: "the gateway answers through the relay");
         File.ReadAllText(Path.Combine(t.Scratch, "api-status.txt")).ShouldContain("404", customMessage: "only /v1 answers on the gateway's socket");
         File.ReadAllText(Path.Combine(t.Scratch, "work.txt")).ShouldContain("/agent-home");
+        (await t.Cli.RunAsync("workers", "--json")).Stdout.ShouldContain("\"sandbox\"", customMessage: "a confining worker offers the sandbox capability");
     }
 
     [Fact]
@@ -96,5 +97,6 @@ public sealed class ConfinementTests(PostgresCluster pg) : IClassFixture<Postgre
         File.Exists(Path.Combine(t.Scratch, "ran.txt")).ShouldBeFalse();
         text.Stdout.ShouldContain("cannot confine attempts", customMessage: text.ToString());
         text.Stdout.ShouldContain("/nonexistent/bwrap is missing");
+        (await t.Cli.RunAsync("workers", "--json")).Stdout.ShouldNotContain("\"sandbox\"");
     }
 }
