@@ -24,6 +24,29 @@ public sealed class DoctorTests
     private static string Detail(Dictionary<string, JsonElement> checks, string name) => checks[name].GetProperty("detail").GetString()!;
 
     [Fact]
+    public async Task Doctor_Sandbox_SaysWhetherAttemptsAreConfinedAndWhyNot()
+    {
+        using var t = new TestHome();
+        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
+        var confined = Checks(await t.Cli.RunAsync("doctor", "--json"));
+        if (Drover.Engines.Sandbox.AttemptSandbox.Probe("/usr/bin/bwrap") is null)
+        {
+            Status(confined, "sandbox").ShouldBe("ok");
+            Detail(confined, "sandbox").ShouldContain("attempts run in bubblewrap");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), "[sandbox]\nmode = \"required\"\nbwrap = \"/nonexistent/bwrap\"\n", TestContext.Current.CancellationToken);
+        var required = await t.Cli.RunAsync("doctor", "--json");
+        Status(Checks(required), "sandbox").ShouldBe("fail");
+        Detail(Checks(required), "sandbox").ShouldContain("/nonexistent/bwrap is missing (apt-get install bubblewrap); [sandbox] mode = \"required\", so workers here claim no jobs");
+
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), "[sandbox]\nbwrap = \"/nonexistent/bwrap\"\n", TestContext.Current.CancellationToken);
+        var auto = Checks(await t.Cli.RunAsync("doctor", "--json"));
+        Status(auto, "sandbox").ShouldBe("warn");
+        Detail(auto, "sandbox").ShouldContain("attempts run unconfined");
+    }
+
+    [Fact]
     public async Task Doctor_HealthyHomeWithStandInClis_PassesAndComparesVersions()
     {
         using var t = new TestHome();

@@ -157,7 +157,7 @@ public sealed class AttemptSandbox
         {
             var real = RealPath(argv[0]);
             argv[0] = real;
-            trees.Add(InstallTree(real));
+            trees.AddRange(InstallTrees(real));
         }
 
         var node = FindOnPath("node");
@@ -166,10 +166,23 @@ public sealed class AttemptSandbox
         return trees.Where(t => IsHidden(t + "/x"));
     }
 
-    private static string InstallTree(string real)
+    /// <summary>
+    /// What an installed program needs besides itself: an npm install's whole <c>node_modules</c>; a Python virtualenv
+    /// (pipx) whole; a <c>pip --user</c> script's <c>bin</c> and the <c>lib</c> beside it; else its own directory.
+    /// </summary>
+    internal static IEnumerable<string> InstallTrees(string real)
     {
         var at = real.IndexOf("/node_modules/", StringComparison.Ordinal);
-        return at > 0 ? real[..(at + "/node_modules".Length)] : Path.GetDirectoryName(real)!;
+        if (at > 0)
+            return [real[..(at + "/node_modules".Length)]];
+        var dir = Path.GetDirectoryName(real)!;
+        var prefix = Path.GetDirectoryName(dir);
+        if (Path.GetFileName(dir) != "bin" || prefix is null)
+            return [dir];
+        if (File.Exists(Path.Combine(prefix, "pyvenv.cfg")))
+            return [prefix];
+        var lib = Path.Combine(prefix, "lib");
+        return Directory.Exists(lib) ? [dir, lib] : [dir];
     }
 
     private static string RealPath(string path)

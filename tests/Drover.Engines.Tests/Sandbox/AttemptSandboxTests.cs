@@ -121,6 +121,20 @@ public sealed class AttemptSandboxTests : ProcessTestBase
         sandbox.NetworkFor(usesGateway, job).ShouldBe(expected);
     }
 
+    [Fact]
+    public void InstallTrees_NpmVenvPipUserAndPlainBinary_BindWhatTheProgramNeeds()
+    {
+        var venv = Dir.Dir("pipx", "venvs", "aider");
+        File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"), "home = /usr/bin\n");
+        var user = Dir.Dir("local");
+        Dir.Dir("local", "lib", "python3.11");
+
+        AttemptSandbox.InstallTrees("/h/.npm/lib/node_modules/@openai/codex/node_modules/x/bin/codex.js").ShouldBe(["/h/.npm/lib/node_modules"]);
+        AttemptSandbox.InstallTrees(Path.Combine(venv, "bin", "aider")).ShouldBe([venv]);
+        AttemptSandbox.InstallTrees(Path.Combine(user, "bin", "aider")).ShouldBe([Path.Combine(user, "bin"), Path.Combine(user, "lib")]);
+        AttemptSandbox.InstallTrees("/h/.local/share/claude/versions/2.1.330").ShouldBe(["/h/.local/share/claude/versions"]);
+    }
+
     private static async Task<string> ServeOnceAsync(Socket listener)
     {
         using var client = await listener.AcceptAsync(Ct);
