@@ -100,6 +100,15 @@ public sealed class Runtime : IAsyncDisposable
     public static IReadOnlyList<string> SandboxCapabilities(DroverConfig config, DroverHome home) =>
         Sandbox(config, home).Confines ? ["sandbox"] : [];
 
+    /// <summary>One line for serve's start: whether attempts here are confined, and if not why.</summary>
+    public static string SandboxSummary(DroverConfig config, DroverHome home) => Sandbox(config, home) switch
+    {
+        { Config.Mode: Core.Configuration.SandboxMode.Off } => "sandbox off: agents run unconfined ([sandbox] mode = \"off\")",
+        { ClaimGate: { } gate } => gate,
+        { Unavailable: { } why } => $"sandbox unavailable, attempts run unconfined: {why}",
+        _ => "attempts run confined in bubblewrap (see drover doctor)",
+    };
+
     /// <summary>How this host confines attempts (bubblewrap is probed once per process).</summary>
     public static Drover.Engines.Sandbox.AttemptSandbox Sandbox(DroverConfig config, DroverHome home) =>
         Drover.Engines.Sandbox.AttemptSandbox.ForHost(config.Sandbox, home.Root, config.Gateway.Enabled ? home.GatewaySocketPath : null);

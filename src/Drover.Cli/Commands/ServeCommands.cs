@@ -107,6 +107,7 @@ public static class ServeCommands
                     Console.WriteLine($"drover: serving {url} (home {home.Root}; token in {home.TokenPath})");
                     var homeFlag = home.Root == DroverHome.Resolve(null).Root ? "" : $" --home {home.Root}";
                     Console.WriteLine($"drover: dashboard at {url}/ (run `drover dashboard{homeFlag}` for a login link)");
+                    Console.WriteLine($"drover: {Runtime.SandboxSummary(rt.Config, home)}");
                     if (isDemo)
                         await Demo.SubmitAsync(home, jobs, url, token);
                 },
@@ -138,6 +139,7 @@ public static class ServeCommands
             var logger = logs.CreateLogger("drover");
             using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config, rt.Home), options, TimeProvider.System, logger);
             await host.RegisterAsync(ct);
+            Console.WriteLine($"drover: {Runtime.SandboxSummary(rt.Config, rt.Home)}");
             using var reaperCts = new CancellationTokenSource();
             var reaper = new Reaper(rt.Store, options, TimeProvider.System, logger).RunAsync(reaperCts.Token);
             await host.RunAsync(signal.Token);
