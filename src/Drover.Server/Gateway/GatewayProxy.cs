@@ -23,7 +23,7 @@ public sealed class GatewayProxy(
     GatewayConfig gateway,
     IReadOnlyList<ProviderConfig> providers,
     IReadOnlyDictionary<string, RouteConfig> routes,
-    Func<ProviderConfig, string?> apiKey,
+    GatewayKeys keys,
     HttpMessageInvoker http,
     GatewayAccounting books)
 {
@@ -96,6 +96,8 @@ public sealed class GatewayProxy(
         string? budgetRefusal = null;
         string? budgetScope = null;
         var ctx = new CallContext(c, protocol, jobId, attemptNo, model, stream, clock);
+        string? keyProblem = null;
+        var keyless = new HashSet<string>(StringComparer.Ordinal);
 
         // One round along the cascade; a second only when every provider asked for a short wait (Retry-After, a limit
         // freeing) within max_retry_after.
@@ -104,6 +106,15 @@ public sealed class GatewayProxy(
             TimeSpan? shortestWait = null;
             foreach (var (provider, upstreamModel) in candidates)
             {
+                if (keys.Lookup(provider).Problem is { } problem)
+                {
+                    // A damaged secrets file: this provider cannot be called, others may still be.
+                    keyProblem = problem;
+                    keyless.Add(provider.Name);
+                    skipped.Add($"{provider.Name}: its API key is unavailable: {problem}");
+                    continue;
+                }
+
                 var maxOutput = protocol.MaxOutput(body) ?? provider.MaxOutputTokens;
                 var worstTokens = inputEstimate + maxOutput;
                 var worstUsd = provider.Price is { } p ? ((inputEstimate * p.Input) + (maxOutput * p.Output)) / 1_000_000m : 0m;
@@ -159,6 +170,15 @@ public sealed class GatewayProxy(
             await ErrorAsync(c, protocol, 400, "budget_exceeded", $"budget exceeded: {budgetRefusal}", null);
             await books.RecordAsync(ctx.Call(null, null, "budget_exceeded", 400, null, null, skipped), true, CancellationToken.None);
             await books.ExhaustedAsync(jobId, attemptNo, budgetScope!, budgetRefusal, CancellationToken.None);
+            return;
+        }
+
+        if (keyProblem is not null && keyless.Count == candidates.Select(x => x.Provider.Name).Distinct().Count())
+        {
+            // Not the providers' fault nor the client's: the gateway cannot authenticate upstream until the file is fixed.
+            c.Response.Headers.RetryAfter = "30";
+            await ErrorAsync(c, protocol, 503, protocol.IsAnthropic ? "overloaded_error" : "service_unavailable", "the gateway cannot read its provider keys: " + keyProblem, null);
+            await books.RecordAsync(ctx.Call(null, null, "unavailable", 503, null, null, skipped), true, CancellationToken.None);
             return;
         }
 
@@ -247,7 +267,7 @@ public sealed class GatewayProxy(
         {
             Content = new StringContent(body.ToJsonString(Compact), Encoding.UTF8, "application/json"),
         };
-        var key = apiKey(provider);
+        var key = keys.Lookup(provider).Key;
         if (ctx.Protocol.IsAnthropic)
         {
             var headers = ctx.Http.Request.Headers;
@@ -275,13 +295,13 @@ public sealed class GatewayProxy(
         }
         catch (HttpRequestException e)
         {
-            return new Sent(null, 0, CallVerdict.Failure, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection failed" : e.Message, null, null);
+            return new Sent(null, 0, CallVerdict.Failure, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection failed" : keys.Redactor.Redact(e.Message), null, null);
         }
 
         var status = (int)response.StatusCode;
         if (status == 429 || status >= 500 || status is 400 or 401 or 403 or 413)
         {
-            var text = await ShortTextAsync(response, aborted);
+            var text = await ShortTextAsync(response, keys.Redactor, aborted);
             var retryAfter = response.Headers.RetryAfter?.Delta
                 ?? (response.Headers.RetryAfter?.Date is { } at ? at - DateTimeOffset.UtcNow : null);
             var lower = text.ToLowerInvariant();
@@ -322,12 +342,13 @@ public sealed class GatewayProxy(
         return new Sent(response, status, CallVerdict.Success, null, null, null);
     }
 
-    private static async Task<string> ShortTextAsync(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>An error body, redacted: from here on it goes to the client, provider state, events, alerts and logs.</summary>
+    private static async Task<string> ShortTextAsync(HttpResponseMessage response, Core.Secrets.UpstreamRedactor redactor, CancellationToken ct)
     {
         string text;
         try
         {
-            text = await response.Content.ReadAsStringAsync(ct);
+            text = redactor.Redact(await response.Content.ReadAsStringAsync(ct));
         }
         catch (HttpRequestException)
         {
@@ -382,6 +403,7 @@ public sealed class GatewayProxy(
 
             if (response.IsSuccessStatusCode && !usage.ReadJson(bytes))
                 return new RelayOutcome(false, status, CallVerdict.Failure, "malformed answer (not JSON)", null);
+            bytes = keys.Redactor.Redact(bytes, errorText: !response.IsSuccessStatusCode);
 
             usage.FirstTokenMs = ctx.Clock.Elapsed.TotalMilliseconds;
             c.Response.StatusCode = status;
@@ -393,6 +415,7 @@ public sealed class GatewayProxy(
         await using var upstream = await response.Content.ReadAsStreamAsync(c.RequestAborted);
         var buffer = new byte[16 * 1024];
         var lines = new SseUsageReader(usage);
+        var redactor = new StreamRedactor(keys.Redactor);
         var started = false;
         try
         {
@@ -401,8 +424,15 @@ public sealed class GatewayProxy(
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted);
                 idle.CancelAfter(gateway.IdleTimeout);
                 var n = await upstream.ReadAsync(buffer, idle.Token);
-                if (n == 0)
-                    break;
+                lines.Feed(buffer.AsSpan(0, n)); // before the write: a client that leaves now still has its usage booked
+                var output = n == 0 ? redactor.Flush() : redactor.Feed(buffer.AsSpan(0, n));
+                if (output.Length == 0)
+                {
+                    if (n == 0)
+                        break;
+                    continue;
+                }
+
                 if (!started)
                 {
                     // Nothing reached the client before this: headers go now, with the first bytes.
@@ -413,9 +443,10 @@ public sealed class GatewayProxy(
                     c.Response.Headers.CacheControl = "no-cache";
                 }
 
-                lines.Feed(buffer.AsSpan(0, n)); // before the write: a client that leaves now still has its usage booked
-                await c.Response.Body.WriteAsync(buffer.AsMemory(0, n), c.RequestAborted);
+                await c.Response.Body.WriteAsync(output, c.RequestAborted);
                 await c.Response.Body.FlushAsync(c.RequestAborted);
+                if (n == 0)
+                    break;
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !c.RequestAborted.IsCancellationRequested)

@@ -80,7 +80,7 @@ public static class DroverServer
             ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
             : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
-        app.MapDroverApi(jobs);
+        app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
         app.MapDashboard(token, TimeProvider.System);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
@@ -100,6 +100,8 @@ public static class DroverServer
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        if (Core.Secrets.SecretsFileCheck.Problem(options.Home.SecretsPath) is { } secretsProblem)
+            Log.SecretsFileUnusable(logger, secretsProblem);
         var time = TimeProvider.System;
         using var host = options.Worker.Slots > 0 ? new WorkerHost(store, runner, options.Worker, time, logger) : null;
         try
