@@ -190,7 +190,19 @@ public static class DroverServer
     private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)
     {
         var secrets = new Core.Secrets.SecretStore(home.SecretsPath);
-        return sink => (sink.Url ?? secrets.Lookup(sink.UrlEnv, sink.UrlSecret), secrets.Lookup(sink.TokenEnv, sink.TokenSecret));
+        string? Lookup(string? env, string? name)
+        {
+            try
+            {
+                return secrets.Lookup(env, name);
+            }
+            catch (Core.DroverException)
+            {
+                return null; // a damaged secrets file (warned about at start): the sink is skipped, serve still runs
+            }
+        }
+
+        return sink => (sink.Url ?? Lookup(sink.UrlEnv, sink.UrlSecret), Lookup(sink.TokenEnv, sink.TokenSecret));
     }
 
     private static void WriteServerInfo(DroverHome home, string url)

@@ -5,8 +5,9 @@ using Drover.IntegrationTests.Gateway;
 
 namespace Drover.IntegrationTests.Security;
 
-/// <summary>A damaged secrets file under a real <c>drover serve</c>: a warning at start, <c>doctor</c> fails it, and
-/// gateway calls that need a key from it get 503 in their provider's own error format, not a bare 500.</summary>
+/// <summary>A damaged secrets file under a real <c>drover serve</c>: serve still starts (an alert sink whose URL is a
+/// secret is skipped) with a warning, <c>doctor</c> fails it, and gateway calls that need a key from it get 503 in
+/// their provider's own error format, not a bare 500.</summary>
 public sealed class SecretsFileTests
 {
     private const string Garbage = "{\"UP_KEY\": \"hunter2-0123456789\", oops";
@@ -37,6 +38,10 @@ public sealed class SecretsFileTests
             base_url = "{{anthropic.BaseUrl}}"
             models = ["c"]
             api_key_secret = "UP_KEY"
+
+            [[alerts.sinks]]
+            kind = "webhook"
+            url_secret = "HOOK_URL"
             """, Ct);
         await using var serve = t.Cli.Start(["serve", "--port", "0", "--slots", "0"]);
         var url = await t.WaitForServerAsync(serve, TimeSpan.FromSeconds(60));
