@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Drover.Server.Jobs;
@@ -5,11 +6,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Drover.Server.Api;
 
-/// <summary>One event as an SSE frame, formatted once for every stream.</summary>
-public sealed record EventFrame(long Id, string Text)
+/// <summary>One event as an SSE frame, formatted and encoded once for every stream.</summary>
+public sealed record EventFrame(long Id, ReadOnlyMemory<byte> Utf8)
 {
     public static EventFrame Of(EventView e) =>
-        new(e.Id, $"id: {e.Id}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(e, DroverJson.Options)}\n\n");
+        new(e.Id, Encoding.UTF8.GetBytes($"id: {e.Id}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(e, DroverJson.Options)}\n\n"));
 }
 
 /// <summary>

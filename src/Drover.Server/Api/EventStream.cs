@@ -50,7 +50,7 @@ public static class EventStream
             var batch = await hub.ReadAsync(last, ct);
             foreach (var e in batch)
             {
-                await ctx.Response.WriteAsync(EventFrame.Of(e).Text, ct);
+                await ctx.Response.Body.WriteAsync(EventFrame.Of(e).Utf8, ct);
                 last = e.Id;
             }
 
@@ -88,7 +88,7 @@ public static class EventStream
             {
                 if (frame.Id <= last)
                     continue;
-                await ctx.Response.WriteAsync(frame.Text, ct);
+                await ctx.Response.Body.WriteAsync(frame.Utf8, ct);
                 last = frame.Id;
             }
 
