@@ -100,4 +100,22 @@ internal static partial class Log
 
     [LoggerMessage(5080, LogLevel.Information, "alert {Id} resolved: job {Job} succeeded")]
     public static partial void AlertResolved(ILogger logger, long id, string job);
+
+    [LoggerMessage(5200, LogLevel.Warning, "{Problem}: gateway providers whose key is a secret answer 503, and jobs that name a secret fail, until it is repaired (drover doctor checks it)")]
+    public static partial void SecretsFileUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(5201, LogLevel.Warning, "{Count} requests from {Remote} failed bearer authentication since the last report (latest: {Method} {Path})")]
+    public static partial void AuthFailed(ILogger logger, int count, string remote, string method, string? path);
+
+    [LoggerMessage(5202, LogLevel.Warning, "{Remote} failed bearer authentication over {Limit} times within a minute: its requests that fail authentication get 429 for {RetryAfterSeconds} s (a right token still gets in)")]
+    public static partial void AuthThrottled(ILogger logger, string remote, int limit, int retryAfterSeconds);
+
+    [LoggerMessage(5203, LogLevel.Information, "event stream: dropped a subscriber that fell {Backlog} events behind (it resumes from its Last-Event-ID)")]
+    public static partial void StreamSubscriberDropped(ILogger logger, int backlog);
+
+    [LoggerMessage(5204, LogLevel.Warning, "refused a stream: {Open} streams are open, [server] max_streams is {Max}")]
+    public static partial void StreamRefused(ILogger logger, int open, int max);
+
+    [LoggerMessage(5205, LogLevel.Warning, "event stream reader: store call failed; retrying")]
+    public static partial void StreamReaderError(ILogger logger, Exception ex);
 }

@@ -39,6 +39,7 @@ public static class Doctor
             configCheck,
             .. CheckResources(home, config),
             CheckToken(home),
+            CheckSecrets(home),
             await CheckStoreAsync(home, store, ct),
             await CheckGitAsync(ct),
             CheckSandbox(home, config),
@@ -125,6 +126,12 @@ public static class Doctor
             ? DoctorCheck.Ok("token", $"{home.TokenPath} ({octal})")
             : DoctorCheck.Fail("token", $"{home.TokenPath} is {octal}, readable by others: chmod 600 {home.TokenPath}");
     }
+
+    /// <summary>A damaged secrets file leaves gateway providers and jobs without the secrets they name.</summary>
+    private static DoctorCheck CheckSecrets(DroverHome home) =>
+        Core.Secrets.SecretsFileCheck.Problem(home.SecretsPath) is { } problem
+            ? DoctorCheck.Fail("secrets", problem + "; repair it or restore it from a backup (drover restore)")
+            : DoctorCheck.Ok("secrets", File.Exists(home.SecretsPath) ? $"{home.SecretsPath} is valid" : "no secrets file (none set)");
 
     private static async Task<DoctorCheck> CheckStoreAsync(DroverHome home, string? store, CancellationToken ct)
     {

@@ -10,6 +10,7 @@ public sealed partial record DroverConfig
         [server]
         # bind = "127.0.0.1"           # keep the API on loopback unless you mean to expose it
         # port = 8731
+        # max_streams = 200            # open event/log streams at once; one more gets 503 with Retry-After
 
         [worker]
         # name = "laptop"              # default: the host name (serve), <host>-worker (worker)

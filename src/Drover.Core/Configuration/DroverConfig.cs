@@ -59,6 +59,9 @@ public sealed record ServerConfig
 {
     public string Bind { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8731;
+
+    /// <summary>Open event and log streams served at once; one more is refused with 503 and Retry-After.</summary>
+    public int MaxStreams { get; init; } = 200;
 }
 
 /// <summary><c>[worker]</c>: this host's worker slots and lease timing (SPEC §6).</summary>

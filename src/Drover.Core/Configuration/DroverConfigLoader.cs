@@ -102,11 +102,16 @@ public static partial class DroverConfigLoader
         var d = new ServerConfig();
         if (s is null)
             return d;
-        s.AllowOnly("bind", "port");
+        s.AllowOnly("bind", "port", "max_streams");
         var bind = s.String("bind");
         if (bind is not null && !System.Net.IPAddress.TryParse(bind, out _) && bind != "localhost")
             throw s.Error("bind", $"{SpecGrammar.Quote(bind)} is not an IP address (or localhost)");
-        return new ServerConfig { Bind = bind ?? d.Bind, Port = (int)(s.Integer("port", 1, 65535) ?? d.Port) };
+        return new ServerConfig
+        {
+            Bind = bind ?? d.Bind,
+            Port = (int)(s.Integer("port", 1, 65535) ?? d.Port),
+            MaxStreams = (int)(s.Integer("max_streams", 1, 100_000) ?? d.MaxStreams),
+        };
     }
 
     private static WorkerConfig Worker(TomlSection? s)

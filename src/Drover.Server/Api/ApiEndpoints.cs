@@ -5,14 +5,23 @@ using Drover.Server.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Drover.Server.Api;
 
 /// <summary>The REST surface of SPEC §10 .</summary>
 public static class ApiEndpoints
 {
-    public static void MapDroverApi(this IEndpointRouteBuilder app, JobService jobs)
+    /// <param name="maxStreams"><c>[server] max_streams</c>: event streams and followed logs open at once.</param>
+    public static void MapDroverApi(this IEndpointRouteBuilder app, JobService jobs, int maxStreams = 200)
     {
+        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        var slots = new StreamSlots(maxStreams, TimeProvider.System, logger);
+        var hub = new EventHub(jobs, logger);
+        app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(hub.Dispose);
+
         // For monitors (no token): "ok", or "degraded" with a reason per worker or gap (FleetHealth). 200 either way:
         // the API answering is the server's health; the body is the fleet's. ?stale_s=N sets the heartbeat staleness.
         app.MapGet("/healthz", async (HttpRequest req, CancellationToken ct) =>
@@ -70,7 +79,7 @@ public static class ApiEndpoints
             var reason = body["reason"] is JsonValue r && r.TryGetValue<string>(out var rs) ? rs : null;
             return Json(await jobs.ApproveAsync(id, approve, reason, ct));
         });
-        app.MapGet("/api/jobs/{id:long}/log", (long id, HttpContext ctx) => LogStreaming.ServeAsync(jobs, id, ctx));
+        app.MapGet("/api/jobs/{id:long}/log", (long id, HttpContext ctx) => LogStreaming.ServeAsync(jobs, slots, id, ctx));
         app.MapGet("/api/events", async (HttpRequest req, CancellationToken ct) =>
         {
             var since = ParseLong(req.Query["since"].FirstOrDefault(), "since") ?? 0;
@@ -78,7 +87,7 @@ public static class ApiEndpoints
             var jobId = ParseLong(req.Query["job"].FirstOrDefault(), "job");
             return Json(new { events = await jobs.EventsAsync(since, limit, jobId, ct) });
         });
-        app.MapGet("/api/events/stream", (HttpContext ctx) => EventStream.ServeAsync(jobs, ctx));
+        app.MapGet("/api/events/stream", (HttpContext ctx) => EventStream.ServeAsync(jobs, hub, slots, ctx));
         app.MapGet("/api/alerts", async (HttpRequest req, CancellationToken ct) =>
             Json(new { alerts = await jobs.AlertsAsync(req.Query["all"].FirstOrDefault() is "1" or "true", ct) }));
         app.MapPost("/api/alerts/{id:long}/ack", async (long id, CancellationToken ct) => Json(await jobs.AckAlertAsync(id, ct)));

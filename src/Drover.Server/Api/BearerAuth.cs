@@ -21,6 +21,7 @@ public sealed class BearerAuth(
     public const string JobKeyItem = "drover.job-key";
 
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
+    private readonly AuthFailureThrottle _failures = new(time);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -56,6 +57,8 @@ public sealed class BearerAuth(
             return;
         }
 
+        if (await RefuseAsync(context))
+            return;
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer";
         if (DashboardEndpoints.IsDashboardPath(request.Path))
@@ -65,6 +68,27 @@ public sealed class BearerAuth(
         }
 
         await context.Response.WriteAsJsonAsync(new ErrorView("missing or invalid bearer token"), DroverJson.Options);
+    }
+
+    /// <summary>
+    /// Counts a failed authentication: logged (path and address, never what was presented) at most once a minute per
+    /// address, and answered 429 once the address failed too often (true: the response is written).
+    /// </summary>
+    private async Task<bool> RefuseAsync(HttpContext context)
+    {
+        var verdict = _failures.Fail(context.Connection.RemoteIpAddress);
+        if (verdict.Report > 0)
+            Log.AuthFailed(logger, verdict.Report, verdict.Remote, context.Request.Method, context.Request.Path.Value);
+        if (verdict.RetryAfter is not { } wait)
+            return false;
+        var seconds = (int)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
+        if (verdict.ThrottleStarted)
+            Log.AuthThrottled(logger, verdict.Remote, AuthFailureThrottle.Limit, seconds);
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await context.Response.WriteAsJsonAsync(
+            new ErrorView($"too many failed authentications from this address: requests without a valid token are refused for {seconds} s"), DroverJson.Options);
+        return true;
     }
 
     /// <summary>The session cookie opens the dashboard and its API, not the model gateway nor the metrics scrape.

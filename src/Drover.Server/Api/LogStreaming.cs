@@ -6,7 +6,7 @@ namespace Drover.Server.Api;
 /// <summary>An attempt's log as text/plain; with <c>follow=1</c> it streams until the attempt ends.</summary>
 public static class LogStreaming
 {
-    public static async Task ServeAsync(JobService jobs, long id, HttpContext ctx)
+    public static async Task ServeAsync(JobService jobs, StreamSlots slots, long id, HttpContext ctx)
     {
         var ct = ctx.RequestAborted;
         var q = ctx.Request.Query;
@@ -19,6 +19,11 @@ public static class LogStreaming
             : 0;
 
         var chunk = await jobs.ReadLogAsync(id, attempt, offset, ct);
+        // A followed log is a stream: it holds one of the [server] max_streams slots while open.
+        using var slot = follow ? await slots.EnterAsync(ctx) : null;
+        if (follow && slot is null)
+            return;
+
         ctx.Response.ContentType = "text/plain; charset=utf-8";
         ctx.Response.Headers["X-Drover-Attempt"] = chunk.Attempt.ToString();
         if (!follow)

@@ -1,6 +1,5 @@
 using Drover.Core.Configuration;
 using Drover.Core.Gateway;
-using Drover.Core.Secrets;
 using Drover.Core.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -14,7 +13,7 @@ public static class GatewayEndpoints
     public static Func<CancellationToken, Task> MapGateway(this WebApplication app, DroverConfig config, string secretsPath, IJobStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var secrets = new SecretStore(secretsPath);
+        var keys = new GatewayKeys(config.Providers, secretsPath);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = config.Gateway.FirstByteTimeout,
@@ -23,9 +22,8 @@ public static class GatewayEndpoints
             UseProxy = false,
         };
         var http = new HttpMessageInvoker(handler);
-        string? ApiKey(ProviderConfig p) => secrets.Lookup(p.ApiKeyEnv, p.ApiKeySecret);
         var books = new GatewayAccounting(store, config.Budgets, time);
-        var proxy = new GatewayProxy(config.Gateway, config.Providers, config.Routes, ApiKey, http, books);
+        var proxy = new GatewayProxy(config.Gateway, config.Providers, config.Routes, keys, http, books);
 
         app.MapPost("/v1/chat/completions", proxy.Handler(GatewayProtocol.Chat));
         app.MapPost("/v1/responses", proxy.Handler(GatewayProtocol.Responses));
@@ -36,7 +34,7 @@ public static class GatewayEndpoints
             data = config.Routes.Keys.Concat(config.Providers.SelectMany(p => p.Models.Select(m => $"{p.Name}/{m}")))
                 .Select(id => new { id, @object = "model", owned_by = "drover" }),
         }));
-        return ct => ProbeLoopAsync(config, http, ApiKey, books, ct);
+        return ct => ProbeLoopAsync(config, http, keys, books, ct);
     }
 
     /// <summary>
@@ -44,7 +42,7 @@ public static class GatewayEndpoints
     /// /models every <c>health_interval</c>: never a generating call. A failed probe counts against the circuit, so a
     /// local server that went down is skipped without spending a client's request on it.
     /// </summary>
-    private static async Task ProbeLoopAsync(DroverConfig config, HttpMessageInvoker http, Func<ProviderConfig, string?> apiKey, GatewayAccounting books, CancellationToken ct)
+    private static async Task ProbeLoopAsync(DroverConfig config, HttpMessageInvoker http, GatewayKeys keys, GatewayAccounting books, CancellationToken ct)
     {
         var probed = config.Providers.Where(p => p.HealthCheck).ToList();
         if (probed.Count == 0)
@@ -54,7 +52,10 @@ public static class GatewayEndpoints
         {
             foreach (var p in probed)
             {
-                var (healthy, detail) = await ProbeAsync(p, http, apiKey(p), ct);
+                var key = keys.Lookup(p);
+                if (key.Problem is not null)
+                    continue; // no key to probe with: says nothing of the provider's health, so its circuit is left alone
+                var (healthy, detail) = await ProbeAsync(p, http, key.Key, ct);
                 try
                 {
                     await books.Store.ProviderHealthAsync(p.Name, healthy, detail, books.Now, ct);
@@ -100,7 +101,7 @@ public static class GatewayEndpoints
         }
         catch (HttpRequestException e)
         {
-            return (false, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : e.Message);
+            return (false, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection refused or unreachable" : Core.Secrets.UpstreamRedactor.None.Redact(e.Message));
         }
     }
 }

@@ -19,11 +19,11 @@ namespace Drover.Server.Gateway;
 /// to the next provider. Once output reached the client nothing is retried. Streams pass through as they arrive.
 /// The gateway owns the retry loop: its HTTP client never retries on its own.
 /// </summary>
-public sealed class GatewayProxy(
+public sealed partial class GatewayProxy(
     GatewayConfig gateway,
     IReadOnlyList<ProviderConfig> providers,
     IReadOnlyDictionary<string, RouteConfig> routes,
-    Func<ProviderConfig, string?> apiKey,
+    GatewayKeys keys,
     HttpMessageInvoker http,
     GatewayAccounting books)
 {
@@ -96,6 +96,8 @@ public sealed class GatewayProxy(
         string? budgetRefusal = null;
         string? budgetScope = null;
         var ctx = new CallContext(c, protocol, jobId, attemptNo, model, stream, clock);
+        string? keyProblem = null;
+        var keyless = new HashSet<string>(StringComparer.Ordinal);
 
         // One round along the cascade; a second only when every provider asked for a short wait (Retry-After, a limit
         // freeing) within max_retry_after.
@@ -104,6 +106,15 @@ public sealed class GatewayProxy(
             TimeSpan? shortestWait = null;
             foreach (var (provider, upstreamModel) in candidates)
             {
+                if (keys.Lookup(provider).Problem is { } problem)
+                {
+                    // A damaged secrets file: this provider cannot be called, others may still be.
+                    keyProblem = problem;
+                    keyless.Add(provider.Name);
+                    skipped.Add($"{provider.Name}: its API key is unavailable: {problem}");
+                    continue;
+                }
+
                 var maxOutput = protocol.MaxOutput(body) ?? provider.MaxOutputTokens;
                 var worstTokens = inputEstimate + maxOutput;
                 var worstUsd = provider.Price is { } p ? ((inputEstimate * p.Input) + (maxOutput * p.Output)) / 1_000_000m : 0m;
@@ -159,6 +170,15 @@ public sealed class GatewayProxy(
             await ErrorAsync(c, protocol, 400, "budget_exceeded", $"budget exceeded: {budgetRefusal}", null);
             await books.RecordAsync(ctx.Call(null, null, "budget_exceeded", 400, null, null, skipped), true, CancellationToken.None);
             await books.ExhaustedAsync(jobId, attemptNo, budgetScope!, budgetRefusal, CancellationToken.None);
+            return;
+        }
+
+        if (keyProblem is not null && keyless.Count == candidates.Select(x => x.Provider.Name).Distinct().Count())
+        {
+            // Not the providers' fault nor the client's: the gateway cannot authenticate upstream until the file is fixed.
+            c.Response.Headers.RetryAfter = "30";
+            await ErrorAsync(c, protocol, 503, protocol.IsAnthropic ? "overloaded_error" : "service_unavailable", "the gateway cannot read its provider keys: " + keyProblem, null);
+            await books.RecordAsync(ctx.Call(null, null, "unavailable", 503, null, null, skipped), true, CancellationToken.None);
             return;
         }
 
@@ -247,7 +267,7 @@ public sealed class GatewayProxy(
         {
             Content = new StringContent(body.ToJsonString(Compact), Encoding.UTF8, "application/json"),
         };
-        var key = apiKey(provider);
+        var key = keys.Lookup(provider).Key;
         if (ctx.Protocol.IsAnthropic)
         {
             var headers = ctx.Http.Request.Headers;
@@ -275,13 +295,13 @@ public sealed class GatewayProxy(
         }
         catch (HttpRequestException e)
         {
-            return new Sent(null, 0, CallVerdict.Failure, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection failed" : e.Message, null, null);
+            return new Sent(null, 0, CallVerdict.Failure, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection failed" : keys.Redactor.Redact(e.Message), null, null);
         }
 
         var status = (int)response.StatusCode;
         if (status == 429 || status >= 500 || status is 400 or 401 or 403 or 413)
         {
-            var text = await ShortTextAsync(response, aborted);
+            var text = await ShortTextAsync(response, keys.Redactor, aborted);
             var retryAfter = response.Headers.RetryAfter?.Delta
                 ?? (response.Headers.RetryAfter?.Date is { } at ? at - DateTimeOffset.UtcNow : null);
             var lower = text.ToLowerInvariant();
@@ -320,117 +340,6 @@ public sealed class GatewayProxy(
         }
 
         return new Sent(response, status, CallVerdict.Success, null, null, null);
-    }
-
-    private static async Task<string> ShortTextAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        string text;
-        try
-        {
-            text = await response.Content.ReadAsStringAsync(ct);
-        }
-        catch (HttpRequestException)
-        {
-            return "";
-        }
-
-        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge && text.Length <= 64 * 1024)
-            return text; // may be handed back to the client whole
-        return Short(text);
-    }
-
-    private static string Short(string text)
-    {
-        try
-        {
-            if (JsonNode.Parse(text)?["error"]?["message"]?.GetValue<string>() is { } message)
-                text = message;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-        }
-
-        text = text.ReplaceLineEndings(" ").Trim();
-        return text.Length <= 200 ? text : text[..200] + "…";
-    }
-
-    /// <param name="Answered">The client got a response (complete, or cut after output started).</param>
-    /// <param name="Skip">Why to go on (not answered), or why the answer was cut.</param>
-    /// <param name="Outcome">Overrides the outcome recorded (client_closed).</param>
-    private sealed record RelayOutcome(bool Answered, int Status, CallVerdict Verdict, string? Skip, DateTimeOffset? QuotaUntil, string? Outcome = null);
-
-    /// <summary>Copies the answer to the client as it arrives, reading usage on the way.</summary>
-    private async Task<RelayOutcome> RelayAsync(CallContext ctx, HttpResponseMessage response, CallUsage usage)
-    {
-        var c = ctx.Http;
-        var status = (int)response.StatusCode;
-        var contentType = response.Content.Headers.ContentType?.ToString() ?? (ctx.Stream ? "text/event-stream" : "application/json");
-        var isStream = ctx.Stream && response.IsSuccessStatusCode && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
-        if (!isStream)
-        {
-            byte[] bytes;
-            try
-            {
-                using var whole = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted);
-                whole.CancelAfter(gateway.IdleTimeout);
-                bytes = await response.Content.ReadAsByteArrayAsync(whole.Token);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !c.RequestAborted.IsCancellationRequested)
-            {
-                return new RelayOutcome(false, status, CallVerdict.Failure, "answer cut or silent before it was complete", null);
-            }
-
-            if (response.IsSuccessStatusCode && !usage.ReadJson(bytes))
-                return new RelayOutcome(false, status, CallVerdict.Failure, "malformed answer (not JSON)", null);
-
-            usage.FirstTokenMs = ctx.Clock.Elapsed.TotalMilliseconds;
-            c.Response.StatusCode = status;
-            c.Response.ContentType = contentType;
-            await c.Response.Body.WriteAsync(bytes, c.RequestAborted);
-            return new RelayOutcome(true, status, CallVerdict.Success, null, null);
-        }
-
-        await using var upstream = await response.Content.ReadAsStreamAsync(c.RequestAborted);
-        var buffer = new byte[16 * 1024];
-        var lines = new SseUsageReader(usage);
-        var started = false;
-        try
-        {
-            while (true)
-            {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted);
-                idle.CancelAfter(gateway.IdleTimeout);
-                var n = await upstream.ReadAsync(buffer, idle.Token);
-                if (n == 0)
-                    break;
-                if (!started)
-                {
-                    // Nothing reached the client before this: headers go now, with the first bytes.
-                    started = true;
-                    usage.FirstTokenMs = ctx.Clock.Elapsed.TotalMilliseconds;
-                    c.Response.StatusCode = status;
-                    c.Response.ContentType = contentType;
-                    c.Response.Headers.CacheControl = "no-cache";
-                }
-
-                lines.Feed(buffer.AsSpan(0, n)); // before the write: a client that leaves now still has its usage booked
-                await c.Response.Body.WriteAsync(buffer.AsMemory(0, n), c.RequestAborted);
-                await c.Response.Body.FlushAsync(c.RequestAborted);
-            }
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !c.RequestAborted.IsCancellationRequested)
-        {
-            if (!started)
-                return new RelayOutcome(false, status, CallVerdict.Failure, "stream cut or silent before any output", null);
-
-            // Output already reached the client: never retried elsewhere; the client sees the stream end early.
-            c.Abort();
-            return new RelayOutcome(true, status, CallVerdict.Failure, "stream cut after output started", null);
-        }
-
-        if (!started)
-            return new RelayOutcome(false, status, CallVerdict.Failure, "empty stream", null);
-        return new RelayOutcome(true, status, CallVerdict.Success, null, null);
     }
 
     private static async Task ErrorAsync(HttpContext c, GatewayProtocol protocol, int status, string type, string message, string? param)

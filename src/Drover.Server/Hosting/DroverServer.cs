@@ -83,7 +83,7 @@ public static class DroverServer
             ? async (job, attempt, ct) => await store.JobGetAsync(job, ct) is { State: Core.Jobs.JobState.Running } j && j.Attempt == attempt
             : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
-        app.MapDroverApi(jobs);
+        app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
         app.MapDashboard(token, TimeProvider.System);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
@@ -103,6 +103,8 @@ public static class DroverServer
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        if (Core.Secrets.SecretsFileCheck.Problem(options.Home.SecretsPath) is { } secretsProblem)
+            Log.SecretsFileUnusable(logger, secretsProblem);
         var time = TimeProvider.System;
         using var host = options.Worker.Slots > 0 ? new WorkerHost(store, runner, options.Worker, time, logger) : null;
         try
@@ -222,7 +224,19 @@ public static class DroverServer
     private static Func<Core.Configuration.AlertSinkConfig, (string? Url, string? Token)> AlertSinkSecrets(DroverHome home)
     {
         var secrets = new Core.Secrets.SecretStore(home.SecretsPath);
-        return sink => (sink.Url ?? secrets.Lookup(sink.UrlEnv, sink.UrlSecret), secrets.Lookup(sink.TokenEnv, sink.TokenSecret));
+        string? Lookup(string? env, string? name)
+        {
+            try
+            {
+                return secrets.Lookup(env, name);
+            }
+            catch (Core.DroverException)
+            {
+                return null; // a damaged secrets file (warned about at start): the sink is skipped, serve still runs
+            }
+        }
+
+        return sink => (sink.Url ?? Lookup(sink.UrlEnv, sink.UrlSecret), Lookup(sink.TokenEnv, sink.TokenSecret));
     }
 
     private static void WriteServerInfo(DroverHome home, string url)
