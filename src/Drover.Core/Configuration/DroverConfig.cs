@@ -58,6 +58,12 @@ public sealed record ServerConfig
 {
     public string Bind { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8731;
+
+    /// <summary>PEM certificate and key (paths, relative to the home) that make the API serve HTTPS; both or neither.
+    /// A bind outside loopback needs them (or <c>serve --insecure-bind</c>).</summary>
+    public string? TlsCert { get; init; }
+
+    public string? TlsKey { get; init; }
 }
 
 /// <summary><c>[worker]</c>: this host's worker slots and lease timing (SPEC §6).</summary>
