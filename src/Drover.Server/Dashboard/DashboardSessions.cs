@@ -21,10 +21,6 @@ public enum LoginOutcome
 /// </summary>
 public sealed partial class DashboardSessions(DroverHome home, string token, TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private (DateTime Written, long Length) _seen = (DateTime.MinValue, -1);
-    private long _generation;
-
     /// <summary>Trades a valid, unused code for a session cookie value; the code is spent before this returns.</summary>
     public LoginOutcome Redeem(string? code, out string? session)
     {
@@ -36,7 +32,6 @@ public sealed partial class DashboardSessions(DroverHome home, string token, Tim
         var state = Update(home, now, s => s.Redeemed.TryAdd(used, DashboardLogin.CodeExpiry(code).ToUnixTimeSeconds()));
         if (state is null)
             return LoginOutcome.AlreadyUsed;
-        Remember(state.Generation);
         session = DashboardLogin.MintSession(token, now, state.Generation);
         return LoginOutcome.Accepted;
     }
@@ -46,16 +41,12 @@ public sealed partial class DashboardSessions(DroverHome home, string token, Tim
     {
         if (string.IsNullOrEmpty(session))
             return false;
-        return DashboardLogin.VerifySession(token, session, now, CurrentGeneration());
+        // Read every time (a small file): a logout by another process must count at once, whatever the mtime resolution.
+        return DashboardLogin.VerifySession(token, session, now, Read(home.DashboardSessionsPath).Generation);
     }
 
     /// <summary>Ends every session minted so far (every browser); returns the new generation.</summary>
-    public long LogoutAll()
-    {
-        var generation = LogoutAll(home, time.GetUtcNow());
-        Remember(generation);
-        return generation;
-    }
+    public long LogoutAll() => LogoutAll(home, time.GetUtcNow());
 
     /// <summary>What `drover dashboard --logout-all` does: moves the generation on, with or without a running serve.</summary>
     public static long LogoutAll(DroverHome home, DateTimeOffset now) =>
@@ -64,36 +55,6 @@ public sealed partial class DashboardSessions(DroverHome home, string token, Tim
             s.Generation++;
             return true;
         })!.Generation;
-
-    /// <summary>The generation in the file, read again only when the file changed (a stat per cookie check).</summary>
-    private long CurrentGeneration()
-    {
-        var path = home.DashboardSessionsPath;
-        var info = new FileInfo(path);
-        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1L);
-        lock (_gate)
-        {
-            if (stamp == _seen)
-                return _generation;
-        }
-
-        var generation = Read(path).Generation;
-        lock (_gate)
-        {
-            _seen = stamp;
-            _generation = generation;
-            return generation;
-        }
-    }
-
-    private void Remember(long generation)
-    {
-        lock (_gate)
-        {
-            _generation = generation;
-            _seen = (DateTime.MinValue, -2);
-        }
-    }
 
     /// <summary>
     /// Reads the file, drops expired codes, applies <paramref name="change"/> and writes the result (fsynced, then
