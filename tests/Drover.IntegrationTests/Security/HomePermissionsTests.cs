@@ -29,6 +29,20 @@ public sealed class HomePermissionsTests
         serve.Output.ShouldContain("tightened");
     }
 
+    [Fact]
+    public async Task Doctor_HomeOpenToOthers_WarnsWithTheFix()
+    {
+        using var t = new TestHome();
+        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
+        File.SetUnixFileMode(t.Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        var r = await t.Cli.RunAsync("doctor", "--json");
+
+        var home = r.Json.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("check").GetString() == "home");
+        home.GetProperty("status").GetString().ShouldBe("warn", r.ToString());
+        home.GetProperty("detail").GetString()!.ShouldContain($"is 0705, open to other users: chmod 700 {t.Home}");
+    }
+
     /// <summary>Every file and directory under <paramref name="root"/> (itself included, symlinks skipped) with a group or other bit.</summary>
     private static List<string> OpenEntries(string root)
     {
