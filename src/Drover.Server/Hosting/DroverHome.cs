@@ -57,13 +57,12 @@ public sealed class DroverHome
 
         Directory.CreateDirectory(Root, OwnerOnlyDir);
         var mode = File.GetUnixFileMode(Root);
-        if ((mode & GroupOrOther) != 0)
+        if ((mode & GroupOrOther) != 0 && TryCloseToOthers(Root))
         {
-            File.SetUnixFileMode(Root, mode & ~GroupOrOther);
             foreach (var file in (string[])[ConfigPath, TokenPath, SecretsPath, DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm", ServerInfoPath])
             {
                 if (File.Exists(file))
-                    File.SetUnixFileMode(file, File.GetUnixFileMode(file) & ~GroupOrOther);
+                    TryCloseToOthers(file);
             }
 
             TightenedFrom ??= mode;
@@ -72,8 +71,24 @@ public sealed class DroverHome
         foreach (var dir in (string[])[RunsDir, WorkDir])
         {
             Directory.CreateDirectory(dir, OwnerOnlyDir);
-            if ((File.GetUnixFileMode(dir) & GroupOrOther) != 0)
-                File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) & ~GroupOrOther);
+            TryCloseToOthers(dir);
+        }
+    }
+
+    /// <summary>Clears the group and other bits; false when this user may not (another owner: doctor says so).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static bool TryCloseToOthers(string path)
+    {
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & GroupOrOther) != 0)
+                File.SetUnixFileMode(path, mode & ~GroupOrOther);
+            return true;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return false;
         }
     }
 
