@@ -3,6 +3,7 @@ using Drover.Cli;
 using Drover.Cli.Commands;
 using Drover.Cli.Output;
 
+OwnerOnlyFiles.Apply();
 ConsoleWidth.Configure();
 var globals = new GlobalOptions();
 var root = new RootCommand("drover: run a fleet of AI coding agents as a production service");

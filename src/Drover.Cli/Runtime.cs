@@ -130,16 +130,17 @@ public sealed class Runtime : IAsyncDisposable
         var home = DroverHome.Resolve(s.Home);
         if (requireHome && s.Url is null && s.Store is null && !File.Exists(home.DatabasePath) && !File.Exists(home.ConfigPath))
             throw new HomeMissingException($"no Drover home at {home.Root} (run drover init, or check --home)");
-        await LoadConfigAsync(home, ct);
+        var config = await LoadConfigAsync(home, ct);
+        var trusted = ServerCertificate(home, config.Server);
         if (s.Url is { } url)
         {
-            var http = new HttpDroverApi(url, s.Token ?? home.ReadToken());
+            var http = new HttpDroverApi(url, s.Token ?? home.ReadToken(), trusted);
             return (http, new Disposer(http.Dispose));
         }
 
         if (s.Store is null && DiscoverServer(home) is { } found)
         {
-            var http = new HttpDroverApi(found, s.Token ?? home.ReadToken());
+            var http = new HttpDroverApi(found, s.Token ?? home.ReadToken(), trusted);
             if (await http.IsHealthyAsync(ct))
                 return (http, new Disposer(http.Dispose));
             http.Dispose();
@@ -147,6 +148,21 @@ public sealed class Runtime : IAsyncDisposable
 
         var rt = await OpenAsync(s, ct);
         return (rt.Jobs, rt);
+    }
+
+    /// <summary>The certificate this home's `serve` presents under TLS, to trust when talking to it; null without TLS.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate(DroverHome home, ServerConfig server)
+    {
+        if (server.TlsCert is not { } cert)
+            return null;
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.GetFullPath(cert, home.Root)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The URL in a live `serve`'s server.json of this home; null when none runs.</summary>

@@ -118,4 +118,15 @@ internal static partial class Log
 
     [LoggerMessage(5205, LogLevel.Warning, "event stream reader: store call failed; retrying")]
     public static partial void StreamReaderError(ILogger logger, Exception ex);
+    [LoggerMessage(5220, LogLevel.Warning, "serving plain HTTP on {Address} beyond loopback (--insecure-bind): the bearer token and dashboard session cookies cross the network in clear text; set [server] tls_cert and tls_key to serve HTTPS")]
+    public static partial void InsecureBind(ILogger logger, string address);
+
+    [LoggerMessage(5221, LogLevel.Warning, "home {Home} was open to other users ({Mode}); tightened it and its secret files to owner-only")]
+    public static partial void HomeTightened(ILogger logger, string home, string mode);
+
+    [LoggerMessage(5222, LogLevel.Warning, "dashboard login refused: that link was already used")]
+    public static partial void LoginReplayed(ILogger logger);
+
+    [LoggerMessage(5223, LogLevel.Information, "dashboard logout: every browser session was ended (generation {Generation})")]
+    public static partial void LoggedOut(ILogger logger, long generation);
 }

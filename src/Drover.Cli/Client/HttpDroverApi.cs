@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,11 +15,20 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
 {
     private readonly HttpClient _http;
 
-    public HttpDroverApi(string baseUrl, string? token)
+    /// <param name="trusted">The home's own TLS certificate (<c>[server] tls_cert</c>): trusted as presented even when
+    /// no authority vouches for it (self-signed) or it names another host than the URL's (127.0.0.1).</param>
+    public HttpDroverApi(string baseUrl, string? token, X509Certificate2? trusted = null)
     {
         if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             throw new JobSpecException("url", $"\"{baseUrl}\" is not an http(s) URL (like http://127.0.0.1:8731)");
-        _http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+        var handler = new SocketsHttpHandler();
+        if (trusted is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) =>
+                errors == SslPolicyErrors.None || (presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(trusted.RawData));
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         if (token is not null)
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }

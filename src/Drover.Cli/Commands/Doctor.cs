@@ -56,7 +56,11 @@ public static class Doctor
         {
             File.WriteAllText(probe, "");
             File.Delete(probe);
-            return DoctorCheck.Ok("home", $"{home.Root} is writable");
+            const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(home.Root) is var mode && (mode & others) != 0)
+                return DoctorCheck.Warn("home", $"{home.Root} is {DroverHome.FormatMode(mode)}, open to other users: chmod 700 {home.Root} (serve closes it when it starts)");
+            return DoctorCheck.Ok("home", $"{home.Root} is writable, owner-only");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

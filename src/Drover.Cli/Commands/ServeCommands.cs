@@ -66,9 +66,10 @@ public static class ServeCommands
     {
         var flags = WorkerFlags.Create();
         var port = new Option<int?>("--port") { Description = "API port (default 8731; 0 picks a free one)" };
-        var bind = new Option<string?>("--bind") { Description = "Address to bind (default 127.0.0.1)" };
+        var bind = new Option<string?>("--bind") { Description = "Address to bind (default 127.0.0.1); beyond loopback needs [server] tls_cert and tls_key, or --insecure-bind" };
+        var insecureBind = new Option<bool>("--insecure-bind") { Description = "Serve plain HTTP beyond loopback anyway: the token and session cookies cross the network in clear text" };
         var demo = new Option<bool>("--demo") { Description = "Use a temporary home and submit demo jobs (no API key needed)" };
-        var cmd = new Command("serve", "Run the API, the reaper and local worker slots") { port, bind, demo };
+        var cmd = new Command("serve", "Run the API, the reaper and local worker slots") { port, bind, insecureBind, demo };
         flags.AddTo(cmd);
         cmd.SetHandler(g, async (r, s, ct) =>
         {
@@ -101,15 +102,18 @@ public static class ServeCommands
                 Worker = worker,
                 Port = r.GetValue(port) ?? rt.Config.Server.Port,
                 Bind = r.GetValue(bind) ?? rt.Config.Server.Bind,
+                TlsCert = rt.Config.Server.TlsCert,
+                TlsKey = rt.Config.Server.TlsKey,
+                InsecureBind = r.GetValue(insecureBind),
                 Config = rt.Config,
-                OnStarted = async (url, jobs, token) =>
+                OnStarted = async (listening, jobs, token) =>
                 {
-                    Console.WriteLine($"drover: serving {url} (home {home.Root}; token in {home.TokenPath})");
+                    Console.WriteLine($"drover: serving {listening.Shown} (home {home.Root}; token in {home.TokenPath})");
                     var homeFlag = home.Root == DroverHome.Resolve(null).Root ? "" : $" --home {home.Root}";
-                    Console.WriteLine($"drover: dashboard at {url}/ (run `drover dashboard{homeFlag}` for a login link)");
+                    Console.WriteLine($"drover: dashboard at {listening.Url}/ (run `drover dashboard{homeFlag}` for a login link)");
                     Console.WriteLine($"drover: {Runtime.SandboxSummary(rt.Config, home)}");
                     if (isDemo)
-                        await Demo.SubmitAsync(home, jobs, url, token);
+                        await Demo.SubmitAsync(home, jobs, listening.Url, token);
                 },
             };
             await DroverServer.RunAsync(options, rt.Store, rt.Jobs, Runtime.CreateRunner(logs, rt.Config, rt.Home), signal.Token);

@@ -8,9 +8,12 @@ public sealed partial record DroverConfig
         # Durations are like 90s, 45m, 2h, 1d or 1h30m.
 
         [server]
-        # bind = "127.0.0.1"           # keep the API on loopback unless you mean to expose it
+        # bind = "127.0.0.1"           # keep the API on loopback unless you mean to expose it; any other address
+                                       # needs TLS below (or serve --insecure-bind: token and cookies in clear text)
         # port = 8731
         # max_streams = 200            # open event/log streams at once; one more gets 503 with Retry-After
+        # tls_cert = "tls/cert.pem"    # PEM certificate and key (relative to the home): serve HTTPS; both or neither
+        # tls_key = "tls/key.pem"
 
         [worker]
         # name = "laptop"              # default: the host name (serve), <host>-worker (worker)

@@ -62,6 +62,12 @@ public sealed record ServerConfig
 
     /// <summary>Open event and log streams served at once; one more is refused with 503 and Retry-After.</summary>
     public int MaxStreams { get; init; } = 200;
+
+    /// <summary>PEM certificate and key (paths, relative to the home) that make the API serve HTTPS; both or neither.
+    /// A bind outside loopback needs them (or <c>serve --insecure-bind</c>).</summary>
+    public string? TlsCert { get; init; }
+
+    public string? TlsKey { get; init; }
 }
 
 /// <summary><c>[worker]</c>: this host's worker slots and lease timing (SPEC §6).</summary>

@@ -102,15 +102,20 @@ public static partial class DroverConfigLoader
         var d = new ServerConfig();
         if (s is null)
             return d;
-        s.AllowOnly("bind", "port", "max_streams");
+        s.AllowOnly("bind", "port", "max_streams", "tls_cert", "tls_key");
         var bind = s.String("bind");
         if (bind is not null && !System.Net.IPAddress.TryParse(bind, out _) && bind != "localhost")
             throw s.Error("bind", $"{SpecGrammar.Quote(bind)} is not an IP address (or localhost)");
+        var (cert, key) = (s.String("tls_cert"), s.String("tls_key"));
+        if ((cert is null) != (key is null))
+            throw s.Error(cert is null ? "tls_cert" : "tls_key", "tls_cert and tls_key go together: set both (PEM files) or neither");
         return new ServerConfig
         {
             Bind = bind ?? d.Bind,
             Port = (int)(s.Integer("port", 1, 65535) ?? d.Port),
             MaxStreams = (int)(s.Integer("max_streams", 1, 100_000) ?? d.MaxStreams),
+            TlsCert = cert,
+            TlsKey = key,
         };
     }
 

@@ -24,6 +24,8 @@ public sealed partial class ShellAttemptRunner
         var usesGateway = run.GatewayUrl is not null && !run.DirectToProvider;
         var network = sandbox.NetworkFor(usesGateway, run.Context.Spec.Network);
         var gateway = usesGateway && Uri.TryCreate(run.GatewayUrl, UriKind.Absolute, out var url) ? url : null;
+        if (network == SandboxNetwork.Gateway && gateway is { Scheme: "https" })
+            gateway = PlainGateway(run, gateway);
         var (wrapped, error) = sandbox.Wrap(new SandboxRun(argv, run.Workspace!, run.Files.Dir, run.RunHome, network, gateway) { ResumeHome = run.ResumeHome });
         if (wrapped is null)
         {
@@ -34,5 +36,19 @@ public sealed partial class ShellAttemptRunner
 
         run.Log.Note($"sandbox: confined (network {SandboxConfig.Name(network)})");
         return wrapped;
+    }
+
+    /// <summary>
+    /// Under TLS the server's URL is https, but the relay inside the sandbox reaches the gateway's Unix socket, which
+    /// speaks plain HTTP (it never leaves the host): the agent is handed the same address over http instead.
+    /// </summary>
+    private static Uri PlainGateway(RunState run, Uri gateway)
+    {
+        var secure = gateway.GetLeftPart(UriPartial.Authority);
+        var plain = "http://" + secure["https://".Length..];
+        run.GatewayUrl = plain + gateway.PathAndQuery.TrimEnd('/');
+        run.EngineEnv = run.EngineEnv.ToDictionary(
+            e => e.Key, e => e.Value?.Replace(secure, plain, StringComparison.Ordinal), StringComparer.Ordinal);
+        return new Uri(run.GatewayUrl);
     }
 }

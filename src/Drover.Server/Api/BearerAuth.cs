@@ -4,6 +4,7 @@ using Drover.Core.Access;
 using Drover.Server.Dashboard;
 using Drover.Server.Jobs;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Drover.Server.Api;
@@ -34,7 +35,7 @@ public sealed class BearerAuth(
             return;
         }
 
-        if (CookieAllowed(request.Path) && DashboardLogin.VerifySession(token, request.Cookies[DashboardLogin.CookieName], time.GetUtcNow()))
+        if (CookieAllowed(request.Path) && context.RequestServices.GetRequiredService<DashboardSessions>().Verify(request.Cookies[DashboardLogin.CookieName], time.GetUtcNow()))
         {
             if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !SameOrigin(request))
             {

@@ -26,22 +26,27 @@ public static class DashboardEndpoints
         && !path.StartsWithSegments("/metrics", StringComparison.Ordinal)
         && !path.StartsWithSegments("/healthz", StringComparison.Ordinal);
 
-    public static void MapDashboard(this IEndpointRouteBuilder app, string token, TimeProvider time)
+    public static void MapDashboard(this IEndpointRouteBuilder app, DashboardSessions sessions)
     {
         app.MapGet(LoginPath, async (HttpContext ctx, ILoggerFactory logs) =>
         {
             var logger = logs.CreateLogger("Drover.Server.Dashboard");
-            var now = time.GetUtcNow();
-            if (!DashboardLogin.VerifyCode(token, ctx.Request.Query["code"].FirstOrDefault(), now))
+            var outcome = sessions.Redeem(ctx.Request.Query["code"].FirstOrDefault(), out var session);
+            if (outcome != LoginOutcome.Accepted)
             {
-                Log.LoginRefused(logger);
+                if (outcome == LoginOutcome.AlreadyUsed)
+                    Log.LoginReplayed(logger);
+                else
+                    Log.LoginRefused(logger);
                 ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await WriteLoginNeededAsync(ctx, "That login link is invalid or has expired (links last 10 minutes).");
+                await WriteLoginNeededAsync(ctx, outcome == LoginOutcome.AlreadyUsed
+                    ? "That login link was already used (each link logs in once)."
+                    : "That login link is invalid or has expired (links last 10 minutes).");
                 return;
             }
 
             Log.LoginAccepted(logger, ctx.Connection.RemoteIpAddress?.ToString());
-            ctx.Response.Cookies.Append(DashboardLogin.CookieName, DashboardLogin.MintSession(token, now), new CookieOptions
+            ctx.Response.Cookies.Append(DashboardLogin.CookieName, session!, new CookieOptions
             {
                 HttpOnly = true,
                 SameSite = SameSiteMode.Strict,
@@ -53,8 +58,10 @@ public static class DashboardEndpoints
             ctx.Response.Redirect("/");
         });
 
-        app.MapPost("/logout", (HttpContext ctx) =>
+        // Sessions are not tracked one by one: logging out moves the generation on, which signs out every browser.
+        app.MapPost("/logout", (HttpContext ctx, ILoggerFactory logs) =>
         {
+            Log.LoggedOut(logs.CreateLogger("Drover.Server.Dashboard"), sessions.LogoutAll());
             ctx.Response.Cookies.Delete(DashboardLogin.CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true });
             return Results.NoContent();
         });

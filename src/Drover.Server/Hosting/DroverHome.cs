@@ -20,6 +20,8 @@ public sealed class DroverHome
 
     /// <summary>The gateway's Unix socket (only <c>/v1</c>), bound into sandboxes whose network is <c>gateway</c>.</summary>
     public string GatewaySocketPath => Path.Combine(Root, "gateway.sock");
+    /// <summary>The dashboard's session generation and redeemed login codes (0600).</summary>
+    public string DashboardSessionsPath => Path.Combine(Root, "dashboard-sessions");
 
     /// <summary>Held (flock) by the one `serve` of this home.</summary>
     public string ServeLockPath => Path.Combine(Root, "serve.lock");
@@ -33,12 +35,67 @@ public sealed class DroverHome
         return new DroverHome(root);
     }
 
+    private const UnixFileMode OwnerOnlyDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>The mode the home had when this process found it open to other users (and tightened it); else null.</summary>
+    public UnixFileMode? TightenedFrom { get; private set; }
+
+    /// <summary>
+    /// Creates the home and its run and work dirs owner-only (0700): they hold the token, secrets, database and every
+    /// job's logs. A home found open to others is closed, and its secret files with it (<see cref="TightenedFrom"/>).
+    /// </summary>
     public void EnsureCreated()
     {
-        Directory.CreateDirectory(Root);
-        Directory.CreateDirectory(RunsDir);
-        Directory.CreateDirectory(WorkDir);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Root);
+            Directory.CreateDirectory(RunsDir);
+            Directory.CreateDirectory(WorkDir);
+            return;
+        }
+
+        Directory.CreateDirectory(Root, OwnerOnlyDir);
+        var mode = File.GetUnixFileMode(Root);
+        if ((mode & GroupOrOther) != 0 && TryCloseToOthers(Root))
+        {
+            foreach (var file in (string[])[ConfigPath, TokenPath, SecretsPath, DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm", ServerInfoPath])
+            {
+                if (File.Exists(file))
+                    TryCloseToOthers(file);
+            }
+
+            TightenedFrom ??= mode;
+        }
+
+        foreach (var dir in (string[])[RunsDir, WorkDir])
+        {
+            Directory.CreateDirectory(dir, OwnerOnlyDir);
+            TryCloseToOthers(dir);
+        }
     }
+
+    /// <summary>Clears the group and other bits; false when this user may not (another owner: doctor says so).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static bool TryCloseToOthers(string path)
+    {
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & GroupOrOther) != 0)
+                File.SetUnixFileMode(path, mode & ~GroupOrOther);
+            return true;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A mode as ls -l's octal digits, like 0755.</summary>
+    public static string FormatMode(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
 
     /// <summary>A shorter token (an empty or truncated file) would open the API to anyone; refused, never served.</summary>
     public const int MinTokenLength = 32;

@@ -28,23 +28,36 @@ public sealed record ServeOptions
     public required WorkerOptions Worker { get; init; }
     public string Bind { get; init; } = "127.0.0.1";
 
+    /// <summary><c>[server] tls_cert</c>/<c>tls_key</c>: PEM paths (relative to the home) that make the API serve HTTPS.</summary>
+    public string? TlsCert { get; init; }
+
+    public string? TlsKey { get; init; }
+
+    /// <summary>--insecure-bind: serve plain HTTP beyond loopback anyway (with a warning).</summary>
+    public bool InsecureBind { get; init; }
+
     /// <summary>0 picks a free port (tests).</summary>
     public int Port { get; init; } = 8731;
 
     /// <summary>drover.toml; its <c>[gateway]</c>, <c>[[providers]]</c> and <c>[routes]</c> drive the /v1 endpoint.</summary>
     public Core.Configuration.DroverConfig? Config { get; init; }
 
-    /// <summary>Called once the API listens, with its base URL (the demo submits its jobs here).</summary>
-    public Func<string, JobService, CancellationToken, Task>? OnStarted { get; init; }
+    /// <summary>Called once the API listens, with where it listens (the demo submits its jobs there).</summary>
+    public Func<ServeListening, JobService, CancellationToken, Task>? OnStarted { get; init; }
 }
+
+/// <param name="Url">The base URL a client on this host uses (also in server.json).</param>
+/// <param name="Shown">What to tell the operator: the bound address, or this host's name for every interface.</param>
+public sealed record ServeListening(string Url, string Shown);
 
 public static class DroverServer
 {
     /// <summary>Runs until <paramref name="stopping"/> fires (SIGTERM/Ctrl-C), then drains the local worker.</summary>
     public static async Task RunAsync(ServeOptions options, IJobStore store, JobService jobs, IAttemptRunner runner, CancellationToken stopping)
     {
+        using var listen = ListenPlan.Create(options.Bind, options.TlsCert, options.TlsKey, options.InsecureBind, options.Home.Root);
         var token = options.Home.EnsureToken();
-        var address = IPAddress.Parse(options.Bind);
+        var address = listen.Address;
         EnsurePortFree(address, options.Port);
         // No appsettings.json reloading: its file watcher would watch the content root (by default the working
         // directory) recursively and wake on every file change below it, costing CPU while idle.
@@ -64,7 +77,13 @@ public static class DroverServer
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(address, options.Port);
+            k.Listen(address, options.Port, l =>
+            {
+                if (listen.Certificate is { } certificate)
+                    l.UseHttps(certificate);
+            });
+            // Plain HTTP on the socket even under TLS: it never leaves the host, and sandboxed agents reach it through
+            // a relay that speaks the gateway URL they are given (http://127.0.0.1:PORT).
             if (options.Config is { Gateway.Enabled: true } && GatewaySocket(options.Home) is { } socket)
                 k.ListenUnixSocket(socket);
             k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
@@ -74,8 +93,15 @@ public static class DroverServer
 
         // Our own signal handling (the CLI) drives shutdown, so the host must not also stop on SIGTERM first.
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+        var sessions = new DashboardSessions(options.Home, token, TimeProvider.System);
+        builder.Services.AddSingleton(sessions);
 
         var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
+        if (listen.InsecureBind)
+            Log.InsecureBind(logger, address.ToString());
+        if (options.Home.TightenedFrom is { } loose)
+            Log.HomeTightened(logger, options.Home.Root, DroverHome.FormatMode(loose));
         app.UseMiddleware<ErrorMapping>();
         app.Use(GatewaySocketOnlyV1);
         // Never null: middleware activation cannot match a null argument to the constructor.
@@ -84,7 +110,7 @@ public static class DroverServer
             : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
         app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
-        app.MapDashboard(token, TimeProvider.System);
+        app.MapDashboard(sessions);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
             probeProviders = app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);
@@ -102,7 +128,6 @@ public static class DroverServer
             throw PortInUse(options.Port, e);
         }
 
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover");
         if (Core.Secrets.SecretsFileCheck.Problem(options.Home.SecretsPath) is { } secretsProblem)
             Log.SecretsFileUnusable(logger, secretsProblem);
         var time = TimeProvider.System;
@@ -120,8 +145,9 @@ public static class DroverServer
             throw;
         }
 
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        url = url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        var listening = new ServeListening(listen.LocalUrl(bound), listen.Describe(bound));
+        var url = listening.Url;
         WriteServerInfo(options.Home, url);
 
         // Stored, not passed per claim: every worker of the fleet, on any host, claims under the cap serve was given.
@@ -138,7 +164,7 @@ public static class DroverServer
         try
         {
             if (options.OnStarted is { } started)
-                await started(url, jobs, stopping);
+                await started(listening, jobs, stopping);
             await Task.Delay(Timeout.Infinite, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

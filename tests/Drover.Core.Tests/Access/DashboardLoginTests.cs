@@ -44,9 +44,29 @@ public sealed class DashboardLoginTests
         var code = DashboardLogin.MintCode(Token, Now);
         var session = DashboardLogin.MintSession(Token, Now);
 
-        DashboardLogin.VerifySession(Token, code, Now).ShouldBeFalse();
+        DashboardLogin.VerifySession(Token, code, Now, 0).ShouldBeFalse();
         DashboardLogin.VerifyCode(Token, session, Now).ShouldBeFalse();
-        DashboardLogin.VerifySession(Token, session, Now.AddDays(6)).ShouldBeTrue();
-        DashboardLogin.VerifySession(Token, session, Now.AddDays(7).AddSeconds(1)).ShouldBeFalse();
+        DashboardLogin.VerifySession(Token, session, Now.AddDays(6), 0).ShouldBeTrue();
+        DashboardLogin.VerifySession(Token, session, Now.AddDays(7).AddSeconds(1), 0).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void VerifySession_OtherGenerationOrForgedGeneration_Refused()
+    {
+        var session = DashboardLogin.MintSession(Token, Now, generation: 3);
+        var forged = session.Replace(".3.", ".4.", StringComparison.Ordinal);
+
+        DashboardLogin.VerifySession(Token, session, Now, 3).ShouldBeTrue();
+        DashboardLogin.VerifySession(Token, session, Now, 4).ShouldBeFalse();
+        DashboardLogin.VerifySession(Token, forged, Now, 4).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void MintCode_TwiceInOneSecond_GivesTwoCodes()
+    {
+        var code = DashboardLogin.MintCode(Token, Now);
+
+        DashboardLogin.MintCode(Token, Now).ShouldNotBe(code);
+        DashboardLogin.CodeExpiry(code).ShouldBe(Now + DashboardLogin.CodeLifetime);
     }
 }

@@ -57,7 +57,7 @@ public sealed class DroverConfigLoaderTests
         var setting = new System.Text.RegularExpressions.Regex(@"^# (\[|[a-z_]+ = )");
         var lines = DroverConfig.DefaultToml.Split('\n').Select(l => setting.IsMatch(l) ? l[2..] : l);
         var config = DroverConfigLoader.Parse(string.Join('\n', lines));
-        config.Server.ShouldBe(new ServerConfig());
+        config.Server.ShouldBe(new ServerConfig { TlsCert = "tls/cert.pem", TlsKey = "tls/key.pem" });
         config.Worker.Slots.ShouldBe(2);
         config.Worker.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
         config.Engines.Keys.ShouldBe(["codex", "mytool"]);
@@ -334,6 +334,7 @@ public sealed class DroverConfigLoaderTests
     [InlineData("[server]\nport = \"8731\"\n", "server.port: expected an integer, got a string")]
     [InlineData("[server]\nport = 70000\n", "server.port: 70000 is out of range (1..65535)")]
     [InlineData("[server]\nbind = \"my host\"\n", "is not an IP address")]
+    [InlineData("[server]\ntls_cert = \"c.pem\"\n", "server.tls_key: tls_cert and tls_key go together")]
     [InlineData("[worker]\nslots = -1\n", "worker.slots: -1 is out of range")]
     [InlineData("[worker]\nlease_ttl = \"0s\"\n", "worker.lease_ttl: \"0s\" is out of range (1s..1h)")]
     [InlineData("[worker]\nheartbeat = \"soon\"\n", "expected a duration")]

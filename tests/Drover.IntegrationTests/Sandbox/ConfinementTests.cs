@@ -18,6 +18,7 @@ public sealed class ConfinementTests(PostgresCluster pg) : IClassFixture<Postgre
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
+    [InlineData("sqlite-tls")]
     public async Task ShellJob_GatewayNetwork_DoesItsWorkButReachesNothingOfDrover(string store)
     {
         using var t = new TestHome();
@@ -31,7 +32,15 @@ public sealed class ConfinementTests(PostgresCluster pg) : IClassFixture<Postgre
         var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
         t.Cli.Env["ANTHROPIC_API_KEY"] = WorkerSecret;
         t.Cli.Env["DROVER_PROBE_VARIABLE"] = WorkerSecret;
-        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), $$"""
+        var tls = "";
+        if (store == "sqlite-tls")
+        {
+            // Under TLS the agent still gets a plain http address: its relay reaches the gateway's Unix socket.
+            using var cert = Security.BindTlsTests.WriteSelfSigned(t.Home, out var certPath, out var keyPath);
+            tls = $"[server]\ntls_cert = {JsonSerializer.Serialize(certPath)}\ntls_key = {JsonSerializer.Serialize(keyPath)}\n\n";
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), tls + $$"""
             [gateway]
             enabled = true
 
