@@ -147,7 +147,18 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         run.Result = run.Result with { Branch = run.Workspace.Branch };
         if (spec.Secrets.Count > 0)
         {
-            var stored = _secrets?.ReadAll() ?? new Dictionary<string, string>();
+            IReadOnlyDictionary<string, string> stored;
+            try
+            {
+                stored = _secrets?.ReadAll() ?? new Dictionary<string, string>();
+            }
+            catch (Core.DroverException)
+            {
+                // A damaged secrets file: say so (its contents never go into the reason) rather than crash the attempt.
+                var problem = SecretsFileCheck.Problem(_secrets!.Path) ?? "the secrets file cannot be read";
+                return Fail(FailureClass.DependencyMissing, $"cannot read the secret store: {problem} (drover doctor checks it)", run.Result);
+            }
+
             var missing = spec.Secrets.Where(n => !stored.ContainsKey(n)).ToList();
             if (missing.Count > 0)
             {

@@ -124,5 +124,19 @@ public sealed class SecretMaskingTests : IDisposable
         File.ReadAllText(Path.Combine(_h.RunDir(), "log")).ShouldNotContain("pin is");
     }
 
+    [Fact]
+    public async Task Run_SecretsFileDamaged_FailsAsDependencyMissingNamingTheFileNotItsContents()
+    {
+        File.WriteAllText(Path.Combine(_h.Home, "secrets"), """{"TOKEN": "half-written-value-4711""");
+        _h.Runner = new ShellAttemptRunner(secrets: new SecretStore(Path.Combine(_h.Home, "secrets")));
+
+        var report = await _h.RunAsync(AttemptHarness.Shell("echo ran", "\"secrets\": [\"TOKEN\"]"));
+
+        report.Outcome.Class.ShouldBe(FailureClass.DependencyMissing);
+        report.Outcome.Reason.ShouldNotBeNull().ShouldContain("cannot read the secret store");
+        report.Outcome.Reason.ShouldContain(Path.Combine(_h.Home, "secrets"));
+        report.Outcome.Reason.ShouldNotContain("half-written-value");
+    }
+
     public void Dispose() => _h.Dispose();
 }
