@@ -70,6 +70,7 @@ public static partial class JobSpecParser
             Tracker = errors.Try(() => Tracker(r), null),
             Env = errors.Try(() => Env(r), new SortedDictionary<string, string>(StringComparer.Ordinal)),
             Secrets = errors.Try(() => Secrets(r), []),
+            Approvals = errors.Try(() => Approvals(r), []),
         };
         errors.ThrowIfAny();
         return spec;
