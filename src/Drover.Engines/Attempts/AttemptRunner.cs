@@ -27,6 +27,9 @@ public interface IAttemptSink
     /// before the engine starts): null = go on, else why the attempt stops (class budget_exhausted).
     /// </summary>
     Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<BudgetStop?>(null);
+
+    /// <summary>Whether the engine is silent because it waits on a person (a pending tool approval): then it is not stalled.</summary>
+    Task<bool> WaitingOnPersonAsync(CancellationToken ct) => Task.FromResult(false);
 }
 
 /// <summary>Why a budget stops an attempt.</summary>

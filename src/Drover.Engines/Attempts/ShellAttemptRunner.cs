@@ -313,6 +313,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             Environment = BuildEnvironment(run),
             Timeout = timeout,
             StallTimeout = run.Context.Spec.StallTimeout,
+            Excused = run.Context.Sink.WaitingOnPersonAsync,
             KillGrace = run.Context.KillGrace,
             OnStdoutLine = onLine,
         };

@@ -179,6 +179,12 @@ public sealed class ProcessGroupRunner
             }
 
             var untilStall = Remaining(request.StallTimeout, output.Idle);
+            if (untilStall <= TimeSpan.Zero && request.Excused is { } excused && await IsExcusedAsync(excused, abort))
+            {
+                output.Touch();
+                continue;
+            }
+
             if (untilStall <= TimeSpan.Zero)
             {
                 return KillReason.Stalled;
@@ -193,6 +199,19 @@ public sealed class ProcessGroupRunner
         }
 
         return null;
+    }
+
+    /// <summary>A failing check (a store hiccup) excuses nothing: the stall rule stays as strict as without it.</summary>
+    private static async Task<bool> IsExcusedAsync(Func<CancellationToken, Task<bool>> excused, CancellationToken abort)
+    {
+        try
+        {
+            return await excused(abort);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private static TimeSpan Remaining(TimeSpan limit, TimeSpan used) =>

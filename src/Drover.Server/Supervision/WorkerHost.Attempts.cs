@@ -219,6 +219,13 @@ public sealed partial class WorkerHost
             }
         }
 
+        /// <summary>The agent waits on a person when a tool call of this attempt is pending (SPEC §13).</summary>
+        public async Task<bool> WaitingOnPersonAsync(CancellationToken ct)
+        {
+            var job = attempt.Job;
+            return (await host._store.ApprovalListAsync(new ApprovalListParams(job.Id), ct)).Any(a => a.Attempt == job.Attempt);
+        }
+
         public async Task ProgressAsync(string text, CancellationToken ct)
         {
             var job = attempt.Job;
