@@ -28,8 +28,11 @@ public interface IAttemptSink
     /// </summary>
     Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<BudgetStop?>(null);
 
-    /// <summary>Whether the engine is silent because it waits on a person (a pending tool approval): then it is not stalled.</summary>
-    Task<bool> WaitingOnPersonAsync(CancellationToken ct) => Task.FromResult(false);
+    /// <summary>
+    /// Whether the engine waited on a person (a pending tool approval, or one decided) at any time in the last
+    /// <paramref name="window"/>: a silence that long is then not a stall.
+    /// </summary>
+    Task<bool> WaitingOnPersonAsync(TimeSpan window, CancellationToken ct) => Task.FromResult(false);
 }
 
 /// <summary>Why a budget stops an attempt.</summary>

@@ -179,7 +179,7 @@ public sealed class ProcessGroupRunner
             }
 
             var untilStall = Remaining(request.StallTimeout, output.Idle);
-            if (untilStall <= TimeSpan.Zero && request.Excused is { } excused && await IsExcusedAsync(excused, abort))
+            if (untilStall <= TimeSpan.Zero && request.Excused is { } excused && await IsExcusedAsync(excused, request.StallTimeout, abort))
             {
                 output.Touch();
                 continue;
@@ -202,11 +202,11 @@ public sealed class ProcessGroupRunner
     }
 
     /// <summary>A failing check (a store hiccup) excuses nothing: the stall rule stays as strict as without it.</summary>
-    private static async Task<bool> IsExcusedAsync(Func<CancellationToken, Task<bool>> excused, CancellationToken abort)
+    private static async Task<bool> IsExcusedAsync(Func<TimeSpan, CancellationToken, Task<bool>> excused, TimeSpan window, CancellationToken abort)
     {
         try
         {
-            return await excused(abort);
+            return await excused(window, abort);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -36,10 +36,10 @@ public sealed record ProcessRunRequest(IReadOnlyList<string> Argv, string Workin
     public int? GuardPid { get; init; } = System.Environment.ProcessId;
 
     /// <summary>
-    /// Asked when the stall timeout passes: true means the process is silent for a good reason (it waits on a person's
-    /// decision), so the stall clock starts over instead of the group being killed.
+    /// Asked when the stall timeout passes, with the timeout: true means the process had a good reason to be silent
+    /// within it (it waited on a person's decision), so the stall clock starts over instead of the group being killed.
     /// </summary>
-    public Func<CancellationToken, Task<bool>>? Excused { get; init; }
+    public Func<TimeSpan, CancellationToken, Task<bool>>? Excused { get; init; }
 
     /// <summary>Called for each stdout line in order, after the line is logged. An exception is logged and reading goes on.</summary>
     public Func<string, CancellationToken, Task>? OnStdoutLine { get; init; }

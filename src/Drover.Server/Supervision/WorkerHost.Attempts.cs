@@ -219,11 +219,16 @@ public sealed partial class WorkerHost
             }
         }
 
-        /// <summary>The agent waits on a person when a tool call of this attempt is pending (SPEC §13).</summary>
-        public async Task<bool> WaitingOnPersonAsync(CancellationToken ct)
+        /// <summary>
+        /// A tool call of this attempt waits for a person, or was decided within <paramref name="window"/> (SPEC §13):
+        /// the decision counts as activity, so the agent gets a whole stall timeout after it to speak again.
+        /// </summary>
+        public async Task<bool> WaitingOnPersonAsync(TimeSpan window, CancellationToken ct)
         {
             var job = attempt.Job;
-            return (await host._store.ApprovalListAsync(new ApprovalListParams(job.Id), ct)).Any(a => a.Attempt == job.Attempt);
+            var since = host._time.GetUtcNow() - window;
+            return (await host._store.ApprovalListAsync(new ApprovalListParams(job.Id, All: true), ct))
+                .Any(a => a.Attempt == job.Attempt && (a.Pending || a.DecidedAt >= since));
         }
 
         public async Task ProgressAsync(string text, CancellationToken ct)

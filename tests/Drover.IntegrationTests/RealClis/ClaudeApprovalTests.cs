@@ -34,7 +34,7 @@ public sealed class ClaudeApprovalTests : IAsyncLifetime
         Git(Repo, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "init");
     }
 
-    private async Task ServeAsync(string approvals)
+    private async Task ServeAsync(string approvals, int touches = 1)
     {
         var claude = await AgentClis.BinaryAsync(AgentClis.ClaudePackage, "claude");
         await File.WriteAllTextAsync(Path.Combine(_t.Home, "drover.toml"), $$"""
@@ -58,7 +58,9 @@ public sealed class ClaudeApprovalTests : IAsyncLifetime
             """, Ct);
         _serve = _t.Cli.Start(["serve", "--port", "0", "--slots", "1"]);
         await _t.WaitForServerAsync(_serve, TimeSpan.FromSeconds(60));
-        Model.Script(new RunShell(Touch, new FakeUsage(100, 0, 0, 10, 0)), new SayDone("Done.", new FakeUsage(100, 0, 0, 10, 0)));
+        for (var i = 0; i < touches; i++)
+            Model.Script(new RunShell(Touch, new FakeUsage(100, 0, 0, 10, 0)));
+        Model.Script(new SayDone("Done.", new FakeUsage(100, 0, 0, 10, 0)));
     }
 
     private async Task<long> SubmitAsync(params string[] extra)
@@ -124,23 +126,26 @@ public sealed class ClaudeApprovalTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ApproveTool_AllowAfterLongerThanTheStallTimeout_TheFileIsCreated()
+    public async Task ApproveTool_AlwaysAllowAfterLongerThanTheStallTimeout_TheFileIsCreatedAndTheSameCallIsNotAskedAgain()
     {
         // The job's own rule (the config has none): a job's approvals work alone. Claude is silent while it waits;
-        // a 3 s stall timeout must not kill it during a 6 s wait.
-        await ServeAsync("timeout = \"1m\"");
+        // a 3 s stall timeout must not kill it during a 6 s wait. The model then runs the same command again.
+        await ServeAsync("timeout = \"1m\"", touches: 2);
         var spec = Path.Combine(_t.Root, "job.md");
         await File.WriteAllTextAsync(spec, $"---\napprovals: [\"ask Bash(touch *)\"]\n---\nCreate asked.txt.\n", Ct);
         var id = await SubmitAsync("--file", spec, "--stall-timeout", "3s");
 
         var pending = await PendingAsync(id);
         await Task.Delay(TimeSpan.FromSeconds(6), Ct);
-        var allowed = await _t.Cli.RunAsync("approve-tool", pending.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture), "allow");
+        var allowed = await _t.Cli.RunAsync("approve-tool", pending.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture), "allow", "--always");
         var job = await EndedAsync(id);
 
         allowed.ExitCode.ShouldBe(0, allowed.ToString());
-        allowed.Stdout.ShouldContain("allowed: Bash(touch asked.txt)");
+        allowed.Stdout.ShouldContain("allowed: Bash(touch asked.txt) (from now on for this job)");
         job.GetProperty("state").GetString().ShouldBe("succeeded", Explain());
+        Model.Bodies.Count(b => b.Contains("tool_result", StringComparison.Ordinal)).ShouldBeGreaterThanOrEqualTo(2, "both calls ran");
+        var all = (await _t.Cli.RunAsync("approvals", "--job", id.ToString(CultureInfo.InvariantCulture), "--all", "--json")).Json.GetProperty("approvals");
+        all.GetArrayLength().ShouldBe(1, "the second, identical call was allowed by the --always rule without asking");
         Git(Repo, "show", $"{job.GetProperty("branch").GetString()}:asked.txt").ShouldBe("");
     }
 
