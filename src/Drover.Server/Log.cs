@@ -112,4 +112,7 @@ internal static partial class Log
 
     [LoggerMessage(5263, LogLevel.Warning, "tool approval request refused: {Reason}")]
     public static partial void ApprovalRequestRefused(ILogger logger, string reason);
+
+    [LoggerMessage(5264, LogLevel.Information, "alert {Id} resolved: tool call {Call} was decided")]
+    public static partial void ApprovalAlertResolved(ILogger logger, long id, long call);
 }

@@ -85,6 +85,25 @@ public sealed class ApprovalApiTests : IAsyncLifetime
         var types = job.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
         types.ShouldContain("approval.requested");
         types.ShouldContain("approval.decided");
+        var alert = await AlertAsync(http, $"approval_pending:{pending.Id}");
+        alert.GetProperty("message").GetString()!.ShouldContain($"tool call {pending.Id} Bash(git push origin main)");
+        alert.GetProperty("acked_by").GetString().ShouldBe("resolved: allow by alice");
+    }
+
+    /// <summary>The alert with this key once the monitor has raised and closed it.</summary>
+    private static async Task<JsonElement> AlertAsync(HttpClient http, string key)
+    {
+        JsonElement last = default;
+        for (var i = 0; i < 100; i++)
+        {
+            var alerts = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/alerts?all=1", UriKind.Relative), Ct)).RootElement.GetProperty("alerts");
+            last = alerts.EnumerateArray().FirstOrDefault(a => a.GetProperty("key").GetString() == key);
+            if (last.ValueKind == JsonValueKind.Object && last.GetProperty("acked_by").ValueKind == JsonValueKind.String)
+                return last;
+            await Task.Delay(200, Ct);
+        }
+
+        throw new TimeoutException($"alert {key} was not raised and resolved; last: {last}");
     }
 
     private async Task<(long Id, string Pattern)> PendingAsync(HttpClient http, long job)
