@@ -106,6 +106,23 @@ public sealed class ApprovalApiTests : IAsyncLifetime
         throw new TimeoutException($"alert {key} was not raised and resolved; last: {last}");
     }
 
+    [Fact]
+    public async Task Submit_ApprovalFlag_StoredInCompactForm_BadRuleIsExit2NamingIt()
+    {
+        var ok = await _t.Cli.RunInAsync(_t.Scratch, ["submit", "x", "--command", "true", "--approval", "ask Bash(git push*)", "--approval", "deny WebFetch", "--json"]);
+        var bad = await _t.Cli.RunInAsync(_t.Scratch, ["submit", "x", "--command", "true", "--approval", "sometimes Bash"]);
+        var unknown = await _t.Cli.RunAsync("approve-tool", "12345", "allow");
+        var notADecision = await _t.Cli.RunAsync("approve-tool", "1", "perhaps");
+
+        ok.ExitCode.ShouldBe(0, ok.ToString());
+        ok.Json.GetProperty("spec").GetProperty("approvals").EnumerateArray().Select(a => a.GetString()).ShouldBe(["ask Bash(git push*)", "deny WebFetch"]);
+        bad.ExitCode.ShouldBe(2, bad.ToString());
+        bad.Stderr.ShouldContain("approvals: action \"sometimes\" is not one of allow, ask, deny");
+        unknown.ExitCode.ShouldBe(3, unknown.ToString());
+        unknown.Stderr.ShouldContain("tool approval 12345 not found");
+        notADecision.ExitCode.ShouldBe(2, notADecision.ToString());
+    }
+
     private async Task<(long Id, string Pattern)> PendingAsync(HttpClient http, long job)
     {
         for (var i = 0; i < 300; i++)
