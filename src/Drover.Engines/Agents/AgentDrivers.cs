@@ -75,11 +75,11 @@ public abstract partial class AgentDriver : IEngineDriver
     public ApprovalsConfig Approvals { get; init; } = new();
 
     /// <summary>
-    /// Why this run cannot enforce tool-approval rules that ask or deny; null when it can. Only a CLI with a per-call
-    /// hook Drover can answer (claude's permission prompt tool) can: the others would run every call unasked.
+    /// Why this run cannot enforce tool-approval rules that ask or deny; null when it can. Only a CLI whose per-call
+    /// hook Drover answers (claude's permission prompt tool) can: the others would run every call unasked.
     /// </summary>
     protected virtual string? ApprovalsProblem(EngineRequest request) =>
-        $"{Name} has no per-call approval hook Drover can answer, so tool approval rules that ask or deny cannot be enforced " +
+        $"Drover cannot answer {Name}'s tool calls one by one, so tool approval rules that ask or deny cannot be enforced " +
         "(run the job with engine claude, or give it only allow rules)";
 
     /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>

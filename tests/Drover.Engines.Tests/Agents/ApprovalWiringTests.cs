@@ -79,7 +79,7 @@ public sealed class ApprovalWiringTests : IDisposable
         var (launch, _) = await LaunchAsync(new CodexDriver(Installed), """["ask Bash(git push*)"]""");
 
         launch.Argv.ShouldBeNull();
-        launch.Error.ShouldBe("codex has no per-call approval hook Drover can answer, so tool approval rules that ask or deny cannot be enforced " +
+        launch.Error.ShouldBe("Drover cannot answer codex's tool calls one by one, so tool approval rules that ask or deny cannot be enforced " +
             "(run the job with engine claude, or give it only allow rules)");
     }
 
