@@ -13,6 +13,8 @@ root.Subcommands.Add(ServeCommands.Worker(globals));
 root.Subcommands.Add(SubmitCommand.Create(globals));
 foreach (var c in JobCommands.Create(globals))
     root.Subcommands.Add(c);
+root.Subcommands.Add(ApprovalCommands.ApproveTool(globals));
+root.Subcommands.Add(ApprovalCommands.List(globals));
 root.Subcommands.Add(BenchCommand.Create(globals));
 root.Subcommands.Add(DashboardCommand.Create(globals));
 foreach (var c in FleetCommands.Create(globals))

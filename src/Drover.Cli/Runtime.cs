@@ -89,7 +89,7 @@ public sealed class Runtime : IAsyncDisposable
 
     public static IAttemptRunner CreateRunner(ILoggerFactory logs, DroverConfig config, DroverHome home) =>
         new ShellAttemptRunner(
-            logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines), prices: config.Prices,
+            logs.CreateLogger<ShellAttemptRunner>(), drivers: EngineDrivers.All(config.Engines, config.Approvals), prices: config.Prices,
             secrets: new Drover.Core.Secrets.SecretStore(home.SecretsPath),
             gateway: config.Gateway.Enabled
                 ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken(), config.Providers.Select(p => p.Kind).ToHashSet(StringComparer.Ordinal))

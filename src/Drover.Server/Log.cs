@@ -129,4 +129,18 @@ internal static partial class Log
 
     [LoggerMessage(5223, LogLevel.Information, "dashboard logout: every browser session was ended (generation {Generation})")]
     public static partial void LoggedOut(ILogger logger, long generation);
+    [LoggerMessage(5260, LogLevel.Information, "job {JobId} attempt {Attempt}: tool call {Id} {Pattern} waits for a person")]
+    public static partial void ApprovalAsked(ILogger logger, long jobId, int attempt, long id, string pattern);
+
+    [LoggerMessage(5261, LogLevel.Information, "tool call {Id} of job {JobId}: {Decision} by {By}")]
+    public static partial void ApprovalDecided(ILogger logger, long id, long jobId, string decision, string by);
+
+    [LoggerMessage(5262, LogLevel.Information, "job {JobId} attempt {Attempt}: tool {Tool} {Action} by rule {Rule}")]
+    public static partial void ApprovalByRule(ILogger logger, long jobId, int attempt, string tool, string action, string rule);
+
+    [LoggerMessage(5263, LogLevel.Warning, "tool approval request refused: {Reason}")]
+    public static partial void ApprovalRequestRefused(ILogger logger, string reason);
+
+    [LoggerMessage(5264, LogLevel.Information, "alert {Id} resolved: tool call {Call} was decided")]
+    public static partial void ApprovalAlertResolved(ILogger logger, long id, long call);
 }

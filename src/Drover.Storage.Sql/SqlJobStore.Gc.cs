@@ -40,6 +40,7 @@ public abstract partial class SqlJobStore
                     events += Delete(s, $"DELETE FROM events WHERE job_id IN ({list})");
                     Delete(s, $"DELETE FROM attempts WHERE job_id IN ({list})");
                     Delete(s, $"DELETE FROM log_chunks WHERE job_id IN ({list})");
+                    Delete(s, $"DELETE FROM approvals WHERE job_id IN ({list})");
                     Delete(s, $"DELETE FROM job_deps WHERE job_id IN ({list}) OR dep_id IN ({list})");
                     Delete(s, $"DELETE FROM jobs WHERE id IN ({list})");
                 }

@@ -200,3 +200,12 @@ public sealed class PostgresHeldVerdictTests(PostgresCluster pg) : HeldVerdictCo
 {
     protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresApprovalsTests(PostgresCluster pg) : ApprovalsConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}

@@ -147,6 +147,17 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
 
     private sealed record AlertsEnvelope(IReadOnlyList<AlertView> Alerts);
 
+    public async Task<IReadOnlyList<ApprovalView>> ApprovalsAsync(long? jobId, bool all, CancellationToken ct)
+    {
+        var query = string.Join('&', new[] { jobId is { } j ? $"job={j}" : null, all ? "all=1" : null }.OfType<string>());
+        return (await GetAsync<ApprovalsEnvelope>(query.Length == 0 ? "api/approvals" : $"api/approvals?{query}", ct)).Approvals;
+    }
+
+    public Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct) =>
+        PostAsync<ApprovalView>($"api/approvals/{id}", new JsonObject { ["decision"] = decision, ["always"] = always, ["by"] = by }, ct);
+
+    private sealed record ApprovalsEnvelope(IReadOnlyList<ApprovalView> Approvals);
+
     private Task<T> GetAsync<T>(string path, CancellationToken ct) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), ct);
 

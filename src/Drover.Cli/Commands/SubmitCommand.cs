@@ -31,6 +31,7 @@ public static class SubmitCommand
         var verify = new Option<string?>("--verify") { Description = "Shell command that must pass after the engine succeeds" };
         var expectChanges = new Option<bool>("--expect-changes") { Description = "Fail an attempt that changes nothing in the repo" };
         var allowed = new Option<string[]>("--allowed-path") { Description = "Glob the job may change (repeatable)" };
+        var approval = new Option<string[]>("--approval") { Description = "Tool-approval rule \"allow|ask|deny TOOL\", e.g. \"ask Bash(git push*)\" (repeatable)" };
         var scope = new Option<string?>("--scope-policy") { Description = "warn|enforce" };
         var review = new Option<string?>("--review") { Description = "auto|human" };
         var profile = new Option<string?>("--profile") { Description = "Profile of defaults from drover.toml" };
@@ -42,7 +43,7 @@ public static class SubmitCommand
 
         var cmd = new Command("submit", "Queue a job");
         cmd.Arguments.Add(prompt);
-        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, network, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, scope, review, profile, title, labels, env, wait, waitTimeout })
+        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, network, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, approval, scope, review, profile, title, labels, env, wait, waitTimeout })
             cmd.Options.Add(o);
 
         cmd.SetHandler(g, async (r, s, ct) =>
@@ -106,6 +107,7 @@ public static class SubmitCommand
             if (r.GetValue(expectChanges))
                 spec["expect_changes"] = true;
             SetList("allowed_paths", r.GetValue(allowed));
+            SetList("approvals", r.GetValue(approval));
             Set("scope_policy", r.GetValue(scope));
             Set("review", r.GetValue(review));
             Set("profile", r.GetValue(profile));

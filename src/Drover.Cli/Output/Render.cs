@@ -152,6 +152,8 @@ public static class Render
         if (j.Summary is { Length: > 0 } summary)
             Field("summary", Cut(summary.ReplaceLineEndings(" "), 200));
         Field("created", $"{j.CreatedAt:yyyy-MM-dd HH:mm:ss}Z, updated {Ago(j.UpdatedAt)}");
+        if (j.PendingApprovals is { Count: > 0 } pending)
+            Commands.ApprovalCommands.Print(pending);
 
         if (j.Attempts is { Count: > 0 } attempts)
         {

@@ -89,6 +89,15 @@ public sealed partial record DroverConfig
         # [routes.default]
         # cascade = ["local"]          # a client asking for model "default" tries these in order
 
+        # Tool approvals: what an agent may do without asking (claude only; needs [gateway] enabled). Each rule is
+        # "ACTION TOOL" or { tool = "...", action = "..." }; ACTION is allow | ask | deny. TOOL: Bash(git push*) (a glob
+        # over the command), Edit(src/**) (over the path; also Write, MultiEdit, NotebookEdit, Read), WebFetch,
+        # mcp__server__tool. Matching rules: deny beats ask beats allow; a call no rule matches is allowed. A job's or
+        # profile's `approvals` add to these and cannot loosen them. An ask waits for `drover approve-tool`.
+        [approvals]
+        # rules = []                   # e.g. ["ask Bash(git push*)", "deny WebFetch", { tool = "Edit(.github/**)", action = "ask" }]
+        # timeout = "10m"              # an ask nobody answers this soon is denied (decided_by "timeout")
+
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
         # [profiles.default]

@@ -33,6 +33,9 @@ public sealed partial record DroverConfig
     /// <summary><c>[report]</c>: targets of <c>drover report</c>.</summary>
     public ReportConfig Report { get; init; } = new();
 
+    /// <summary><c>[approvals]</c>: tool-approval rules and the ask timeout (SPEC §13).</summary>
+    public ApprovalsConfig Approvals { get; init; } = new();
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -91,6 +91,7 @@ public static partial class DroverConfigLoader
             Routes = Routes(root.Section("routes"), providers),
             Budgets = Budgets(root.Section("budgets")),
             Report = Report(root.Section("report")),
+            Approvals = Approvals(root.Section("approvals")),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,

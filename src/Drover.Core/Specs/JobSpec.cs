@@ -68,6 +68,9 @@ public sealed record JobSpec
     public IReadOnlyDictionary<string, string> Env { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
     public IReadOnlyList<string> Secrets { get; init; } = [];
 
+    /// <summary>Tool-approval rules in compact form (<c>"ask Bash(git push*)"</c>): the profile's, then the job's (SPEC §13).</summary>
+    public IReadOnlyList<string> Approvals { get; init; } = [];
+
     /// <summary>
     /// Specs are equal when their canonical JSON is equal: the same rule idempotency uses
     /// (<see cref="JobSpecJson.Hash(JobSpec)"/>), and value equality for the lists and maps inside.

@@ -83,6 +83,9 @@ public static class JobSpecJson
         WriteNullable(w, "tracker", s.Tracker);
         WriteMap(w, "env", s.Env);
         WriteList(w, "secrets", s.Secrets);
+        // Written only when given, so specs stored before approvals existed keep their idempotency hash.
+        if (s.Approvals.Count > 0)
+            WriteList(w, "approvals", s.Approvals);
         w.WriteEndObject();
     }
 

@@ -71,6 +71,7 @@ public static partial class JobSpecParser
             Env = errors.Try(() => Env(r), new SortedDictionary<string, string>(StringComparer.Ordinal)),
             Secrets = errors.Try(() => Secrets(r), []),
             Network = errors.Try(() => Network(r), null),
+            Approvals = errors.Try(() => Approvals(r), []),
         };
         errors.ThrowIfAny();
         return spec;

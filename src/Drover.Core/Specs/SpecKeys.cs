@@ -13,7 +13,7 @@ internal static class SpecKeys
         "title", "prompt", "persona", "engine", "engine_class", "prefers", "command", "model", "repo", "base",
         "priority", "capabilities", "key", "after", "deps_mode", "lock", "timeout", "stall_timeout",
         "retry", "budget", "verify", "expect_changes", "allowed_paths", "scope_policy", "review", "profile", "labels",
-        "tracker", "env", "secrets", "network",
+        "tracker", "env", "secrets", "network", "approvals",
     };
 
     public static readonly IReadOnlySet<string> Retry = new HashSet<string>(StringComparer.Ordinal)
@@ -63,7 +63,7 @@ internal static class SpecKeys
     /// <summary>
     /// Overlays <paramref name="job"/> on <paramref name="profile"/> (both normalized). Objects merge
     /// key by key (<c>retry</c>, <c>budget</c>, <c>labels</c>, <c>env</c>); anything else the job gives
-    /// wins whole. A job's explicit <c>null</c> clears the profile's value (built-in default applies).
+    /// wins whole, except <c>approvals</c>, which the job adds to the profile's. A job's explicit <c>null</c> clears the profile's value (built-in default applies).
     /// </summary>
     public static JsonObject Merge(JsonObject profile, JsonObject job)
     {
@@ -72,6 +72,8 @@ internal static class SpecKeys
         {
             if (value is JsonObject jobObj && result[name] is JsonObject profObj)
                 result[name] = Merge(profObj, jobObj);
+            else if (name == "approvals" && value is JsonArray jobRules && result[name] is JsonArray profRules)
+                result[name] = new JsonArray([.. profRules.Select(n => n?.DeepClone()), .. jobRules.Select(n => n?.DeepClone())]); // a job adds to its profile's rules
             else
                 result[name] = value?.DeepClone();
         }

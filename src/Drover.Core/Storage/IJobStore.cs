@@ -181,6 +181,22 @@ public interface IJobStore : IAsyncDisposable
 
     // ---- alerts (fleet-wide: any number of processes may raise; the cooldown is kept by the store) ----
 
+    /// <summary>
+    /// Records a tool call waiting for a person (event <c>approval.requested</c>). Null when the job is no longer running
+    /// that attempt (fenced: nothing is written).
+    /// </summary>
+    Task<ApprovalRecord?> ApprovalRequestAsync(ApprovalRequestParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Decides a pending call (event <c>approval.decided</c>); an already decided one is returned unchanged with
+    /// <c>Applied=false</c>. <see cref="NotFoundException"/> when there is no such call.
+    /// </summary>
+    Task<ApprovalDecideResult> ApprovalDecideAsync(ApprovalDecideParams p, CancellationToken ct);
+
+    Task<ApprovalRecord?> ApprovalGetAsync(long id, CancellationToken ct);
+
+    Task<IReadOnlyList<ApprovalRecord>> ApprovalListAsync(ApprovalListParams p, CancellationToken ct);
+
     /// <summary>Stores a new alert (and event <c>alert.raised</c>) or folds it into the same key's alert within the cooldown.</summary>
     Task<AlertRaiseResult> AlertRaiseAsync(AlertRaiseParams p, CancellationToken ct);
 

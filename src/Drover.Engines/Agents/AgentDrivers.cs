@@ -30,6 +30,12 @@ public abstract partial class AgentDriver : IEngineDriver
         if (binary is null)
             return EngineLaunch.Refuse($"{Name}: {Config.Path ?? Binary} not found (install it or set [engines.{Name}] path)");
 
+        // Tool approvals (SPEC §13): the config's rules and the job's; a CLI that cannot ask per call refuses rules that stop calls.
+        var enforced = Core.Approvals.ApprovalRules.Enforced(
+            Approvals.Rules.Concat(request.Context.Spec.Approvals.Select(Core.Approvals.ApprovalRule.Parse)));
+        if (enforced && ApprovalsProblem(request) is { } problem)
+            return EngineLaunch.Refuse(problem);
+
         var runDir = Path.GetDirectoryName(request.PromptFile)!;
         var home = Path.Combine(runDir, "agent-home");
         Directory.CreateDirectory(home);
@@ -44,7 +50,7 @@ public abstract partial class AgentDriver : IEngineDriver
         var model = request.Context.Spec.Model ?? Config.Model;
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         var argv = new List<string> { binary };
-        var run = new AgentInvocation(request, home, model, argv, env);
+        var run = new AgentInvocation(request, home, model, argv, env) { EnforceApprovals = enforced };
         Build(run);
         var promptFile = request.PromptFile;
         if (resume is not null)
@@ -64,6 +70,17 @@ public abstract partial class AgentDriver : IEngineDriver
             env[name] = value;
         return EngineLaunch.Run(argv) with { Environment = env, Stream = CreateStream(), Model = model, DirectToProvider = Gateway(run) is null };
     }
+
+    /// <summary><c>[approvals]</c>: rules every job gets and how long an ask waits.</summary>
+    public ApprovalsConfig Approvals { get; init; } = new();
+
+    /// <summary>
+    /// Why this run cannot enforce tool-approval rules that ask or deny; null when it can. Only a CLI whose per-call
+    /// hook Drover answers (claude's permission prompt tool) can: the others would run every call unasked.
+    /// </summary>
+    protected virtual string? ApprovalsProblem(EngineRequest request) =>
+        $"Drover cannot answer {Name}'s tool calls one by one, so tool approval rules that ask or deny cannot be enforced " +
+        "(run the job with engine claude, or give it only allow rules)";
 
     /// <summary>Adds the CLI's arguments after the binary, and its environment; the runner adds the prompt last, after <c>--</c>.</summary>
     protected abstract void Build(AgentInvocation run);
@@ -206,7 +223,11 @@ public sealed record EngineInfo(string Name, string? Path, string? Version, stri
 
 /// <summary>What a driver fills in for one run.</summary>
 public sealed record AgentInvocation(
-    EngineRequest Request, string Home, string? Model, List<string> Argv, Dictionary<string, string?> Env);
+    EngineRequest Request, string Home, string? Model, List<string> Argv, Dictionary<string, string?> Env)
+{
+    /// <summary>Some approval rule asks or denies: every tool call must go through Drover (SPEC §13).</summary>
+    public bool EnforceApprovals { get; init; }
+}
 
 /// <summary>Claude Code: <c>claude -p --output-format stream-json --verbose</c>, config in CLAUDE_CONFIG_DIR.</summary>
 public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(config)
@@ -238,16 +259,30 @@ public sealed class ClaudeDriver(EngineConfig? config = null) : AgentDriver(conf
         }
 
         run.Argv.AddRange(["-p", "--output-format", "stream-json", "--verbose"]);
-        // Claude refuses bypassPermissions as root (containers, CI); there, edits are accepted and the
-        // tools an unattended run needs are allowed by name instead (RECIPES.md).
-        run.Argv.AddRange(Environment.IsPrivilegedProcess
-            ? ["--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write MultiEdit NotebookEdit"]
-            : ["--permission-mode", "bypassPermissions"]);
+        if (run.EnforceApprovals)
+        {
+            // Claude's default permission mode with nothing pre-allowed: every call it would prompt for goes to Drover.
+            run.Argv.AddRange(ClaudeApprovals.Arguments(run, Approvals.Timeout));
+        }
+        else
+        {
+            // Claude refuses bypassPermissions as root (containers, CI); there, edits are accepted and the
+            // tools an unattended run needs are allowed by name instead (RECIPES.md).
+            run.Argv.AddRange(Environment.IsPrivilegedProcess
+                ? ["--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write MultiEdit NotebookEdit"]
+                : ["--permission-mode", "bypassPermissions"]);
+        }
+
         if (run.Model is { } model)
             run.Argv.AddRange(["--model", model]);
     }
 
     protected override string GatewayKind => "anthropic";
+
+    /// <summary>Claude asks Drover's MCP tool over the gateway's /v1 with the attempt's key: the gateway must be up.</summary>
+    protected override string? ApprovalsProblem(EngineRequest request) => request.Gateway is null
+        ? "tool approval rules that ask or deny need Drover's gateway ([gateway] enabled = true, and a running drover serve): claude asks it before each tool call"
+        : null;
 
     protected override bool SupportsResume => true;
 
@@ -403,13 +438,16 @@ public static class EngineDrivers
             _ => null,
         }).OfType<Task<EngineInfo>>());
 
-    public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines)
+    /// <param name="approvals"><c>[approvals]</c>: the rules every job gets (SPEC §13).</param>
+    public static IReadOnlyList<IEngineDriver> All(IReadOnlyDictionary<string, EngineConfig>? engines, ApprovalsConfig? approvals = null)
     {
+        var a = approvals ?? new ApprovalsConfig();
         EngineConfig? For(string name) => engines is not null && engines.TryGetValue(name, out var c) ? c : null;
         IEngineDriver[] builtIn =
         [
-            new ShellEngineDriver(), new ClaudeDriver(For("claude")), new CodexDriver(For("codex")), new OpenCodeDriver(For("opencode")),
-            new QwenDriver(For("qwen")), new GeminiDriver(For("gemini")), new AiderDriver(For("aider")),
+            new ShellEngineDriver(), new ClaudeDriver(For("claude")) { Approvals = a }, new CodexDriver(For("codex")) { Approvals = a },
+            new OpenCodeDriver(For("opencode")) { Approvals = a }, new QwenDriver(For("qwen")) { Approvals = a },
+            new GeminiDriver(For("gemini")) { Approvals = a }, new AiderDriver(For("aider")) { Approvals = a },
         ];
 
         // [engines.NAME] with a command is a custom engine; it takes the place of a built-in of the same name.

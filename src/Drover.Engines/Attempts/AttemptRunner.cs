@@ -27,6 +27,12 @@ public interface IAttemptSink
     /// before the engine starts): null = go on, else why the attempt stops (class budget_exhausted).
     /// </summary>
     Task<BudgetStop?> BudgetAsync(UsageRecord? reported, CancellationToken ct) => Task.FromResult<BudgetStop?>(null);
+
+    /// <summary>
+    /// Whether the engine waited on a person (a pending tool approval, or one decided) at any time in the last
+    /// <paramref name="window"/>: a silence that long is then not a stall.
+    /// </summary>
+    Task<bool> WaitingOnPersonAsync(TimeSpan window, CancellationToken ct) => Task.FromResult(false);
 }
 
 /// <summary>Why a budget stops an attempt.</summary>

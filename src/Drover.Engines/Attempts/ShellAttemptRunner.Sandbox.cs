@@ -49,6 +49,10 @@ public sealed partial class ShellAttemptRunner
         run.GatewayUrl = plain + gateway.PathAndQuery.TrimEnd('/');
         run.EngineEnv = run.EngineEnv.ToDictionary(
             e => e.Key, e => e.Value?.Replace(secure, plain, StringComparison.Ordinal), StringComparer.Ordinal);
+        // Claude's tool-approval server is on the gateway too.
+        var mcp = Path.Combine(run.Files.Dir, Agents.ClaudeApprovals.ConfigFileName);
+        if (File.Exists(mcp))
+            File.WriteAllText(mcp, File.ReadAllText(mcp).Replace(secure, plain, StringComparison.Ordinal));
         return new Uri(run.GatewayUrl);
     }
 }

@@ -345,6 +345,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             InheritEnvironment = _sandbox is not { CleanEnvironment: true },
             Timeout = timeout,
             StallTimeout = run.Context.Spec.StallTimeout,
+            Excused = run.Context.Sink.WaitingOnPersonAsync,
             KillGrace = run.Context.KillGrace,
             OnStdoutLine = onLine,
         };

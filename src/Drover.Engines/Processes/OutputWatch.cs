@@ -29,6 +29,9 @@ internal sealed class OutputWatch
 
     public void Stdout(string line) => Record(line);
 
+    /// <summary>Starts the stall clock over without a line (the process is excused for its silence).</summary>
+    public void Touch() => Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+
     public void Stderr(string line)
     {
         Record(line);

@@ -181,6 +181,12 @@ public sealed class ProcessGroupRunner
             }
 
             var untilStall = Remaining(request.StallTimeout, output.Idle);
+            if (untilStall <= TimeSpan.Zero && request.Excused is { } excused && await IsExcusedAsync(excused, request.StallTimeout, abort))
+            {
+                output.Touch();
+                continue;
+            }
+
             if (untilStall <= TimeSpan.Zero)
             {
                 return KillReason.Stalled;
@@ -195,6 +201,19 @@ public sealed class ProcessGroupRunner
         }
 
         return null;
+    }
+
+    /// <summary>A failing check (a store hiccup) excuses nothing: the stall rule stays as strict as without it.</summary>
+    private static async Task<bool> IsExcusedAsync(Func<TimeSpan, CancellationToken, Task<bool>> excused, TimeSpan window, CancellationToken abort)
+    {
+        try
+        {
+            return await excused(window, abort);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private static TimeSpan Remaining(TimeSpan limit, TimeSpan used) =>

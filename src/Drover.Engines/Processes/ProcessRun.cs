@@ -38,6 +38,12 @@ public sealed record ProcessRunRequest(IReadOnlyList<string> Argv, string Workin
     /// </summary>
     public int? GuardPid { get; init; } = System.Environment.ProcessId;
 
+    /// <summary>
+    /// Asked when the stall timeout passes, with the timeout: true means the process had a good reason to be silent
+    /// within it (it waited on a person's decision), so the stall clock starts over instead of the group being killed.
+    /// </summary>
+    public Func<TimeSpan, CancellationToken, Task<bool>>? Excused { get; init; }
+
     /// <summary>Called for each stdout line in order, after the line is logged. An exception is logged and reading goes on.</summary>
     public Func<string, CancellationToken, Task>? OnStdoutLine { get; init; }
 }

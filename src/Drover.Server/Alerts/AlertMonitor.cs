@@ -101,6 +101,21 @@ public sealed class AlertMonitor(
             .ToHashSet(StringComparer.Ordinal);
         if (succeeded.Count > 0)
             await ResolveJobAlertsAsync(succeeded, ct);
+        if (events.Any(e => e.Type == "approval.decided"))
+            await ResolveApprovalAlertsAsync(ct);
+    }
+
+    /// <summary>A tool call someone (or the timeout) decided needs nobody any more: its approval_pending alert is closed.</summary>
+    private async Task ResolveApprovalAlertsAsync(CancellationToken ct)
+    {
+        foreach (var alert in await store.AlertListAsync(new AlertListParams(Limit: 1000), ct))
+        {
+            if (alert.Kind != "approval_pending" || !long.TryParse(alert.Subject, System.Globalization.CultureInfo.InvariantCulture, out var id)
+                || await store.ApprovalGetAsync(id, ct) is not { Pending: false } decided)
+                continue;
+            await store.AlertAckAsync(new AlertAckParams(alert.Id, time.GetUtcNow(), $"resolved: {decided.Decision} by {decided.DecidedBy}"), ct);
+            Log.ApprovalAlertResolved(logger, alert.Id, id);
+        }
     }
 
     /// <summary>A job that succeeded after all (a retry, a later attempt) needs nobody: its open job alerts are closed, saying why.</summary>

@@ -15,7 +15,7 @@ public sealed record AlertCandidate(string Kind, string Subject, string Message,
 
 /// <summary>
 /// Which events need a person (pure: the monitor feeds it the event log in order). Kinds: worker_lost,
-/// worker_crash_loop, worker_degraded, job_dead, provider_circuit_open, budget, engine_gated, engine_breaker; queue_stalled is checked on a timer by
+/// worker_crash_loop, worker_degraded, job_dead, provider_circuit_open, budget, engine_gated, engine_breaker, approval_pending; queue_stalled is checked on a timer by
 /// <see cref="AlertMonitor"/>.
 /// </summary>
 public sealed class AlertRules(AlertsConfig config)
@@ -123,6 +123,15 @@ public sealed class AlertRules(AlertsConfig config)
                         $"engine {engine} stopped by the failure-rate breaker{(until is null ? "" : " until " + until)}" +
                         $"{(reason is null ? "" : " — last failure " + FirstLine(reason))}; its queued jobs wait (drover resume --engine {engine})",
                         new Dictionary<string, object?> { ["engine"] = engine, ["until"] = until, ["reason"] = reason, ["trips"] = Number(data, "trips") });
+                }
+
+            case "approval.requested" when e.JobId is { } job && Number(data, "id") is { } call:
+                {
+                    var id = ((long)call).ToString(CultureInfo.InvariantCulture);
+                    var pattern = Text(data, "pattern") ?? Text(data, "tool") ?? "a tool";
+                    return new AlertCandidate("approval_pending", id,
+                        $"job {job} waits for a person: tool call {id} {FirstLine(pattern)} (drover approve-tool {id} allow|deny)",
+                        new Dictionary<string, object?> { ["job"] = job, ["approval"] = (long)call, ["pattern"] = pattern });
                 }
 
             default:

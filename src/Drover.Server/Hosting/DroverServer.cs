@@ -5,6 +5,7 @@ using Drover.Core.Storage;
 using Drover.Engines.Attempts;
 using Drover.Server.Alerts;
 using Drover.Server.Api;
+using Drover.Server.Approvals;
 using Drover.Server.Dashboard;
 using Drover.Server.Gateway;
 using Drover.Server.Jobs;
@@ -110,10 +111,17 @@ public static class DroverServer
             : (_, _, _) => Task.FromResult(false);
         app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
         app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
+        app.MapApprovalApi(jobs);
         app.MapDashboard(sessions);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
+        {
             probeProviders = app.MapGateway(config, options.Home.SecretsPath, store, TimeProvider.System);
+            // Tool approvals ride on the gateway: its /v1 prefix and the attempt's key (SPEC §13).
+            var secrets = new Core.Secrets.SecretStore(options.Home.SecretsPath);
+            var approvalLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover.approvals");
+            app.MapApprovalMcp(new ApprovalGate(store, config.Approvals, secrets.ReadAll, TimeProvider.System, approvalLog), approvalLog);
+        }
         FleetMetrics.Register(store);
         app.MapMetrics("/metrics");
 

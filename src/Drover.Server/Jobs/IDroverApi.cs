@@ -39,6 +39,12 @@ public interface IDroverApi
 
     Task<AlertView> AckAlertAsync(long id, CancellationToken ct);
 
+    /// <summary>Tool calls waiting for a person, oldest first (one job's with <paramref name="jobId"/>; decided ones too with <paramref name="all"/>).</summary>
+    Task<IReadOnlyList<ApprovalView>> ApprovalsAsync(long? jobId, bool all, CancellationToken ct);
+
+    /// <summary>Allows or denies a waiting tool call (<paramref name="by"/> names who); already decided → <see cref="Core.ConflictException"/>.</summary>
+    Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct);
+
     /// <summary>The attempt's log from <paramref name="offset"/> on (empty when none yet), and the attempt it belongs to.</summary>
     Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
 }

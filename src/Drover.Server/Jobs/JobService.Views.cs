@@ -26,6 +26,7 @@ public sealed partial class JobService
         IReadOnlyList<EventView>? events = null;
         string? why = null;
         SpendRowView? spend = null;
+        IReadOnlyList<ApprovalView>? approvals = null;
         if (detail)
         {
             var s = await _store.SpendForJobAsync(job.Id, ct);
@@ -36,6 +37,7 @@ public sealed partial class JobService
             attempts = (await _store.AttemptListAsync(job.Id, ct)).Select(ToView).ToList();
             events = (await _store.EventListAsync(new EventListParams(0, 200, job.Id), ct)).Select(ToView).ToList();
             why = await WhyAsync(job, ct);
+            approvals = job.State == JobState.Running ? await ApprovalsAsync(job.Id, all: false, ct) : [];
         }
         else if (job.State == JobState.Blocked)
         {
@@ -83,6 +85,7 @@ public sealed partial class JobService
             Spec = spec,
             Attempts = attempts,
             Events = events,
+            PendingApprovals = approvals,
         };
     }
 
@@ -91,6 +94,8 @@ public sealed partial class JobService
     {
         if (job.State == JobState.Blocked)
             return BlockedWhy(job);
+        if (job.State == JobState.Running)
+            return await ApprovalWhyAsync(job, ct);
         if (job.State != JobState.Queued)
             return null;
 

@@ -71,6 +71,9 @@ public sealed record JobView
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
     public IReadOnlyList<EventView>? Events { get; init; }
 
+    /// <summary>Tool calls of the running attempt waiting for a person (detail only; SPEC §13).</summary>
+    public IReadOnlyList<ApprovalView>? PendingApprovals { get; init; }
+
     /// <summary>What this job's model calls through the gateway cost, from the gateway's own records (detail only).</summary>
     public SpendRowView? GatewaySpend { get; init; }
 }

@@ -219,6 +219,18 @@ public sealed partial class WorkerHost
             }
         }
 
+        /// <summary>
+        /// A tool call of this attempt waits for a person, or was decided within <paramref name="window"/> (SPEC §13):
+        /// the decision counts as activity, so the agent gets a whole stall timeout after it to speak again.
+        /// </summary>
+        public async Task<bool> WaitingOnPersonAsync(TimeSpan window, CancellationToken ct)
+        {
+            var job = attempt.Job;
+            var since = host._time.GetUtcNow() - window;
+            return (await host._store.ApprovalListAsync(new ApprovalListParams(job.Id, All: true), ct))
+                .Any(a => a.Attempt == job.Attempt && (a.Pending || a.DecidedAt >= since));
+        }
+
         public async Task ProgressAsync(string text, CancellationToken ct)
         {
             var job = attempt.Job;

@@ -81,6 +81,30 @@ public sealed class ProcessGroupRunnerKillTests : ProcessTestBase
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Stall_SilentButExcused_IsNotKilled(bool excused)
+    {
+        // Silent for 2.5 s against a 1 s stall timeout: excused (waiting on a person), it runs to the end.
+        var asked = 0;
+        var request = Sh("sleep 2.5") with
+        {
+            StallTimeout = TimeSpan.FromSeconds(1),
+            KillGrace = TimeSpan.FromMilliseconds(300),
+            Excused = (_, _) =>
+            {
+                Interlocked.Increment(ref asked);
+                return Task.FromResult(excused);
+            },
+        };
+
+        var result = await Runner.RunAsync(request, Ct);
+
+        result.Killed.ShouldBe(excused ? null : KillReason.Stalled);
+        asked.ShouldBeGreaterThanOrEqualTo(excused ? 2 : 1);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(" >&2")]
     public async Task Stall_OutputOnEitherStream_ResetsTheStallTimer(string redirect)

@@ -47,6 +47,9 @@ public sealed class AlertTests
         rules.OnEvent(Event("job.claimed", 8, job: 1), Host).ShouldBeNull();
         rules.LastClaimAt.ShouldBe(T0.AddSeconds(8));
         rules.OnEvent(Event("worker.lost", 9, "w1", data: "not json"), Host)!.Subject.ShouldBe("w1");
+        var approval = rules.OnEvent(Event("approval.requested", 10, job: 7, data: """{"id":12,"attempt":1,"tool":"Bash","pattern":"Bash(git push)"}"""), Host)!;
+        approval.Key.ShouldBe("approval_pending:12");
+        approval.Message.ShouldBe("job 7 waits for a person: tool call 12 Bash(git push) (drover approve-tool 12 allow|deny)");
     }
 
     [Fact]

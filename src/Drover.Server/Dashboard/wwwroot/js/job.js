@@ -2,6 +2,7 @@
 import { get, getText, post } from './api.js';
 import { badge, debounce, fmt, h, notice, replace, table, timeEl } from './dom.js';
 import { subscribe } from './events.js';
+import { approvalsCard } from './approvals.js';
 
 const LOG_KEEP = 256 * 1024;
 
@@ -143,7 +144,8 @@ export async function renderJob(main, { args }) {
       h('h1', {}, `#${job.id} ${job.title} `, badge(job.state)),
       job.why ? h('p', { class: 'notice', id: 'why' }, h('strong', {}, 'Why it waits: '), job.why) : null,
       job.class ? h('p', { class: 'notice error' }, h('strong', {}, `Last failure (${job.class}): `), job.reason || '') : null,
-      actions(job, act));
+      actions(job, act),
+      approvalsCard(job.pending_approvals, message, () => draw().catch(() => null)));
     replace(detail,
       h('div', { class: 'grid' },
         h('section', { class: 'card' }, h('h2', {}, 'Job'), facts(job)),

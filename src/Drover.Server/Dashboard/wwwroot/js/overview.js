@@ -3,6 +3,7 @@ import { get, getOptional, post } from './api.js';
 import { badge, debounce, fmt, h, notice, replace, table, timeEl } from './dom.js';
 import { horizontalBars, meter, outcomesByDay } from './charts.js';
 import { subscribe } from './events.js';
+import { approvalsCard } from './approvals.js';
 
 const STATES = ['queued', 'running', 'blocked', 'succeeded', 'failed', 'cancelled'];
 
@@ -111,21 +112,25 @@ async function report14() {
 }
 
 async function load() {
-  const [status, usage, alerts, report, providers] = await Promise.all([
+  const [status, usage, alerts, report, providers, approvals] = await Promise.all([
     get('/api/status'),
     getOptional('/api/usage?period=day&by=provider').catch(() => null),
     getOptional('/api/alerts').then((r) => (r ? r.alerts : null)).catch(() => null),
     report14(),
     getOptional('/api/providers').then((r) => (r ? r.providers : null)).catch(() => null),
+    getOptional('/api/approvals').then((r) => (r ? r.approvals : null)).catch(() => null),
   ]);
-  return { status, usage, alerts, report, providers };
+  return { status, usage, alerts, report, providers, approvals };
 }
 
 export async function renderOverview(main) {
+  const message = h('div', { role: 'status' });
   const draw = async () => {
-    const { status, usage, alerts, report, providers } = await load();
+    const { status, usage, alerts, report, providers, approvals } = await load();
     replace(main,
       h('h1', {}, 'Overview'),
+      message,
+      approvalsCard(approvals, message, () => draw().catch(() => null)),
       h('div', { class: 'grid' }, countsCard(status.counts), gatesCard(status, providers, refresh), spendCard(usage, status), alertsCard(alerts)),
       h('h2', { id: 'h-workers' }, 'Workers'),
       status.workers.length
