@@ -11,7 +11,7 @@ public sealed class HomePermissionsTests
     {
         using var t = new TestHome();
         (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
-        (await t.Cli.RunAsync("secret", "set", "DEMO_KEY", "s3cret")).ExitCode.ShouldBe(0);
+        (await t.Cli.RunAsync("secret", "set", "DEMO_KEY", "s3cret-demo-value")).ExitCode.ShouldBe(0);
         // A home an older version (or a hand-made mkdir) left open: serve closes it.
         File.SetUnixFileMode(t.Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
