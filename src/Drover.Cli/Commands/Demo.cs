@@ -12,23 +12,6 @@ namespace Drover.Cli.Commands;
 /// </summary>
 public static class Demo
 {
-    /// <summary>
-    /// A new demo home's drover.toml: its dependency chain passes a file between jobs through a scratch dir in the home,
-    /// which the sandbox hides from every job unless <c>[sandbox] read_write</c> names it.
-    /// </summary>
-    public static void WriteConfig(DroverHome home)
-    {
-        if (File.Exists(home.ConfigPath))
-            return;
-        Directory.CreateDirectory(home.Root);
-        File.WriteAllText(home.ConfigPath, $$"""
-            # The demo's chain jobs share a file in demo-scratch; the rest of this home stays out of the jobs' reach.
-            [sandbox]
-            read_write = [{{System.Text.Json.JsonSerializer.Serialize(Path.Combine(home.Root, "demo-scratch"))}}]
-
-            """);
-    }
-
     public static async Task SubmitAsync(DroverHome home, JobService jobs, string url, CancellationToken ct)
     {
         var repo = Path.Combine(home.Root, "demo-repo");
@@ -37,17 +20,22 @@ public static class Demo
         if (!Directory.Exists(Path.Combine(repo, ".git")))
             await CreateRepoAsync(repo, ct);
 
-        var chain = Path.Combine(scratch, "chain.log");
-        var marker = Path.Combine(scratch, "crashed-once");
+        // The chain and the crash pass state through files, so they run in place in a plain directory (a job sees only its
+        // own workspace: the sandbox hides the rest of the home); the others get git worktrees of the demo repository.
+        void InScratch(JsonObject o) => o["repo"] = scratch;
         var specs = new List<(string Expect, JsonObject Spec)>
         {
-            ("succeeded", Shell("chain 1/3: fetch", $"echo fetched >> '{chain}'; echo 'DROVER_PROGRESS fetched the data'", key: "demo-fetch")),
-            ("succeeded", Shell("chain 2/3: build (after fetch)", $"grep -q fetched '{chain}' && echo built >> '{chain}'", key: "demo-build", after: "demo-fetch")),
-            ("succeeded", Shell("chain 3/3: report (after build)", $"grep -q built '{chain}' && echo 'report ready' > REPORT.md", key: "demo-report", after: "demo-build")),
+            ("succeeded", Shell("chain 1/3: fetch", "echo fetched >> chain.log; echo 'DROVER_PROGRESS fetched the data'", key: "demo-fetch", extra: InScratch)),
+            ("succeeded", Shell("chain 2/3: build (after fetch)", "grep -q fetched chain.log && echo built >> chain.log", key: "demo-build", after: "demo-fetch", extra: InScratch)),
+            ("succeeded", Shell("chain 3/3: report (after build)", "grep -q built chain.log && echo 'report ready' > REPORT.md", key: "demo-report", after: "demo-build", extra: InScratch)),
             ("succeeded", Shell(
                 "crashes once, then succeeds on retry",
-                $"if [ ! -f '{marker}' ]; then touch '{marker}'; echo 'simulated crash' >&2; exit 3; fi; echo \"recovered on attempt $DROVER_ATTEMPT\" > recovered.txt",
-                extra: o => o["retry"] = new JsonObject { ["max_attempts"] = 3, ["backoff"] = "1s" })),
+                "if [ ! -f crashed-once ]; then touch crashed-once; echo 'simulated crash' >&2; exit 3; fi; echo \"recovered on attempt $DROVER_ATTEMPT\" > recovered.txt",
+                extra: o =>
+                {
+                    InScratch(o);
+                    o["retry"] = new JsonObject { ["max_attempts"] = 3, ["backoff"] = "1s" };
+                })),
             ("failed", Shell(
                 "verify fails: the feature has no tests",
                 "echo 'feature' > feature.txt",
@@ -79,7 +67,7 @@ public static class Demo
 
         foreach (var (expect, spec) in specs)
         {
-            spec["repo"] = repo;
+            spec["repo"] ??= repo;
             spec["labels"] = new JsonObject { ["demo"] = "true", ["expect"] = expect };
             var submitted = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, repo), ct);
             Console.WriteLine($"demo: job {submitted.Job.Id} \"{submitted.Job.Title}\" (expect {expect})");

@@ -85,8 +85,6 @@ public static class ServeCommands
                     "; stop it first or use another --home");
             }
 
-            if (isDemo)
-                Demo.WriteConfig(home);
             await using var rt = await Runtime.OpenAsync(s, ct);
             var worker = flags.Read(r, home, rt.Config, Environment.MachineName) with { ShipLogs = rt.Store is Drover.Storage.Postgres.PostgresJobStore };
             worker = worker with { Capabilities = [.. worker.Capabilities, .. await Runtime.DetectedEngineCapabilitiesAsync(rt.Config, ct)] };
