@@ -33,7 +33,7 @@ public abstract partial class SqlJobStore
             {
                 var existing = ReadSchedule(s, p.Name);
                 if (existing is not null && !p.Replace)
-                    throw new ConflictException($"schedule '{p.Name}' already exists");
+                    throw new ConflictException($"schedule '{p.Name}' already exists (replace it with --replace)");
                 UpsertSchedule(s, p, existing);
                 return ReadSchedule(s, p.Name)!;
             },

@@ -29,7 +29,8 @@ public static class ScheduleRules
     /// <c>key</c> is refused (each tick's job is keyed <c>schedule:NAME:TICK</c>). <c>repo</c> is checked when a
     /// tick submits, since it may name a directory of another host. Throws <see cref="JobSpecException"/>.
     /// </summary>
-    public static void CheckTemplate(JsonObject template, IReadOnlyDictionary<string, JsonObject> profiles)
+    /// <returns>The template with its keys normalized (snake_case).</returns>
+    public static JsonObject CheckTemplate(JsonObject template, IReadOnlyDictionary<string, JsonObject> profiles)
     {
         ArgumentNullException.ThrowIfNull(template);
         var keys = SpecKeys.Normalize(template);
@@ -42,6 +43,7 @@ public static class ScheduleRules
         copy.Remove("repo");
         var withoutRepos = profiles.ToDictionary(kv => kv.Key, kv => WithoutRepo(kv.Value), StringComparer.Ordinal);
         JobSpecParser.ParseObject(copy, new SpecParseContext(Path.GetTempPath(), withoutRepos));
+        return keys;
     }
 
     private static JsonObject WithoutRepo(JsonObject profile)
@@ -70,6 +72,8 @@ public sealed class CronTimetable
         ArgumentNullException.ThrowIfNull(cron);
         ArgumentNullException.ThrowIfNull(timeZone);
         var fields = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        if (fields is not (5 or 6) && !cron.TrimStart().StartsWith('@'))
+            throw new FormatException($"{SpecGrammar.Quote(cron)} is not a cron expression: it has {fields} fields, expected 5 (minute hour day month weekday) or 6 with seconds first");
         CronExpression expression;
         try
         {
