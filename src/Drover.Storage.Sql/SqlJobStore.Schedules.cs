@@ -32,6 +32,8 @@ public abstract partial class SqlJobStore
             s =>
             {
                 var existing = ReadSchedule(s, p.Name);
+                if (existing is { FromConfig: true } && !p.FromConfig)
+                    throw new ConflictException($"schedule '{p.Name}' comes from drover.toml; change it there");
                 if (existing is not null && !p.Replace)
                     throw new ConflictException($"schedule '{p.Name}' already exists (replace it with --replace)");
                 UpsertSchedule(s, p, existing);

@@ -114,5 +114,7 @@ public abstract class SchedulesConformance : StoreConformanceBase
         list.Select(s => (s.Name, s.FromConfig, s.NextAt)).ShouldBe([("a", true, At(10)), ("c", true, At(30))]);
         (rmConfig, rmHand, rmNone).ShouldBe((ScheduleDeleteOutcome.FromConfig, ScheduleDeleteOutcome.Deleted, ScheduleDeleteOutcome.NotFound));
         await Should.ThrowAsync<ConflictException>(() => store.ScheduleUpsertAsync(Schedule("a"), Ct));
+        (await Should.ThrowAsync<ConflictException>(() => store.ScheduleUpsertAsync(Schedule("a") with { Replace = true }, Ct))).Message.ShouldContain("drover.toml");
+        (await store.ScheduleGetAsync("a", Ct))!.FromConfig.ShouldBeTrue();
     }
 }

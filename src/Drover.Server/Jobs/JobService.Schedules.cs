@@ -40,8 +40,6 @@ public sealed partial class JobService
         var next = CronTimetable.Parse(def.Cron, def.TimeZone).Next(now) ?? Never;
         var record = await _store.ScheduleUpsertAsync(
             new ScheduleUpsertParams(def.Name, def.Cron, def.TimeZone, def.Template.ToJsonString(), def.Overlap, def.CatchUp, false, next, now, request.Replace), ct);
-        if (record.FromConfig)
-            throw new ConflictException($"schedule '{def.Name}' comes from drover.toml; change it there");
         return ToScheduleView(record);
     }
 

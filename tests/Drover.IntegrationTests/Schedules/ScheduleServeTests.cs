@@ -35,6 +35,10 @@ public sealed class ScheduleServeTests
 
         var schedules = await t.Cli.RunAsync("schedule", "ls", "--json");
         var rm = await t.Cli.RunAsync("schedule", "rm", "ticker");
+        var add = await t.Cli.RunInAsync(t.Scratch, "schedule", "add", "hand", "--cron", "0 3 * * *", "--tz", "Europe/Berlin", "--command", "true");
+        var replaceConfig = await t.Cli.RunInAsync(t.Scratch, "schedule", "add", "ticker", "--cron", "0 3 * * *", "--command", "true", "--replace");
+        var run = await t.Cli.RunAsync("schedule", "run", "hand", "--json");
+        var rmHand = await t.Cli.RunAsync("schedule", "rm", "hand");
         using var http = t.Http(url);
         var api = JsonDocument.Parse(await http.GetStringAsync("api/schedules", TestContext.Current.CancellationToken)).RootElement;
 
@@ -49,6 +53,12 @@ public sealed class ScheduleServeTests
         listed.GetProperty("next_run").GetDateTimeOffset().ShouldBeGreaterThan(DateTimeOffset.UtcNow.AddSeconds(-5));
         rm.ExitCode.ShouldBe(1, rm.ToString());
         rm.Stderr.ShouldContain("drover.toml");
+        add.ExitCode.ShouldBe(0, add.ToString());
+        replaceConfig.ExitCode.ShouldBe(1, replaceConfig.ToString());
+        replaceConfig.Stderr.ShouldContain("drover.toml");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Json.GetProperty("key").GetString()!.ShouldStartWith("schedule:hand:run:");
+        rmHand.ExitCode.ShouldBe(0, rmHand.ToString());
         api.GetProperty("schedules").GetArrayLength().ShouldBe(1);
         File.ReadAllLines(ticks).Length.ShouldBeGreaterThanOrEqualTo(3);
     }
