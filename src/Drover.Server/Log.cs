@@ -143,4 +143,19 @@ internal static partial class Log
 
     [LoggerMessage(5264, LogLevel.Information, "alert {Id} resolved: tool call {Call} was decided")]
     public static partial void ApprovalAlertResolved(ILogger logger, long id, long call);
+
+    [LoggerMessage(5300, LogLevel.Information, "schedule {Name}: tick {Tick} submitted job {JobId}")]
+    public static partial void ScheduleFired(ILogger logger, string name, DateTimeOffset tick, long jobId);
+
+    [LoggerMessage(5301, LogLevel.Information, "schedule {Name}: tick {Tick} skipped ({Reason})")]
+    public static partial void ScheduleSkipped(ILogger logger, string name, DateTimeOffset tick, string reason);
+
+    [LoggerMessage(5302, LogLevel.Warning, "schedule {Name}: tick {Tick} cannot submit its job: {Reason}")]
+    public static partial void ScheduleFailed(ILogger logger, string name, DateTimeOffset tick, string reason);
+
+    [LoggerMessage(5303, LogLevel.Information, "{Count} schedules from drover.toml synced into the store")]
+    public static partial void SchedulesSynced(ILogger logger, int count);
+
+    [LoggerMessage(5304, LogLevel.Error, "schedule loop pass failed")]
+    public static partial void ScheduleLoopFailed(ILogger logger, Exception e);
 }

@@ -156,6 +156,35 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct) =>
         PostAsync<ApprovalView>($"api/approvals/{id}", new JsonObject { ["decision"] = decision, ["always"] = always, ["by"] = by }, ct);
 
+    public async Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct) =>
+        (await GetAsync<SchedulesEnvelope>("api/schedules", ct)).Schedules;
+
+    public Task<ScheduleView> AddScheduleAsync(ScheduleAddRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostAsync<ScheduleView>("api/schedules", new JsonObject
+        {
+            ["name"] = request.Name,
+            ["cron"] = request.Cron,
+            ["timezone"] = request.Timezone,
+            ["overlap"] = request.Overlap,
+            ["catch_up"] = request.CatchUp,
+            ["job"] = request.Job.DeepClone(),
+            ["replace"] = request.Replace,
+        }, ct);
+    }
+
+    public async Task RemoveScheduleAsync(string name, CancellationToken ct)
+    {
+        using var msg = new HttpRequestMessage(HttpMethod.Delete, $"api/schedules/{Uri.EscapeDataString(name)}");
+        using var resp = await SendRawAsync(msg, ct);
+    }
+
+    public Task<SubmitView> RunScheduleAsync(string name, CancellationToken ct) =>
+        PostAsync<SubmitView>($"api/schedules/{Uri.EscapeDataString(name)}/run", null, ct);
+
+    private sealed record SchedulesEnvelope(IReadOnlyList<ScheduleView> Schedules);
+
     private sealed record ApprovalsEnvelope(IReadOnlyList<ApprovalView> Approvals);
 
     private Task<T> GetAsync<T>(string path, CancellationToken ct) =>

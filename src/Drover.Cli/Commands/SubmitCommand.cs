@@ -166,7 +166,7 @@ public static class SubmitCommand
     /// repo from a job file resolves against it here, so the server and the local service see the same path.
     /// A profile that names a repo keeps it.
     /// </summary>
-    private static void DefaultRepo(JsonObject merged, Core.Configuration.DroverConfig config, string cwd)
+    internal static void DefaultRepo(JsonObject merged, Core.Configuration.DroverConfig config, string cwd)
     {
         if (merged["repo"] is JsonValue v && v.TryGetValue<string>(out var given))
         {

@@ -108,5 +108,20 @@ public sealed partial record DroverConfig
         # retry = { max_attempts = 3, backoff = "30s" }
         # labels = { team = "core" }
 
+        # Schedules: each tick of `cron` (5 fields, or 6 with seconds first) in `timezone` submits the job that the
+        # schedule's job table describes (any spec keys); one job per tick across every serve of a fleet. Overlap
+        # "skip" makes no job while the previous one is unfinished ("queue" always makes one); catch-up "once" runs one
+        # job for the ticks missed while no serve ran ("skip": none). Synced into the store at serve start; see
+        # `drover schedule ls`.
+        # [[schedules]]
+        # name = "nightly-deps"
+        # cron = "0 3 * * *"
+        # timezone = "Europe/Berlin"   # IANA name; default UTC
+        # overlap = "skip"
+        # catch_up = "once"
+        # [schedules.job]
+        # repo = "/srv/app"
+        # prompt = "Update the dependencies and fix what breaks."
+
         """;
 }

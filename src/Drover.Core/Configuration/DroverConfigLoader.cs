@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -75,6 +75,7 @@ public static partial class DroverConfigLoader
         }
 
         var providers = Providers(table, source, metadata);
+        var profiles = Profiles(root.Section("profiles"));
         return new DroverConfig
         {
             Server = Server(root.Section("server")),
@@ -92,7 +93,8 @@ public static partial class DroverConfigLoader
             Budgets = Budgets(root.Section("budgets")),
             Report = Report(root.Section("report")),
             Approvals = Approvals(root.Section("approvals")),
-            Profiles = Profiles(root.Section("profiles")),
+            Profiles = profiles,
+            Schedules = Schedules(table, source, metadata, profiles),
             Reserved = reserved,
             Source = source,
         };

@@ -197,6 +197,23 @@ public interface IJobStore : IAsyncDisposable
 
     Task<IReadOnlyList<ApprovalRecord>> ApprovalListAsync(ApprovalListParams p, CancellationToken ct);
 
+    /// <summary>Adds or replaces a schedule (SPEC §12); see <see cref="ScheduleUpsertParams"/>. Conflict when it exists and replacing was not asked.</summary>
+    Task<ScheduleRecord> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct);
+
+    /// <summary>Makes the store's config schedules match the config's, in one transaction.</summary>
+    Task ScheduleSyncAsync(ScheduleSyncParams p, CancellationToken ct);
+
+    /// <summary>Removes a schedule added by hand; one from the config is left alone (<see cref="ScheduleDeleteOutcome.FromConfig"/>).</summary>
+    Task<ScheduleDeleteOutcome> ScheduleDeleteAsync(string name, CancellationToken ct);
+
+    Task<ScheduleRecord?> ScheduleGetAsync(string name, CancellationToken ct);
+
+    /// <summary>Every schedule by name, with its last job's state.</summary>
+    Task<IReadOnlyList<ScheduleRecord>> ScheduleListAsync(CancellationToken ct);
+
+    /// <summary>Claims one tick and submits its job atomically: exactly one job per tick across a fleet.</summary>
+    Task<ScheduleFireResult> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct);
+
     /// <summary>Stores a new alert (and event <c>alert.raised</c>) or folds it into the same key's alert within the cooldown.</summary>
     Task<AlertRaiseResult> AlertRaiseAsync(AlertRaiseParams p, CancellationToken ct);
 

@@ -9,6 +9,7 @@ using Drover.Server.Approvals;
 using Drover.Server.Dashboard;
 using Drover.Server.Gateway;
 using Drover.Server.Jobs;
+using Drover.Server.Schedules;
 using Drover.Server.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -112,6 +113,7 @@ public static class DroverServer
         app.UseMiddleware<BearerAuth>(token, attemptRunning, TimeProvider.System);
         app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
         app.MapApprovalApi(jobs);
+        app.MapScheduleApi(jobs);
         app.MapDashboard(sessions);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
@@ -167,6 +169,9 @@ public static class DroverServer
         using var dispatcher = new AlertDispatcher(alertsConfig, AlertSinkSecrets(options.Home), store, time, logger);
         var deliveries = dispatcher.RunAsync(reaperCts.Token);
         var monitor = new AlertMonitor(store, jobs, alertsConfig, options.Config?.Fleet.MaxRunning ?? 0, dispatcher, time, logger).RunAsync(reaperCts.Token);
+        await jobs.SyncSchedulesAsync(options.Config?.Schedules ?? [], stopping);
+        Log.SchedulesSynced(logger, options.Config?.Schedules.Count ?? 0);
+        var schedules = new ScheduleLoop(store, jobs, time, logger).RunAsync(reaperCts.Token);
         var worker = host?.RunAsync(stopping) ?? Task.CompletedTask;
 
         try
@@ -189,6 +194,7 @@ public static class DroverServer
                 await probes;
                 await monitor;
                 await deliveries;
+                await schedules;
             }
             catch (OperationCanceledException)
             {

@@ -45,6 +45,17 @@ public interface IDroverApi
     /// <summary>Allows or denies a waiting tool call (<paramref name="by"/> names who); already decided → <see cref="Core.ConflictException"/>.</summary>
     Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct);
 
+    /// <summary>Every schedule by name with its next run and last job (SPEC §12).</summary>
+    Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct);
+
+    Task<ScheduleView> AddScheduleAsync(ScheduleAddRequest request, CancellationToken ct);
+
+    /// <summary>Removes a schedule added by hand; one from drover.toml → <see cref="Core.ConflictException"/>.</summary>
+    Task RemoveScheduleAsync(string name, CancellationToken ct);
+
+    /// <summary>Submits one job of the schedule now.</summary>
+    Task<SubmitView> RunScheduleAsync(string name, CancellationToken ct);
+
     /// <summary>The attempt's log from <paramref name="offset"/> on (empty when none yet), and the attempt it belongs to.</summary>
     Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
 }

@@ -10,6 +10,7 @@ import { renderWorkers, renderProviders } from './fleet.js';
 import { renderUsage } from './usage.js';
 import { renderAlerts } from './alerts.js';
 import { renderReports } from './reports.js';
+import { renderSchedules } from './schedules.js';
 
 const routes = [
   [/^\/?$/, 'overview', renderOverview],
@@ -20,6 +21,7 @@ const routes = [
   [/^\/usage$/, 'usage', renderUsage],
   [/^\/alerts$/, 'alerts', renderAlerts],
   [/^\/reports$/, 'reports', renderReports],
+  [/^\/schedules$/, 'schedules', renderSchedules],
 ];
 
 const main = document.getElementById('main');

@@ -1,0 +1,16 @@
+-- Schedules (SPEC §12): a cron expression in a time zone and a job template; next_at is the tick every serve races to
+-- claim with a compare-and-set, so each tick makes one job across a fleet.
+CREATE TABLE schedules (
+    name          TEXT    PRIMARY KEY,
+    cron          TEXT    NOT NULL,
+    timezone      TEXT    NOT NULL,
+    template      TEXT    NOT NULL,
+    overlap       TEXT    NOT NULL,
+    catch_up      TEXT    NOT NULL,
+    from_config   INTEGER NOT NULL DEFAULT 0,
+    next_at       INTEGER NOT NULL,
+    last_job_id   INTEGER,
+    last_tick_at  INTEGER,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
