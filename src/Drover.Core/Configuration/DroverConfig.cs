@@ -36,6 +36,9 @@ public sealed partial record DroverConfig
     /// <summary><c>[approvals]</c>: tool-approval rules and the ask timeout (SPEC §13).</summary>
     public ApprovalsConfig Approvals { get; init; } = new();
 
+    /// <summary><c>[[forges]]</c> in file order: git hosts and their token secrets (SPEC §12).</summary>
+    public IReadOnlyList<ForgeConfig> Forges { get; init; } = [];
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 
