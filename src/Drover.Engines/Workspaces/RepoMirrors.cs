@@ -86,6 +86,37 @@ public sealed partial class RepoMirrors
         return order.Select(r => refs.GetValueOrDefault(r)).FirstOrDefault(sha => sha is not null);
     }
 
+    /// <summary>
+    /// Deletes the mirrors under <c>&lt;home&gt;/repos</c> that no job's worktree uses and that no claim has used since
+    /// <paramref name="unusedSince"/> (gc: past the job retention, the ended jobs and their branches are gone too). Returns how many.
+    /// </summary>
+    public async Task<int> PruneAsync(string home, DateTimeOffset unusedSince, CancellationToken ct)
+    {
+        var root = Path.Combine(home, "repos");
+        if (!Directory.Exists(root))
+            return 0;
+        var removed = 0;
+        var mirrors = Directory.EnumerateDirectories(root, "*.git", SearchOption.AllDirectories)
+            .Where(d => File.Exists(Path.Combine(d, "HEAD")))
+            .ToList();
+        foreach (var mirror in mirrors)
+        {
+            await using var held = await LockAsync(mirror + ".lock", ct);
+            if (Directory.GetLastWriteTimeUtc(mirror) >= unusedSince.UtcDateTime)
+                continue;
+            await GitCli.RunAsync(mirror, _logger, ct, "worktree", "prune");
+            var worktrees = Path.Combine(mirror, "worktrees");
+            if (Directory.Exists(worktrees) && Directory.EnumerateFileSystemEntries(worktrees).Any())
+                continue;
+            Directory.Delete(mirror, recursive: true);
+            File.Delete(mirror + ".lock");
+            Log.MirrorPruned(_logger, mirror);
+            removed++;
+        }
+
+        return removed;
+    }
+
     private async Task FetchAsync(string mirror, string url, string action, CancellationToken ct)
     {
         await _remote.RunCheckedAsync(mirror, url, _logger, ct, ["fetch", "--quiet", "--prune", "--no-tags", "origin", .. FetchRefspecs]);

@@ -122,5 +122,26 @@ public sealed class RepoMirrorsTests : IDisposable
         await using var got = await second.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
+    [Fact]
+    public async Task PruneAsync_MirrorUnusedPastTheCutoff_IsRemovedUnlessAJobWorktreeUsesIt()
+    {
+        var mirrors = new RepoMirrors();
+        var workspaces = new GitWorkspaces(mirrors: mirrors);
+        var other = "file://" + _dir.Combine("other.git");
+        Git.Run(_dir.Path, "clone", "--quiet", "--bare", _bare, _dir.Combine("other.git"));
+        await workspaces.PrepareAsync(_url, _home, 1, null, Ct);
+        await workspaces.PrepareAsync(other, _home, 2, null, Ct);
+        await workspaces.RemoveAsync(_home, 2, Ct);
+        var old = DateTime.UtcNow.AddDays(-40);
+        Directory.SetLastWriteTimeUtc(RepoMirrors.MirrorPath(_home, _url), old);
+        Directory.SetLastWriteTimeUtc(RepoMirrors.MirrorPath(_home, other), old);
+
+        (await mirrors.PruneAsync(_home, DateTimeOffset.UtcNow.AddDays(-50), Ct)).ShouldBe(0);
+        (await mirrors.PruneAsync(_home, DateTimeOffset.UtcNow.AddDays(-30), Ct)).ShouldBe(1);
+
+        Directory.Exists(RepoMirrors.MirrorPath(_home, other)).ShouldBeFalse();
+        Directory.Exists(RepoMirrors.MirrorPath(_home, _url)).ShouldBeTrue();
+    }
+
     public void Dispose() => _dir.Dispose();
 }
