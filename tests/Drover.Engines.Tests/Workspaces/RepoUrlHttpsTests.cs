@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Drover.Core.Configuration;
-using Drover.Core.Storage;
 using Drover.Core.Secrets;
+using Drover.Core.Storage;
 using Drover.Engines.Attempts;
 using Drover.Engines.Tests.Attempts;
 using Drover.Engines.Tests.Support;
