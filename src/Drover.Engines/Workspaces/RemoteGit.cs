@@ -57,7 +57,18 @@ public sealed class RemoteGit(IReadOnlyList<ForgeConfig>? forges = null, SecretS
     {
         if (!RepoUrl.IsHttps(url) || RepoUrl.Host(url) is not { } host || forges?.FirstOrDefault(f => f.Host == host) is not { } forge)
             return null;
-        return secrets?.Get(forge.TokenSecret) is { Length: > 0 } token
+        string? token;
+        try
+        {
+            token = secrets?.Get(forge.TokenSecret);
+        }
+        catch (Core.DroverException)
+        {
+            // A damaged secrets file: say which store, never what it holds.
+            throw new WorkspaceException($"cannot read the secret store for [[forges]] host {host} (drover doctor checks it)");
+        }
+
+        return token is { Length: > 0 }
             ? token
             : throw new WorkspaceException($"the secret \"{forge.TokenSecret}\" named by [[forges]] host {host} is not set (drover secret set {forge.TokenSecret})");
     }
