@@ -41,7 +41,7 @@ public sealed class Runtime : IAsyncDisposable
         var store = await OpenStoreAsync(home, s.Store, ct);
         var jobs = new JobService(
             store,
-            new GitRepoInspector(),
+            new GitRepoInspector(mirrors: Mirrors(config, home)),
             config.SpecContext,
             home,
             TimeProvider.System,
@@ -94,7 +94,12 @@ public sealed class Runtime : IAsyncDisposable
             gateway: config.Gateway.Enabled
                 ? new GatewayAccess(() => DiscoverServer(home), home.EnsureToken(), config.Providers.Select(p => p.Kind).ToHashSet(StringComparer.Ordinal))
                 : null,
-            sandbox: Sandbox(config, home));
+            sandbox: Sandbox(config, home),
+            workspaces: new GitWorkspaces(logs.CreateLogger<GitWorkspaces>(), Mirrors(config, home)));
+
+    /// <summary>This home's mirrors of URL repos, fetching with the [[forges]] tokens from its secret store.</summary>
+    public static RepoMirrors Mirrors(DroverConfig config, DroverHome home) =>
+        new(new RemoteGit(config.Forges, new Drover.Core.Secrets.SecretStore(home.SecretsPath)));
 
     /// <summary><c>sandbox</c> when this host confines its attempts, so a job can ask for <c>capabilities: ["sandbox"]</c>.</summary>
     public static IReadOnlyList<string> SandboxCapabilities(DroverConfig config, DroverHome home) =>

@@ -50,4 +50,10 @@ internal static partial class Log
 
     [LoggerMessage(3004, LogLevel.Warning, "Job {JobId} attempt {Attempt}: checkpoint after abort failed")]
     public static partial void AbortCheckpointFailed(ILogger logger, Exception exception, long jobId, int attempt);
+
+    [LoggerMessage(5340, LogLevel.Information, "Mirror {Mirror}: {Action} from its remote")]
+    public static partial void MirrorFetched(ILogger logger, string mirror, string action);
+
+    [LoggerMessage(5341, LogLevel.Information, "Pruned mirror {Mirror}")]
+    public static partial void MirrorPruned(ILogger logger, string mirror);
 }

@@ -8,7 +8,8 @@ public static class BenchCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery, idle (CPU of an idle serve), sandbox (what confinement adds to an attempt's start), gateway (gateway overhead vs a fake upstream; not in the default list)", DefaultValueFactory = _ => "throughput,latency,recovery,idle,sandbox" };
+        var phases = new Option<string>("--phases") { Description = "Comma list of throughput, latency, recovery, idle (CPU of an idle serve), sandbox (what confinement adds to an attempt's start), repos (what a URL repo on a warm mirror adds to a job's worktree), gateway (gateway overhead vs a fake upstream; not in the default list)", DefaultValueFactory = _ => "throughput,latency,recovery,idle,sandbox,repos" };
+        var repoRuns = new Option<int>("--repo-runs") { Description = "Worktrees per mode and rep in the repos phase", DefaultValueFactory = _ => 50 };
         var n = new Option<int>("--n") { Description = "Jobs per throughput run", DefaultValueFactory = _ => 10_000 };
         var workers = new Option<string>("--workers") { Description = "Concurrent claimers for throughput", DefaultValueFactory = _ => "2,8,32" };
         var reps = new Option<int>("--reps") { Description = "Repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
@@ -27,7 +28,7 @@ public static class BenchCommand
         var slots = new Option<int>("--slots") { Hidden = true, DefaultValueFactory = _ => 8 };
         var cmd = new Command("bench", "Measure submit/claim throughput, dispatch latency, recovery time and gateway overhead")
         {
-            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, terminalRows, idleSeconds, sandboxRuns, child, slots,
+            phases, n, workers, reps, latJobs, latInterval, latSlots, leaseTtl, gwConcurrency, gwRequests, gwWarmup, pgServer, terminalRows, idleSeconds, sandboxRuns, repoRuns, child, slots,
         };
         cmd.SetHandler(g, async (r, s, ct) =>
         {
@@ -69,6 +70,12 @@ public static class BenchCommand
             {
                 await progress.WriteLineAsync($"sandbox: {r.GetValue(sandboxRuns)} starts of /bin/true bare, in bubblewrap, and in bubblewrap with the gateway relay");
                 await SandboxBench.RunAsync(r.GetValue(sandboxRuns), r.GetValue(reps), stats, progress, ct);
+            }
+
+            if (wanted.Contains("repos"))
+            {
+                await progress.WriteLineAsync($"repos: {r.GetValue(repoRuns)} job worktrees from a local repo and from a file:// URL on a warm mirror");
+                await RepoBench.RunAsync(r.GetValue(repoRuns), r.GetValue(reps), stats, progress, ct);
             }
 
             if (wanted.Contains("gateway"))

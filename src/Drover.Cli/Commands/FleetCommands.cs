@@ -202,10 +202,12 @@ public static class FleetCommands
 
             // Worktrees of every ended job (kept ones included) and of the jobs just deleted; their branches stay.
             var worktrees = await new Worktrees(store, home, WorkspaceKeep.None, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).SweepAsync(ct);
+            // Mirrors of URL repos that no job has used within the retention (SPEC §12).
+            var mirrors = await Runtime.Mirrors(config, home).PruneAsync(home.Root, cutoff, ct);
             if (s.Json)
-                Render.Json(new { cutoff, retention_s = (long)retention.TotalSeconds, jobs_deleted = jobs, events_deleted = events, batches, worktrees_removed = worktrees });
+                Render.Json(new { cutoff, retention_s = (long)retention.TotalSeconds, jobs_deleted = jobs, events_deleted = events, batches, worktrees_removed = worktrees, mirrors_removed = mirrors });
             else
-                Console.WriteLine($"deleted {jobs} jobs and {events} events unchanged since {cutoff:yyyy-MM-dd HH:mm:ss}Z (retention {(retention.TotalDays >= 1 ? $"{retention.TotalDays:0.##}d" : $"{retention.TotalHours:0.##}h")}); removed {worktrees} worktrees of ended jobs");
+                Console.WriteLine($"deleted {jobs} jobs and {events} events unchanged since {cutoff:yyyy-MM-dd HH:mm:ss}Z (retention {(retention.TotalDays >= 1 ? $"{retention.TotalDays:0.##}d" : $"{retention.TotalHours:0.##}h")}); removed {worktrees} worktrees of ended jobs and {mirrors} unused repo mirrors");
             return ExitCodes.Ok;
         });
         return cmd;

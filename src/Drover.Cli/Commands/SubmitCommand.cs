@@ -81,7 +81,7 @@ public static class SubmitCommand
             Set("engine", r.GetValue(engine));
             Set("command", r.GetValue(command));
             Set("model", r.GetValue(model));
-            Set("repo", r.GetValue(repo) is { } rp ? Path.GetFullPath(rp) : null);
+            Set("repo", r.GetValue(repo) is { } rp ? Core.Workspaces.RepoUrl.IsUrl(rp) ? rp : Path.GetFullPath(rp) : null);
             Set("base", r.GetValue(@base));
             if (r.GetValue(priority) is { } pr)
                 spec["priority"] = int.TryParse(pr, out var n) ? n : pr;
@@ -173,7 +173,7 @@ public static class SubmitCommand
             var expanded = given == "~" || given.StartsWith("~/", StringComparison.Ordinal)
                 ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + given[1..]
                 : given;
-            if (expanded.Length > 0 && !expanded.Contains("..", StringComparison.Ordinal))
+            if (expanded.Length > 0 && !expanded.Contains("..", StringComparison.Ordinal) && !Core.Workspaces.RepoUrl.IsUrl(expanded))
                 merged["repo"] = Path.GetFullPath(expanded, cwd);
             return;
         }

@@ -98,6 +98,13 @@ public sealed partial record DroverConfig
         # rules = []                   # e.g. ["ask Bash(git push*)", "deny WebFetch", { tool = "Edit(.github/**)", action = "ask" }]
         # timeout = "10m"              # an ask nobody answers this soon is denied (decided_by "timeout")
 
+        # Git hosts of repos given by URL: Drover's own git fetches https URLs of this host with the token from
+        # the secret store (never the agent's). kind = github | gitea; base_url for GitHub Enterprise or a Gitea server.
+        # [[forges]]
+        # host = "github.com"
+        # kind = "github"
+        # token_secret = "GITHUB_TOKEN"  # drover secret set GITHUB_TOKEN
+
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
         # [profiles.default]

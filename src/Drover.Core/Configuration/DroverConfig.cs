@@ -39,6 +39,9 @@ public sealed partial record DroverConfig
     /// <summary><c>[[schedules]]</c>: cron schedules synced into the store at <c>serve</c> start (SPEC §12).</summary>
     public IReadOnlyList<Schedules.ScheduleDefinition> Schedules { get; init; } = [];
 
+    /// <summary><c>[[forges]]</c> in file order: git hosts and their token secrets (SPEC §12).</summary>
+    public IReadOnlyList<ForgeConfig> Forges { get; init; } = [];
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", "forges", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -93,6 +93,7 @@ public static partial class DroverConfigLoader
             Budgets = Budgets(root.Section("budgets")),
             Report = Report(root.Section("report")),
             Approvals = Approvals(root.Section("approvals")),
+            Forges = Forges(table, source, metadata),
             Profiles = profiles,
             Schedules = Schedules(table, source, metadata, profiles),
             Reserved = reserved,

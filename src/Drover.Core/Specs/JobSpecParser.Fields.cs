@@ -23,6 +23,12 @@ public static partial class JobSpecParser
         {
             path = baseDir;
         }
+        else if (Workspaces.RepoUrl.IsUrl(given))
+        {
+            return Workspaces.RepoUrl.Problem(given) is { } problem
+                ? throw r.Error("repo", problem)
+                : given;
+        }
         else
         {
             if (SpecGrammar.HasDotDot(given))
@@ -99,6 +105,9 @@ public static partial class JobSpecParser
             return given;
         }
 
+        // A URL repo runs in worktrees of a mirror: its jobs are isolated like a local checkout's.
+        if (Workspaces.RepoUrl.IsUrl(repo))
+            return null;
         return !ctx.Trusted && IsGitCheckout(repo) ? null : $"repo:{repo}";
     }
 

@@ -145,6 +145,8 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         }
 
         run.Result = run.Result with { Branch = run.Workspace.Branch };
+        if (Core.Workspaces.RepoUrl.IsUrl(spec.Repo) && spec.Base != run.Workspace.BaseSha)
+            run.Log.Note($"base {spec.Base ?? "HEAD"} of {spec.Repo} resolved at claim to {run.Workspace.BaseSha}");
         if (spec.Secrets.Count > 0)
         {
             IReadOnlyDictionary<string, string> stored;

@@ -33,11 +33,15 @@ internal static class GitCli
     }
 
     /// <summary>Runs git in <paramref name="cwd"/> and returns whatever it did, retrying lock-file conflicts.</summary>
-    public static async Task<GitOutput> RunAsync(string cwd, ILogger logger, CancellationToken ct, params string[] args)
+    public static Task<GitOutput> RunAsync(string cwd, ILogger logger, CancellationToken ct, params string[] args) =>
+        RunAsync(cwd, null, logger, ct, args);
+
+    /// <summary>As <see cref="RunAsync(string, ILogger, CancellationToken, string[])"/>, with extra environment for this git alone.</summary>
+    public static async Task<GitOutput> RunAsync(string cwd, IReadOnlyDictionary<string, string>? env, ILogger logger, CancellationToken ct, params string[] args)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var output = await RunOnceAsync(cwd, args, ct);
+            var output = await RunOnceAsync(cwd, args, env, ct);
             if (output.Ok || attempt >= LockTries || !IsLockConflict(output.Stderr))
             {
                 return output;
@@ -57,7 +61,7 @@ internal static class GitCli
             || stderr.Contains("could not lock", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("cannot lock", StringComparison.OrdinalIgnoreCase));
 
-    private static async Task<GitOutput> RunOnceAsync(string cwd, string[] args, CancellationToken ct)
+    private static async Task<GitOutput> RunOnceAsync(string cwd, string[] args, IReadOnlyDictionary<string, string>? env, CancellationToken ct)
     {
         var psi = new ProcessStartInfo("git")
         {
@@ -77,6 +81,11 @@ internal static class GitCli
         foreach (var name in InheritedGitVariables)
         {
             psi.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
         }
 
         using var process = new Process { StartInfo = psi };

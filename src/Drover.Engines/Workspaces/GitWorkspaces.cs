@@ -17,9 +17,13 @@ public sealed class GitWorkspaces
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> RepoGates = new(StringComparer.Ordinal);
 
     private readonly ILogger _logger;
+    private readonly RepoMirrors _mirrors;
 
-    public GitWorkspaces(ILogger<GitWorkspaces>? logger = null) =>
+    public GitWorkspaces(ILogger<GitWorkspaces>? logger = null, RepoMirrors? mirrors = null)
+    {
         _logger = logger ?? NullLogger<GitWorkspaces>.Instance;
+        _mirrors = mirrors ?? new RepoMirrors(logger: _logger);
+    }
 
     public static string BranchName(long jobId) => $"drover/{jobId}";
 
@@ -30,14 +34,25 @@ public sealed class GitWorkspaces
     /// <param name="baseRef">The recorded base (a sha, or any ref); HEAD when null.</param>
     public async Task<Workspace> PrepareAsync(string repo, string home, long jobId, string? baseRef, CancellationToken ct)
     {
-        var location = await GitLocator.LocateAsync(repo, _logger, ct);
-        if (location is null)
+        GitLocation location;
+        string baseSha;
+        if (Core.Workspaces.RepoUrl.IsUrl(repo))
+        {
+            // A URL repo: the job's worktree and branch come from this host's mirror of it (SPEC §12).
+            (var mirror, baseSha) = await WithIoErrorsAsync(() => _mirrors.EnsureAsync(home, repo, baseRef, ct));
+            location = new GitLocation(mirror, mirror, "");
+        }
+        else if (await GitLocator.LocateAsync(repo, _logger, ct) is { } local)
+        {
+            location = local;
+            baseSha = await GitLocator.ResolveCommitAsync(location.TopLevel, baseRef ?? "HEAD", _logger, ct)
+                ?? throw new WorkspaceException($"base '{baseRef}' is not a commit in {location.TopLevel}");
+        }
+        else
         {
             return Workspace.InPlace(repo);
         }
 
-        var baseSha = await GitLocator.ResolveCommitAsync(location.TopLevel, baseRef ?? "HEAD", _logger, ct)
-            ?? throw new WorkspaceException($"base '{baseRef}' is not a commit in {location.TopLevel}");
         var dir = WorktreePath(home, jobId);
         var branch = BranchName(jobId);
         await WithRepoGateAsync(location.CommonDir, async () =>
@@ -226,6 +241,18 @@ public sealed class GitWorkspaces
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<T> WithIoErrorsAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WorkspaceException($"workspace I/O failed: {e.Message}", e);
         }
     }
 

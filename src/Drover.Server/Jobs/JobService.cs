@@ -52,7 +52,7 @@ public sealed partial class JobService : IDroverApi
     public async Task<SubmitView> SubmitAsync(SubmitRequest request, CancellationToken ct)
     {
         var spec = ParseSpec(request);
-        if (spec.Base is not null || IsGitCheckout(spec.Repo))
+        if (spec.Base is not null || Core.Workspaces.RepoUrl.IsUrl(spec.Repo) || IsGitCheckout(spec.Repo))
         {
             var sha = await _repos.ResolveBaseAsync(spec.Repo, spec.Base, ct);
             spec = spec with { Base = sha };
