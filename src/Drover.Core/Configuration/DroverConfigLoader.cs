@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "webhooks", "trackers", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -92,6 +92,8 @@ public static partial class DroverConfigLoader
             Budgets = Budgets(root.Section("budgets")),
             Report = Report(root.Section("report")),
             Approvals = Approvals(root.Section("approvals")),
+            Webhooks = Webhooks(root.Section("webhooks")),
+            Trackers = Trackers(table, source, metadata),
             Profiles = Profiles(root.Section("profiles")),
             Reserved = reserved,
             Source = source,
