@@ -13,7 +13,7 @@ namespace Drover.Server.Webhooks;
 /// Turns a forge's issue event into the issue's one job (SPEC §12), keyed <c>github:owner/name#N</c>: an issue carrying
 /// the tracker's label is submitted (an edit before the claim replaces the queued spec, through the key's usual
 /// idempotency), its labels <c>priority:X</c>, <c>engine:X</c>, <c>profile:X</c> set those fields, the title and body are
-/// the prompt; a closed issue cancels its job while the job is still queued.
+/// the prompt; a closed (or deleted) issue cancels its job while the job is still queued.
 /// </summary>
 public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> trackers, TimeProvider time, ILogger logger)
 {
@@ -34,7 +34,7 @@ public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> tr
             return "ignored: no tracker for this repository";
         var reference = tracker.Reference(number);
 
-        if (action == "closed" || Text(issue, "state") == "closed")
+        if (action is "closed" or "deleted" || Text(issue, "state") == "closed")
             return await CloseAsync(reference, ct);
         if (!Upserts.Contains(action, StringComparer.Ordinal))
             return $"ignored: action {action}";
