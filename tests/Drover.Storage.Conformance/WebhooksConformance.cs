@@ -1,3 +1,5 @@
+using Drover.Core;
+using Drover.Core.Jobs;
 using Drover.Core.Storage;
 
 namespace Drover.Storage.Conformance;
@@ -51,5 +53,22 @@ public abstract class WebhooksConformance : StoreConformanceBase
             (i % 2 == 0 ? store : other).WebhookDeliveryBeginAsync(new("github", "race", "issues", At(i)), Ct)));
 
         takes.Count(t => t).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task JobCancel_OnlyQueued_CancelsAQueuedJobButNotAStartedOne()
+    {
+        var store = await NewStoreAsync();
+        var started = await SubmitAsync(store, "started", priority: 90);
+        var waiting = await SubmitAsync(store, "waiting", priority: 10);
+        var claimed = await ClaimOneAsync(store, At(1));
+
+        var refused = await Should.ThrowAsync<ConflictException>(() => store.JobCancelAsync(new(started.Id, At(2), "issue closed", OnlyQueued: true), Ct));
+        var cancelled = await store.JobCancelAsync(new(waiting.Id, At(3), "issue closed", OnlyQueued: true), Ct);
+
+        claimed.Id.ShouldBe(started.Id);
+        refused.Message.ShouldContain("has already started");
+        (await store.JobGetAsync(started.Id, Ct))!.State.ShouldBe(JobState.Running);
+        (cancelled.State, cancelled.Reason).ShouldBe((JobState.Cancelled, "issue closed"));
     }
 }

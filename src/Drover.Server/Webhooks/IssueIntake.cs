@@ -68,7 +68,7 @@ public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> tr
             return $"unchanged: job {job.Id} is {job.State.ToWire()}";
         try
         {
-            await jobs.Store.JobCancelAsync(new(job.Id, time.GetUtcNow(), $"issue {reference} was closed"), ct);
+            await jobs.Store.JobCancelAsync(new(job.Id, time.GetUtcNow(), $"issue {reference} was closed", OnlyQueued: true), ct);
         }
         catch (ConflictException)
         {
