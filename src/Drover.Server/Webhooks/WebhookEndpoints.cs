@@ -15,7 +15,9 @@ namespace Drover.Server.Webhooks;
 /// <c>POST /hooks/github</c> and <c>/hooks/gitea</c> (SPEC §12): outside the bearer token, signed with the secret named
 /// by <c>[webhooks]</c>. Order: configured (404), body within <see cref="MaxBodyBytes"/> (413), signature (401), delivery
 /// id not seen before (200 duplicate), then the event: issue events feed <see cref="IssueIntake"/>, others are 202 ignored.
-/// Nothing is stored before the signature checks out.
+/// Nothing is stored before the signature checks out. Octokit.Webhooks.AspNetCore is not used: it reads the body without a
+/// cap, answers 400 to a bad signature, has no hook to deduplicate before dispatch, and speaks GitHub only; the few issue
+/// fields needed here are read with System.Text.Json.
 /// </summary>
 public static class WebhookEndpoints
 {
