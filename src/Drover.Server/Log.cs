@@ -158,4 +158,22 @@ internal static partial class Log
 
     [LoggerMessage(5304, LogLevel.Error, "schedule loop pass failed")]
     public static partial void ScheduleLoopFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(5320, LogLevel.Warning, "{Kind} webhook refused from {Remote}: signature missing or invalid")]
+    public static partial void WebhookBadSignature(ILogger logger, string kind, string remote);
+
+    [LoggerMessage(5321, LogLevel.Warning, "{Kind} webhook refused: body larger than {Max} bytes")]
+    public static partial void WebhookTooLarge(ILogger logger, string kind, int max);
+
+    [LoggerMessage(5322, LogLevel.Information, "{Kind} webhook {Event} delivery {Delivery}: {Outcome}")]
+    public static partial void WebhookHandled(ILogger logger, string kind, string @event, string delivery, string outcome);
+
+    [LoggerMessage(5323, LogLevel.Information, "issue {Reference}: job {JobId} {Outcome}")]
+    public static partial void WebhookIssueJob(ILogger logger, string reference, long jobId, string outcome);
+
+    [LoggerMessage(5324, LogLevel.Warning, "issue {Reference} makes no job: {Reason}")]
+    public static partial void WebhookIssueRejected(ILogger logger, string reference, string reason);
+
+    [LoggerMessage(5325, LogLevel.Information, "issue {Reference} was closed: its queued job {JobId} is cancelled")]
+    public static partial void WebhookIssueCancelled(ILogger logger, string reference, long jobId);
 }

@@ -32,6 +32,8 @@ public abstract partial class SqlJobStore
                 var job = GetJob(s, p.JobId);
                 if (job.State.IsTerminal())
                     throw Conflict(job, "cannot be cancelled");
+                if (p.OnlyQueued && job.State != JobState.Queued)
+                    throw Conflict(job, "has already started");
                 var reason = p.Reason ?? "cancelled by operator";
                 var now = StoreRows.Ms(p.Now);
                 if (job.State == JobState.Running)

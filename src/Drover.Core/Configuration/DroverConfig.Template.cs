@@ -105,6 +105,21 @@ public sealed partial record DroverConfig
         # kind = "github"
         # token_secret = "GITHUB_TOKEN"  # drover secret set GITHUB_TOKEN
 
+        # Forge webhooks: POST /hooks/github and /hooks/gitea, checked by HMAC-SHA256 with the secret named here
+        # (`drover secret set NAME VALUE`) instead of the bearer token. An endpoint without a secret answers 404.
+        # [webhooks]
+        # github_secret = "GITHUB_WEBHOOK"
+        # gitea_secret = "GITEA_WEBHOOK"
+        #
+        # Issues of a forge repository that carry `label` become jobs keyed github:owner/name#N, run in `path`.
+        # Labels priority:high, engine:codex, profile:NAME set those fields; closing the issue cancels a queued job.
+        # [[trackers]]
+        # kind = "github"              # github | gitea
+        # repo = "acme/app"
+        # label = "drover"
+        # path = "/srv/repos/app"      # the local repository the jobs run in
+        # profile = "issues"           # optional; default: the "default" profile
+
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
         # [profiles.default]

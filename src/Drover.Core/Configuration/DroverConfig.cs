@@ -42,6 +42,12 @@ public sealed partial record DroverConfig
     /// <summary><c>[[forges]]</c> in file order: git hosts and their token secrets (SPEC §12).</summary>
     public IReadOnlyList<ForgeConfig> Forges { get; init; } = [];
 
+    /// <summary><c>[webhooks]</c>: secrets of the forge webhook endpoints (SPEC §12).</summary>
+    public WebhooksConfig Webhooks { get; init; } = new();
+
+    /// <summary><c>[[trackers]]</c> in file order: forge repositories whose labelled issues become jobs.</summary>
+    public IReadOnlyList<TrackerConfig> Trackers { get; init; } = [];
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 

@@ -54,7 +54,7 @@ public static partial class JobSpecParser
     {
         var key = r.String("key");
         if (key is not null && (!SpecGrammar.Key().IsMatch(key) || SpecGrammar.IsAllDigits(key)))
-            throw r.Error("key", $"{SpecGrammar.Quote(key)} is not a valid key (1-200 of A-Z a-z 0-9 _ . : / -, not all digits)");
+            throw r.Error("key", $"{SpecGrammar.Quote(key)} is not a valid key (1-200 of A-Z a-z 0-9 _ . : / # -, not all digits)");
         return key;
     }
 

@@ -29,7 +29,7 @@ internal static partial class SpecGrammar
     [GeneratedRegex(@"^[A-Za-z0-9_.:-]+((>=|<=|==|!=|=|>|<)[0-9][0-9A-Za-z.+-]*)?$")]
     public static partial Regex Capability();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.:/-]{1,200}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.:/#-]{1,200}$")]
     public static partial Regex Key();
 
     [GeneratedRegex(@"^[A-Za-z0-9_./-]{1,63}$")]

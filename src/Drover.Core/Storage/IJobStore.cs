@@ -236,6 +236,19 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Moves the alert rules' cursor forward (never back).</summary>
     Task AlertCursorSetAsync(long cursor, CancellationToken ct);
 
+    // ---- webhook deliveries (deduplicated by the forge's delivery id) ----
+
+    /// <summary>
+    /// Takes a delivery for handling: true when it is new, or an earlier delivery of the same id failed; false when it
+    /// was already taken (a duplicate; nothing is written).
+    /// </summary>
+    Task<bool> WebhookDeliveryBeginAsync(WebhookDeliveryBeginParams p, CancellationToken ct);
+
+    Task WebhookDeliveryEndAsync(WebhookDeliveryEndParams p, CancellationToken ct);
+
+    /// <summary>The newest deliveries first.</summary>
+    Task<IReadOnlyList<WebhookDeliveryRecord>> WebhookDeliveryListAsync(int limit, CancellationToken ct);
+
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first, filtered by job, types and time when asked.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 

@@ -92,7 +92,8 @@ public sealed record JobHeldExpireParams(DateTimeOffset Now);
 /// <param name="Waited">How long the jobs may wait for one (for the reason text).</param>
 public sealed record JobNoEngineParams(IReadOnlySet<string> Engines, DateTimeOffset Now, TimeSpan Waited);
 
-public sealed record JobCancelParams(long JobId, DateTimeOffset Now, string? Reason = null);
+/// <param name="OnlyQueued">Cancel only a job that has not started (a closed tracker issue): otherwise <see cref="ConflictException"/>.</param>
+public sealed record JobCancelParams(long JobId, DateTimeOffset Now, string? Reason = null, bool OnlyQueued = false);
 
 public sealed record JobRetryParams(long JobId, DateTimeOffset Now);
 

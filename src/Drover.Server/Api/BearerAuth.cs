@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Drover.Server.Api;
 
 /// <summary>
-/// Every request but <c>/healthz</c> and <c>/login</c> needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5). The
+/// Every request but <c>/healthz</c>, <c>/login</c> and the forge webhooks (<c>/hooks/github</c>, <c>/hooks/gitea</c>,
+/// signed instead) needs <c>Authorization: Bearer &lt;token&gt;</c> (SPEC §1.5). The
 /// dashboard's pages and <c>/api/*</c> also take the <see cref="DashboardLogin.CookieName"/> session cookie (never the
 /// gateway's <c>/v1</c> or <c>/metrics</c>); a cookie-authenticated write must not come from another origin. The
 /// gateway's <c>/v1</c> routes also take a running attempt's own key (<see cref="Core.Gateway.JobKeys"/>); the job and
@@ -29,6 +30,7 @@ public sealed class BearerAuth(
         var request = context.Request;
         if (request.Path.Equals("/healthz", StringComparison.OrdinalIgnoreCase)
             || request.Path.Equals(DashboardEndpoints.LoginPath, StringComparison.OrdinalIgnoreCase)
+            || Webhooks.WebhookEndpoints.IsHookPath(request.Path)
             || IsAuthorized(request))
         {
             await next(context);

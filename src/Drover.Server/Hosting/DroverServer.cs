@@ -11,6 +11,7 @@ using Drover.Server.Gateway;
 using Drover.Server.Jobs;
 using Drover.Server.Schedules;
 using Drover.Server.Supervision;
+using Drover.Server.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -115,6 +116,10 @@ public static class DroverServer
         app.MapApprovalApi(jobs);
         app.MapScheduleApi(jobs);
         app.MapDashboard(sessions);
+        var webhookSecrets = new Core.Secrets.SecretStore(options.Home.SecretsPath);
+        var intakeLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover.webhooks");
+        app.MapWebhooks(options.Config?.Webhooks ?? new(), webhookSecrets,
+            new IssueIntake(jobs, options.Config?.Trackers ?? [], TimeProvider.System, intakeLog), store, TimeProvider.System, intakeLog);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
         {

@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using Tomlyn.Model;
+using Tomlyn.Serialization;
+
+namespace Drover.Core.Configuration;
+
+/// <summary>
+/// <c>[webhooks]</c>: the secret-store names of the HMAC secrets forges sign <c>POST /hooks/github</c> and
+/// <c>/hooks/gitea</c> with (SPEC §12). An endpoint whose secret is not named answers 404.
+/// </summary>
+public sealed record WebhooksConfig
+{
+    public string? GithubSecret { get; init; }
+    public string? GiteaSecret { get; init; }
+
+    /// <summary>The secret name for a forge kind (<c>github</c>, <c>gitea</c>), or null when not configured.</summary>
+    public string? SecretFor(string kind) => kind switch
+    {
+        "github" => GithubSecret,
+        "gitea" => GiteaSecret,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// <c>[[trackers]]</c>: a forge repository whose issues carrying <see cref="Label"/> become jobs (SPEC §12), run in the
+/// local repository at <see cref="Path"/>.
+/// </summary>
+public sealed record TrackerConfig
+{
+    /// <summary>github | gitea.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary><c>owner/name</c> on the forge.</summary>
+    public required string Repo { get; init; }
+
+    public string Label { get; init; } = "drover";
+
+    /// <summary>Absolute path of the local repository the jobs run in.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>The profile of this tracker's jobs (an issue's <c>profile:NAME</c> label overrides it); null: <c>default</c>.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>The key prefix of this tracker's jobs and their <c>tracker</c> field: <c>github:owner/name#</c>.</summary>
+    public string Reference(long number) => $"{Kind}:{Repo}#{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
+public static partial class DroverConfigLoader
+{
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")]
+    private static partial Regex ForgeRepo();
+
+    private static WebhooksConfig Webhooks(TomlSection? s)
+    {
+        if (s is null)
+            return new WebhooksConfig();
+        s.AllowOnly("github_secret", "gitea_secret");
+        var github = s.String("github_secret");
+        var gitea = s.String("gitea_secret");
+        SecretName(s, "github_secret", github);
+        SecretName(s, "gitea_secret", gitea);
+        return new WebhooksConfig { GithubSecret = github, GiteaSecret = gitea };
+    }
+
+    private static List<TrackerConfig> Trackers(TomlTable root, string source, TomlMetadataStore metadata)
+    {
+        var result = new List<TrackerConfig>();
+        if (!root.TryGetValue("trackers", out var value))
+            return result;
+        if (value is not TomlTableArray array)
+            throw new TomlSection(root, "", source, metadata).Error("trackers", "expected [[trackers]] tables");
+        var index = 0;
+        foreach (var table in array)
+        {
+            var t = new TomlSection(table, $"trackers[{index++}]", source, metadata);
+            t.AllowOnly("kind", "repo", "label", "path", "profile");
+            var kind = t.String("kind") ?? throw t.Error("kind", "is required (github or gitea)");
+            if (kind is not ("github" or "gitea"))
+                throw t.Error("kind", $"{Specs.SpecGrammar.Quote(kind)} is not one of github, gitea");
+            var repo = t.String("repo") ?? throw t.Error("repo", "is required (owner/name)");
+            if (!ForgeRepo().IsMatch(repo))
+                throw t.Error("repo", $"{Specs.SpecGrammar.Quote(repo)} is not a repository name like owner/name");
+            var label = t.String("label") ?? "drover";
+            if (label.Length is 0 or > 100)
+                throw t.Error("label", "must be 1 to 100 characters");
+            var path = t.String("path") ?? throw t.Error("path", "is required (the local repository jobs run in)");
+            if (!System.IO.Path.IsPathFullyQualified(path))
+                throw t.Error("path", $"{Specs.SpecGrammar.Quote(path)} is not an absolute path");
+            var profile = t.String("profile");
+            if (profile is not null && !Specs.SpecGrammar.ProfileName().IsMatch(profile))
+                throw t.Error("profile", $"{Specs.SpecGrammar.Quote(profile)} is not a valid profile name");
+            if (result.Any(r => r.Kind == kind && string.Equals(r.Repo, repo, StringComparison.OrdinalIgnoreCase)))
+                throw t.Error("repo", $"{kind}:{repo} is configured twice");
+            result.Add(new TrackerConfig { Kind = kind, Repo = repo, Label = label, Path = path, Profile = profile });
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Drover.Core;
+using Drover.Core.Configuration;
+using Drover.Core.Jobs;
+using Drover.Core.Specs;
+using Drover.Server.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace Drover.Server.Webhooks;
+
+/// <summary>
+/// Turns a forge's issue event into the issue's one job (SPEC §12), keyed <c>github:owner/name#N</c>: an issue carrying
+/// the tracker's label is submitted (an edit before the claim replaces the queued spec, through the key's usual
+/// idempotency), its labels <c>priority:X</c>, <c>engine:X</c>, <c>profile:X</c> set those fields, the title and body are
+/// the prompt; a closed (or deleted) issue cancels its job while the job is still queued.
+/// </summary>
+public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> trackers, TimeProvider time, ILogger logger)
+{
+    private static readonly string[] Upserts = ["opened", "edited", "labeled", "unlabeled", "reopened", "label_updated", "label_cleared"];
+
+    /// <summary>What the event did, stored as the delivery's outcome and answered to the forge.</summary>
+    public async Task<string> HandleAsync(string kind, JsonElement payload, CancellationToken ct)
+    {
+        var action = Text(payload, "action") ?? "";
+        if (!payload.TryGetProperty("issue", out var issue) || issue.ValueKind != JsonValueKind.Object
+            || !issue.TryGetProperty("number", out var n) || !n.TryGetInt64(out var number))
+            return "ignored: not an issue event";
+        if (issue.TryGetProperty("pull_request", out var pr) && pr.ValueKind == JsonValueKind.Object)
+            return "ignored: a pull request";
+        var repoName = payload.TryGetProperty("repository", out var repository) ? Text(repository, "full_name") : null;
+        var tracker = trackers.FirstOrDefault(t => t.Kind == kind && string.Equals(t.Repo, repoName, StringComparison.OrdinalIgnoreCase));
+        if (tracker is null)
+            return "ignored: no tracker for this repository";
+        var reference = tracker.Reference(number);
+
+        if (action is "closed" or "deleted" || Text(issue, "state") == "closed")
+            return await CloseAsync(reference, ct);
+        if (!Upserts.Contains(action, StringComparer.Ordinal))
+            return $"ignored: action {action}";
+        var labels = Labels(issue);
+        if (!labels.Contains(tracker.Label, StringComparer.OrdinalIgnoreCase))
+            return "ignored: issue without the tracker's label";
+
+        var spec = Spec(tracker, reference, Text(issue, "title") ?? reference, Text(issue, "body"), labels);
+        try
+        {
+            var submitted = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, tracker.Path), ct);
+            Log.WebhookIssueJob(logger, reference, submitted.Job.Id, submitted.Outcome);
+            return submitted.Outcome;
+        }
+        catch (ConflictException)
+        {
+            return "unchanged: the issue's job already started";
+        }
+        catch (JobSpecException e)
+        {
+            Log.WebhookIssueRejected(logger, reference, e.Message);
+            return $"rejected: {e.Message}";
+        }
+    }
+
+    private async Task<string> CloseAsync(string reference, CancellationToken ct)
+    {
+        if (await jobs.Store.JobGetByKeyAsync(reference, ct) is not { } job)
+            return "ignored: no job for this issue";
+        if (job.State != JobState.Queued)
+            return $"unchanged: job {job.Id} is {job.State.ToWire()}";
+        try
+        {
+            await jobs.Store.JobCancelAsync(new(job.Id, time.GetUtcNow(), $"issue {reference} was closed", OnlyQueued: true), ct);
+        }
+        catch (ConflictException)
+        {
+            return $"unchanged: job {job.Id} started meanwhile";
+        }
+
+        Log.WebhookIssueCancelled(logger, reference, job.Id);
+        return "cancelled";
+    }
+
+    /// <summary>The submission an issue makes: key and tracker are its reference, labels pick priority, engine and profile.</summary>
+    public static JsonObject Spec(TrackerConfig tracker, string reference, string title, string? body, IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        ArgumentNullException.ThrowIfNull(labels);
+        var spec = new JsonObject
+        {
+            ["title"] = title,
+            ["prompt"] = string.IsNullOrWhiteSpace(body) ? title : $"{title}\n\n{body.Trim()}",
+            ["repo"] = tracker.Path,
+            ["key"] = reference,
+            ["tracker"] = reference,
+        };
+        if (tracker.Profile is { } profile)
+            spec["profile"] = profile;
+        foreach (var label in labels)
+        {
+            var colon = label.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+                continue;
+            var value = label[(colon + 1)..].Trim();
+            switch (label[..colon].Trim().ToLowerInvariant())
+            {
+                case "priority":
+                    spec["priority"] = value.ToLowerInvariant();
+                    break;
+                case "engine":
+                    spec["engine"] = value;
+                    break;
+                case "profile":
+                    spec["profile"] = value;
+                    break;
+            }
+        }
+
+        return spec;
+    }
+
+    private static List<string> Labels(JsonElement issue)
+    {
+        var list = new List<string>();
+        if (issue.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var label in labels.EnumerateArray())
+            {
+                if (label.ValueKind == JsonValueKind.Object && Text(label, "name") is { } name)
+                    list.Add(name);
+                else if (label.ValueKind == JsonValueKind.String)
+                    list.Add(label.GetString()!);
+            }
+        }
+
+        return list;
+    }
+
+    private static string? Text(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
