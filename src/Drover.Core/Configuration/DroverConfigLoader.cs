@@ -255,17 +255,23 @@ public static partial class DroverConfigLoader
         };
     }
 
+    /// <summary>The tables of a top-level <c>[[key]]</c> array, each named <c>key[i]</c> in errors; none when it is absent.</summary>
+    private static IEnumerable<TomlSection> TableArray(TomlTable root, string key, string source, TomlMetadataStore metadata)
+    {
+        if (!root.TryGetValue(key, out var value))
+            yield break;
+        if (value is not TomlTableArray array)
+            throw new TomlSection(root, "", source, metadata).Error(key, $"expected [[{key}]] tables");
+        var index = 0;
+        foreach (var table in array)
+            yield return new TomlSection(table, $"{key}[{index++}]", source, metadata);
+    }
+
     private static List<ProviderConfig> Providers(TomlTable root, string source, TomlMetadataStore metadata)
     {
         var result = new List<ProviderConfig>();
-        if (!root.TryGetValue("providers", out var value))
-            return result;
-        if (value is not TomlTableArray array)
-            throw new TomlSection(root, "", source, metadata).Error("providers", "expected [[providers]] tables");
-        var index = 0;
-        foreach (var table in array)
+        foreach (var p in TableArray(root, "providers", source, metadata))
         {
-            var p = new TomlSection(table, $"providers[{index++}]", source, metadata);
             p.AllowOnly("name", "kind", "base_url", "models", "api_key_env", "api_key_secret", "rpm", "rpd", "tpm", "max_concurrent", "price",
                 "max_output_tokens", "health_check");
             var name = p.String("name") ?? throw p.Error("name", "is required");

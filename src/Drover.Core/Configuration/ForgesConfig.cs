@@ -30,14 +30,8 @@ public static partial class DroverConfigLoader
     private static List<ForgeConfig> Forges(TomlTable root, string source, TomlMetadataStore metadata)
     {
         var result = new List<ForgeConfig>();
-        if (!root.TryGetValue("forges", out var value))
-            return result;
-        if (value is not TomlTableArray array)
-            throw new TomlSection(root, "", source, metadata).Error("forges", "expected [[forges]] tables");
-        var index = 0;
-        foreach (var table in array)
+        foreach (var f in TableArray(root, "forges", source, metadata))
         {
-            var f = new TomlSection(table, $"forges[{index++}]", source, metadata);
             f.AllowOnly("host", "kind", "base_url", "token_secret");
             var host = (f.String("host") ?? throw f.Error("host", "is required (the host name in repo URLs, like github.com)")).ToLowerInvariant();
             if (Uri.CheckHostName(host) == UriHostNameType.Unknown)

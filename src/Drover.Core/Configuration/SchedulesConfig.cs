@@ -12,14 +12,8 @@ public static partial class DroverConfigLoader
     private static List<ScheduleDefinition> Schedules(TomlTable root, string source, TomlMetadataStore metadata, IReadOnlyDictionary<string, JsonObject> profiles)
     {
         var result = new List<ScheduleDefinition>();
-        if (!root.TryGetValue("schedules", out var value))
-            return result;
-        if (value is not TomlTableArray array)
-            throw new TomlSection(root, "", source, metadata).Error("schedules", "expected [[schedules]] tables");
-        var index = 0;
-        foreach (var table in array)
+        foreach (var s in TableArray(root, "schedules", source, metadata))
         {
-            var s = new TomlSection(table, $"schedules[{index++}]", source, metadata);
             s.AllowOnly("name", "cron", "timezone", "overlap", "catch_up", "job");
             var name = s.String("name") ?? throw s.Error("name", "is required");
             if (ScheduleRules.NameProblem(name) is { } bad)

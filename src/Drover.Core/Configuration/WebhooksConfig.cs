@@ -66,14 +66,8 @@ public static partial class DroverConfigLoader
     private static List<TrackerConfig> Trackers(TomlTable root, string source, TomlMetadataStore metadata)
     {
         var result = new List<TrackerConfig>();
-        if (!root.TryGetValue("trackers", out var value))
-            return result;
-        if (value is not TomlTableArray array)
-            throw new TomlSection(root, "", source, metadata).Error("trackers", "expected [[trackers]] tables");
-        var index = 0;
-        foreach (var table in array)
+        foreach (var t in TableArray(root, "trackers", source, metadata))
         {
-            var t = new TomlSection(table, $"trackers[{index++}]", source, metadata);
             t.AllowOnly("kind", "repo", "label", "path", "profile");
             var kind = t.String("kind") ?? throw t.Error("kind", "is required (github or gitea)");
             if (kind is not ("github" or "gitea"))
