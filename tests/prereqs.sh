@@ -6,7 +6,8 @@
 #   ip (iproute2): the loopback-only and partitioned network namespaces
 #   chromium: the dashboard tests drive the system browser through Playwright (no browser is downloaded)
 #   initdb/pg_ctl (postgresql-15): the PostgreSQL conformance and fleet tests
-#   bwrap (bubblewrap): the agent sandbox
+#   bwrap (bubblewrap): the agent sandbox; perl (perl-base, always on Debian): its gateway relay
+#   /usr/share/zoneinfo (tzdata): schedules in IANA time zones (Europe/Berlin in the tests)
 #   npm (Node): installs the pinned real agent CLIs the end-to-end engine tests run
 set -uo pipefail
 need=()
@@ -17,6 +18,8 @@ has ip || need+=(iproute2)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || has initdb || need+=(postgresql)
 has bwrap || need+=(bubblewrap)
+has perl || need+=(perl-base)
+[ -e /usr/share/zoneinfo/Europe/Berlin ] || need+=(tzdata)
 has npm || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && has apt-get; then
