@@ -150,6 +150,7 @@ public abstract partial class SqlJobStore
             .P("@branch", result.Branch)
             .P("@summary", result.Summary);
         BindResult(update, usage, result).P("@now", nowMs).P("@id", job.Id).P("@epoch", job.Epoch).ExecuteNonQuery();
+        AskDeliveryAtEnd(s, job.Id, state, cls, result.Deliver, now);
 
         var close = s.Cmd(CloseAttemptSql)
             .P("@state", attemptState ?? AttemptState(outcome.Kind))

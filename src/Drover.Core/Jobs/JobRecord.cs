@@ -56,7 +56,17 @@ public sealed record JobRecord
     /// verdict waits until the engine's health is known or this time passes. Not claimed while set.
     /// </summary>
     public DateTimeOffset? HeldUntil { get; init; }
+
+    /// <summary>The delivery of the job's branch (SPEC §12), or null when none was asked.</summary>
+    public DeliveryRecord? Delivery { get; init; }
 }
+
+/// <summary>
+/// A job's delivery: <paramref name="State"/> pending | delivered | failed; <paramref name="Mode"/> push | pr | pr_draft;
+/// <paramref name="Url"/> the pull request (or the pushed branch); <paramref name="Reason"/> why the last try failed;
+/// <paramref name="Tries"/> tries so far; <paramref name="NextAt"/> when a pending delivery is tried next.
+/// </summary>
+public sealed record DeliveryRecord(string State, string Mode, string? Url, string? Reason, int Tries, DateTimeOffset? NextAt);
 
 public sealed record DiffStats(int Files, int Added, int Deleted);
 

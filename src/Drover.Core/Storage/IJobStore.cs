@@ -197,6 +197,15 @@ public interface IJobStore : IAsyncDisposable
 
     Task<IReadOnlyList<ApprovalRecord>> ApprovalListAsync(ApprovalListParams p, CancellationToken ct);
 
+    /// <summary>Claims a due pending delivery of a host (SPEC §12), or null; bumps its epoch and try count.</summary>
+    Task<DeliveryClaim?> DeliveryClaimAsync(DeliveryClaimParams p, CancellationToken ct);
+
+    /// <summary>Records a claimed delivery's progress or end; false (nothing written) when the claim was superseded.</summary>
+    Task<bool> DeliveryUpdateAsync(DeliveryUpdateParams p, CancellationToken ct);
+
+    /// <summary>Asks for a job's delivery again; see <see cref="DeliveryRequeueParams"/>.</summary>
+    Task<JobRecord> DeliveryRequeueAsync(DeliveryRequeueParams p, CancellationToken ct);
+
     /// <summary>Adds or replaces a schedule (SPEC §12); see <see cref="ScheduleUpsertParams"/>. Conflict when it exists and replacing was not asked.</summary>
     Task<ScheduleRecord> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct);
 

@@ -71,7 +71,8 @@ public sealed record AttemptResult(
     DiffStats? Diff = null,
     string? Summary = null,
     string? LogTail = null,
-    bool EngineRan = false);
+    bool EngineRan = false,
+    DeliveryRequest? Deliver = null);
 
 /// <param name="JitterUnit">A number in [0,1) for the retry backoff jitter.</param>
 public sealed record JobCompleteParams(

@@ -15,7 +15,8 @@ public static class StoreRows
         "id, title, state, priority, engine, attempt, max_attempts, failures, worker, epoch, class, reason, key, lock_key, " +
         "spec_json, spec_hash, capabilities, labels, after_ids, deps_mode, created_at, updated_at, next_eligible_at, " +
         "lease_expires_at, blocked_on, question, answers, engine_done, branch, head, diff_files, diff_added, diff_deleted, " +
-        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens, held_until";
+        "input_tokens, cached_tokens, output_tokens, cost_nusd, cost_source, model, summary, cache_write_tokens, reasoning_tokens, held_until, " +
+        "delivery, delivery_mode, delivery_url, delivery_reason, delivery_tries, delivery_next_at";
 
     /// <summary><see cref="JobColumns"/> with an empty object in place of the spec, for lists that show no spec.</summary>
     public static readonly string JobColumnsWithoutSpec = JobColumns.Replace("spec_json,", "'{}' AS spec_json,", StringComparison.Ordinal);
@@ -73,6 +74,8 @@ public static class StoreRows
         Usage = ReadUsage(r, 33) with { CacheWriteTokens = r.GetInt64(40), ReasoningTokens = r.GetInt64(41) },
         Summary = Str(r, 39),
         HeldUntil = r.IsDBNull(42) ? null : Time(r.GetInt64(42)),
+        Delivery = r.IsDBNull(43) ? null : new DeliveryRecord(
+            r.GetString(43), r.GetString(44), Str(r, 45), Str(r, 46), r.GetInt32(47), r.IsDBNull(48) ? null : Time(r.GetInt64(48))),
     };
 
     public static AttemptRecord ReadAttempt(DbDataReader r) => new()
