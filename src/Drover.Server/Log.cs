@@ -176,4 +176,19 @@ internal static partial class Log
 
     [LoggerMessage(5325, LogLevel.Information, "issue {Reference} was closed: its queued job {JobId} is cancelled")]
     public static partial void WebhookIssueCancelled(ILogger logger, string reference, long jobId);
+
+    [LoggerMessage(5400, LogLevel.Information, "job {JobId}: pushed {Branch} to {Remote}")]
+    public static partial void DeliveryPushed(ILogger logger, long jobId, string branch, string remote);
+
+    [LoggerMessage(5401, LogLevel.Information, "job {JobId}: delivered as {Url}")]
+    public static partial void DeliveryOpened(ILogger logger, long jobId, string url);
+
+    [LoggerMessage(5402, LogLevel.Warning, "job {JobId}: delivery try {Try} failed, trying again at {NextAt}: {Reason}")]
+    public static partial void DeliveryRetrying(ILogger logger, long jobId, int @try, DateTimeOffset nextAt, string reason);
+
+    [LoggerMessage(5403, LogLevel.Warning, "job {JobId}: delivery failed: {Reason}")]
+    public static partial void DeliveryFailed(ILogger logger, long jobId, string reason);
+
+    [LoggerMessage(5404, LogLevel.Error, "delivery loop error")]
+    public static partial void DeliveryLoopError(ILogger logger, Exception ex);
 }

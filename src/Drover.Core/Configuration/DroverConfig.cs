@@ -45,6 +45,9 @@ public sealed partial record DroverConfig
     /// <summary><c>[webhooks]</c>: secrets of the forge webhook endpoints (SPEC §12).</summary>
     public WebhooksConfig Webhooks { get; init; } = new();
 
+    /// <summary><c>[delivery]</c>: pushes and pull requests of succeeded jobs (SPEC §12).</summary>
+    public DeliveryConfig Delivery { get; init; } = new();
+
     /// <summary><c>[[trackers]]</c> in file order: forge repositories whose labelled issues become jobs.</summary>
     public IReadOnlyList<TrackerConfig> Trackers { get; init; } = [];
 

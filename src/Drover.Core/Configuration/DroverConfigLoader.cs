@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", "forges", "webhooks", "trackers", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", "forges", "webhooks", "trackers", "delivery", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -95,6 +95,7 @@ public static partial class DroverConfigLoader
             Approvals = Approvals(root.Section("approvals")),
             Forges = Forges(table, source, metadata),
             Webhooks = Webhooks(root.Section("webhooks")),
+            Delivery = Delivery(root.Section("delivery")),
             Trackers = Trackers(table, source, metadata),
             Profiles = profiles,
             Schedules = Schedules(table, source, metadata, profiles),

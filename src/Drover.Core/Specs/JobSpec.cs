@@ -61,6 +61,15 @@ public sealed record JobSpec
 
     /// <summary>The sandbox's network for this job (SPEC §13); it can only narrow what <c>[sandbox] network</c> allows. Null = config's.</summary>
     public Configuration.SandboxNetwork? Network { get; init; }
+    /// <summary>What becomes of the branch when the job succeeds (SPEC §12).</summary>
+    public DeliverMode Deliver { get; init; } = DeliverMode.None;
+
+    /// <summary>A job that finally fails <c>verify</c> still opens a draft pull request.</summary>
+    public bool DeliverDraftOnFailure { get; init; }
+
+    /// <summary>Ask the forge to merge the pull request once its checks pass.</summary>
+    public bool Automerge { get; init; }
+
     public ReviewMode Review { get; init; } = ReviewMode.Auto;
     public string Profile { get; init; } = "default";
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -87,6 +96,9 @@ public enum DepsMode { Hard, Soft }
 public enum ScopePolicy { Warn, Enforce }
 
 public enum ReviewMode { Auto, Human }
+
+/// <summary><c>none</c>: the branch stays where it ran; <c>push</c>: pushed; <c>pr</c>/<c>pr_draft</c>: pushed and a pull request opened.</summary>
+public enum DeliverMode { None, Push, Pr, PrDraft }
 
 public sealed record Budget(decimal? Usd, long? Tokens);
 

@@ -86,8 +86,23 @@ public static class JobSpecJson
         // Written only when given, so specs stored before approvals existed keep their idempotency hash.
         if (s.Approvals.Count > 0)
             WriteList(w, "approvals", s.Approvals);
+        if (s.Deliver != DeliverMode.None)
+            w.WriteString("deliver", DeliverName(s.Deliver));
+        if (s.DeliverDraftOnFailure)
+            w.WriteString("deliver_on_failure", "draft");
+        if (s.Automerge)
+            w.WriteBoolean("automerge", true);
         w.WriteEndObject();
     }
+
+    /// <summary>The spec's spelling of a delivery mode.</summary>
+    public static string DeliverName(DeliverMode mode) => mode switch
+    {
+        DeliverMode.Push => "push",
+        DeliverMode.Pr => "pr",
+        DeliverMode.PrDraft => "pr_draft",
+        _ => "none",
+    };
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
     {

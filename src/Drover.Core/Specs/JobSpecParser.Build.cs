@@ -72,7 +72,12 @@ public static partial class JobSpecParser
             Secrets = errors.Try(() => Secrets(r), []),
             Network = errors.Try(() => Network(r), null),
             Approvals = errors.Try(() => Approvals(r), []),
+            Deliver = errors.Try(() => Choice(r, "deliver", DeliverMode.None, ("none", DeliverMode.None), ("push", DeliverMode.Push), ("pr", DeliverMode.Pr), ("pr_draft", DeliverMode.PrDraft)), DeliverMode.None),
+            DeliverDraftOnFailure = errors.Try(() => Choice(r, "deliver_on_failure", false, ("none", false), ("draft", true)), false),
+            Automerge = errors.Try(() => r.Bool("automerge"), null) ?? false,
         };
+        if (spec.Automerge && spec.Deliver != DeliverMode.Pr)
+            errors.Add(r.Error("automerge", "needs deliver: pr (a draft or a bare push has nothing to merge)"));
         errors.ThrowIfAny();
         return spec;
     }

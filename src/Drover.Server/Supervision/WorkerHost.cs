@@ -57,6 +57,7 @@ public sealed partial class WorkerHost : IDisposable
             await DegradeAsync(CannotWrite(unwritable), CancellationToken.None);
         using var heartbeatCts = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatCts.Token);
+        var deliveries = DeliveryLoopAsync(stopping);
         try
         {
             await SweepWorktreesAsync(stopping);
@@ -64,6 +65,7 @@ public sealed partial class WorkerHost : IDisposable
         }
         finally
         {
+            await WaitQuietlyAsync(deliveries);
             await DrainAsync();
             await heartbeatCts.CancelAsync();
             await heartbeat;

@@ -50,6 +50,12 @@ public sealed record WorkerOptions
     /// <summary><c>[budgets]</c>: the daily limits an engine's own reported usage counts toward (a job's budget is in its spec).</summary>
     public Core.Configuration.BudgetsConfig Budgets { get; init; } = new();
 
+    /// <summary>Pushes and pull requests of the jobs this worker ran (SPEC §12); null: deliveries of this host wait.</summary>
+    public Delivery.Deliverer? Deliverer { get; init; }
+
+    /// <summary>How long a claimed delivery is this worker's before another claim may take it over.</summary>
+    public TimeSpan DeliveryLease { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 
