@@ -97,6 +97,28 @@ public sealed class Runtime : IAsyncDisposable
             sandbox: Sandbox(config, home),
             workspaces: new GitWorkspaces(logs.CreateLogger<GitWorkspaces>(), Mirrors(config, home)));
 
+    /// <summary>
+    /// The deliverer of this home's succeeded jobs (SPEC §12): pushes with Drover's own git and the [[forges]] tokens,
+    /// pull requests through each forge's API. One forge client per host for the process, so rate limits are shared.
+    /// </summary>
+    public static Drover.Server.Delivery.Deliverer CreateDeliverer(ILoggerFactory logs, DroverConfig config, DroverHome home, IJobStore store)
+    {
+        var secrets = new Drover.Core.Secrets.SecretStore(home.SecretsPath);
+        var forges = Forges(config, home);
+        return new Drover.Server.Delivery.Deliverer(
+            store, config.Delivery, config.Forges,
+            new BranchPush(new RemoteGit(config.Forges, secrets), logs.CreateLogger<BranchPush>()),
+            home.Root, Drover.Server.Delivery.Deliverer.HostOf(home.Root), f => forges.For(f.Host), TimeProvider.System,
+            logs.CreateLogger<Drover.Server.Delivery.Deliverer>());
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Drover.Server.Forges.ForgeClients> ForgeClientsByHome = new(StringComparer.Ordinal);
+
+    /// <summary>This process's forge clients for a home (built once: their rate-limit state is shared by every caller).</summary>
+    public static Drover.Server.Forges.ForgeClients Forges(DroverConfig config, DroverHome home) =>
+        ForgeClientsByHome.GetOrAdd(home.Root, _ => new Drover.Server.Forges.ForgeClients(
+            config.Forges, new Drover.Core.Secrets.SecretStore(home.SecretsPath), TimeProvider.System));
+
     /// <summary>This home's mirrors of URL repos, fetching with the [[forges]] tokens from its secret store.</summary>
     public static RepoMirrors Mirrors(DroverConfig config, DroverHome home) =>
         new(new RemoteGit(config.Forges, new Drover.Core.Secrets.SecretStore(home.SecretsPath)));

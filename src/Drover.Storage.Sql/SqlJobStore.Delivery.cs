@@ -16,6 +16,9 @@ public abstract partial class SqlJobStore
         "WHERE delivery = 'pending' AND delivery_host = @host AND delivery_next_at <= @now " +
         "AND (delivery_lease IS NULL OR delivery_lease <= @now) ORDER BY delivery_next_at, id LIMIT 1";
 
+    private const string DeliveryReleaseSql =
+        "UPDATE jobs SET delivery_lease = NULL WHERE delivery = 'pending' AND delivery_host = @host AND delivery_lease IS NOT NULL";
+
     private const string DeliveryTakeSql =
         "UPDATE jobs SET delivery_epoch = @epoch, delivery_tries = delivery_tries + 1, delivery_lease = @lease " +
         "WHERE id = @id AND delivery = 'pending' AND delivery_epoch = @was";
@@ -41,6 +44,8 @@ public abstract partial class SqlJobStore
         return WriteAsync(
             s =>
             {
+                if (p.ReleaseHeld)
+                    s.Cmd(DeliveryReleaseSql).P("@host", p.Host).ExecuteNonQuery();
                 long id, was;
                 string mode;
                 int tries;

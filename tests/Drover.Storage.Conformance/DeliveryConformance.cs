@@ -126,4 +126,20 @@ public abstract class DeliveryConformance : StoreConformanceBase
         inProgress.Message.ShouldContain("in progress");
         notSucceeded.Message.ShouldContain("only a succeeded job");
     }
+
+    [Fact]
+    public async Task DeliveryClaim_ReleaseHeldAtAWorkerStart_TakesOverADeadProcesssClaimAtOnce()
+    {
+        var store = await NewStoreAsync();
+        var job = await SucceedWithAsync(store, new DeliveryRequest("pr", "host-a"), At(1));
+        var dead = (await ClaimDeliveryAsync(store, "host-a", At(2)))!;
+
+        var blocked = await ClaimDeliveryAsync(store, "host-a", At(3));
+        var restarted = await store.DeliveryClaimAsync(new DeliveryClaimParams("host-a", At(3), Lease, ReleaseHeld: true), Ct);
+
+        blocked.ShouldBeNull();
+        restarted.ShouldNotBeNull();
+        restarted.Epoch.ShouldBeGreaterThan(dead.Epoch);
+        (await store.DeliveryUpdateAsync(new DeliveryUpdateParams(job.Id, dead.Epoch, At(4), "delivered"), Ct)).ShouldBeFalse("the dead claim is fenced off");
+    }
 }

@@ -94,6 +94,9 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
 
     public Task<JobView> RetryAsync(long id, CancellationToken ct) => PostAsync<JobView>($"api/jobs/{id}/retry", null, ct);
 
+    public Task<JobView> DeliverAsync(long id, string? mode, CancellationToken ct) =>
+        PostAsync<JobView>($"api/jobs/{id}/deliver", mode is null ? new JsonObject() : new JsonObject { ["mode"] = mode }, ct);
+
     public Task<JobView> AnswerAsync(long id, string answer, CancellationToken ct) =>
         PostAsync<JobView>($"api/jobs/{id}/answer", new JsonObject { ["answer"] = answer }, ct);
 

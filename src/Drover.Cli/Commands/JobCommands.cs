@@ -16,6 +16,29 @@ public static class JobCommands
         yield return Action(g, "retry", "Requeue a failed or cancelled job", (api, id, _, ct) => api.RetryAsync(id, ct));
         yield return Answer(g);
         yield return Approve(g);
+        yield return Deliver(g);
+    }
+
+    private static Command Deliver(GlobalOptions g)
+    {
+        var id = new Argument<long>("id") { Description = "Job id" };
+        var mode = new Option<string?>("--mode") { Description = "push, pr or pr_draft (default: the mode the job had, else pr)" };
+        var cmd = new Command("deliver", "Push a succeeded job's branch and open its pull request, again or for the first time") { id, mode };
+        cmd.SetHandler(g, async (r, s, ct) =>
+        {
+            var (api, owner) = await Runtime.ConnectAsync(s, ct);
+            await using (owner)
+            {
+                var job = await api.DeliverAsync(r.GetValue(id), r.GetValue(mode), ct);
+                if (s.Json)
+                    Render.Json(job);
+                else
+                    Console.WriteLine($"job {job.Id}: {job.Delivery?.Mode} delivery {job.Delivery?.State} (the host that ran it pushes the branch: drover show {job.Id})");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
     }
 
     private static Command Ls(GlobalOptions g)

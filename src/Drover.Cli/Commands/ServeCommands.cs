@@ -97,7 +97,7 @@ public static class ServeCommands
             var options = new ServeOptions
             {
                 Home = home,
-                Worker = worker,
+                Worker = worker with { Deliverer = Runtime.CreateDeliverer(logs, rt.Config, home, rt.Store) },
                 Port = r.GetValue(port) ?? rt.Config.Server.Port,
                 Bind = r.GetValue(bind) ?? rt.Config.Server.Bind,
                 TlsCert = rt.Config.Server.TlsCert,
@@ -139,6 +139,7 @@ public static class ServeCommands
                 o.TimestampFormat = "HH:mm:ss ";
             }));
             var logger = logs.CreateLogger("drover");
+            options = options with { Deliverer = Runtime.CreateDeliverer(logs, rt.Config, rt.Home, rt.Store) };
             using var host = new WorkerHost(rt.Store, Runtime.CreateRunner(logs, rt.Config, rt.Home), options, TimeProvider.System, logger);
             await host.RegisterAsync(ct);
             Console.WriteLine($"drover: {Runtime.SandboxSummary(rt.Config, rt.Home)}");

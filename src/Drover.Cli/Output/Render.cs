@@ -32,12 +32,17 @@ public static class Render
     public static void JobTable(IReadOnlyList<JobView> jobs)
     {
         var t = new Table().Border(TableBorder.Simple);
-        foreach (var c in new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "FAILED", "UPDATED", "TITLE" })
+        // The delivery column only when some job has one: most queues deliver nothing and stay narrow.
+        var delivering = jobs.Any(j => j.Delivery is not null);
+        foreach (var c in delivering
+            ? new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "FAILED", "UPDATED", "DELIVERY", "TITLE" }
+            : new[] { "ID", "STATE", "PRI", "ENGINE", "TRY", "FAILED", "UPDATED", "TITLE" })
             t.AddColumn(c);
         foreach (var j in jobs)
         {
             var state = StateMarkup(j.State) + (j.Class is { } c && j.State != "succeeded" ? $" [grey]({Text(c)})[/]" : "");
-            t.AddRow(
+            string[] cells =
+            [
                 j.Id.ToString(CultureInfo.InvariantCulture),
                 state,
                 j.Priority.ToString(CultureInfo.InvariantCulture),
@@ -45,10 +50,36 @@ public static class Render
                 j.Attempt.ToString(CultureInfo.InvariantCulture),
                 $"{j.Failures}/{j.MaxAttempts}",
                 Ago(j.UpdatedAt),
-                Text(Cut(j.Title, 60)));
+            ];
+            t.AddRow([.. cells, .. delivering ? [DeliveryCell(j.Delivery)] : Array.Empty<string>(), Text(Cut(j.Title, 60))]);
         }
 
         AnsiConsole.Write(t);
+    }
+
+    /// <summary>A list row's delivery: the pull request's path (<c>o/r/pull/7</c>), or the state when there is none yet.</summary>
+    private static string DeliveryCell(DeliveryView? d) => d switch
+    {
+        null => "",
+        { State: "delivered", Url: { } url } => Text(Cut(ShortUrl(url), 40)),
+        { State: "failed" } => "[red]failed[/]",
+        _ => Text(d.State),
+    };
+
+    private static string ShortUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u.AbsolutePath.TrimStart('/') : url;
+
+    /// <summary>The delivery line of <c>show</c>: mode, state, pull request and, when it is not delivered, why and when next.</summary>
+    private static string DeliveryLine(DeliveryView d)
+    {
+        var line = $"{d.Mode} {d.State}" + (d.Url is { } url ? $": {url}" : "");
+        if (d.State != "delivered" && d.Reason is { } reason)
+            line += $" ({reason})";
+        else if (d.Reason is { } note)
+            line += $"; {note}";
+        if (d.NextAt is { } next && d.Tries > 0)
+            line += $", try {d.Tries + 1} at {next:HH:mm:ss}Z";
+        return line;
     }
 
     /// <summary>"in 120 + cached 2,100 + cache write 0, out 90 (reasoning 10), $0.0012 (priced, gpt-5.5)".</summary>
@@ -151,6 +182,8 @@ public static class Render
 
         if (j.Summary is { Length: > 0 } summary)
             Field("summary", Cut(summary.ReplaceLineEndings(" "), 200));
+        if (j.Delivery is { } delivery)
+            Field("delivery", DeliveryLine(delivery));
         Field("created", $"{j.CreatedAt:yyyy-MM-dd HH:mm:ss}Z, updated {Ago(j.UpdatedAt)}");
         if (j.PendingApprovals is { Count: > 0 } pending)
             Commands.ApprovalCommands.Print(pending);

@@ -7,8 +7,12 @@ namespace Drover.Core.Storage;
 /// </summary>
 public sealed record DeliveryRequest(string Mode, string Host, bool DraftOnVerifyFailure = false);
 
-/// <summary>Claims the next pending delivery of <see cref="Host"/> that is due and not held by a live claim, for <see cref="Lease"/>.</summary>
-public sealed record DeliveryClaimParams(string Host, DateTimeOffset Now, TimeSpan Lease);
+/// <summary>
+/// Claims the next pending delivery of <see cref="Host"/> that is due and not held by a live claim, for <see cref="Lease"/>.
+/// <see cref="ReleaseHeld"/> (a worker starting): first frees the host's held claims, left by a process of the host that
+/// died mid-delivery; a live one that still holds one is fenced off by the new claim's epoch.
+/// </summary>
+public sealed record DeliveryClaimParams(string Host, DateTimeOffset Now, TimeSpan Lease, bool ReleaseHeld = false);
 
 /// <summary>
 /// A claimed delivery: the job, the fencing <see cref="Epoch"/> every write of this claim carries, the mode, the try

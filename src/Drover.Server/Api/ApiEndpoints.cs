@@ -66,6 +66,17 @@ public static class ApiEndpoints
         app.MapGet("/api/jobs/{id:long}", async (long id, CancellationToken ct) => Json(await jobs.GetJobAsync(id, ct)));
         app.MapPost("/api/jobs/{id:long}/cancel", async (long id, CancellationToken ct) => Json(await jobs.CancelAsync(id, ct)));
         app.MapPost("/api/jobs/{id:long}/retry", async (long id, CancellationToken ct) => Json(await jobs.RetryAsync(id, ct)));
+        app.MapPost("/api/jobs/{id:long}/deliver", async (long id, HttpRequest req, CancellationToken ct) =>
+        {
+            var body = req.ContentLength is null or 0 ? [] : await ReadObjectAsync(req, ct);
+            var mode = body["mode"] switch
+            {
+                null => null,
+                JsonValue m when m.TryGetValue<string>(out var ms) => ms,
+                _ => throw new JobSpecException("mode", "body must be {\"mode\": \"push\" | \"pr\" | \"pr_draft\"} or empty"),
+            };
+            return Json(await jobs.DeliverAsync(id, mode, ct));
+        });
         app.MapPost("/api/jobs/{id:long}/answer", async (long id, HttpRequest req, CancellationToken ct) =>
         {
             var body = await ReadObjectAsync(req, ct);

@@ -37,9 +37,10 @@ public sealed class Deliverer(
     public static string HostOf(string homeRoot) => $"{Environment.MachineName}:{homeRoot}";
 
     /// <summary>Claims and delivers the next due delivery of this host; false when none was due.</summary>
-    public async Task<bool> DeliverNextAsync(TimeSpan lease, CancellationToken ct)
+    /// <param name="releaseHeld">First free claims a dead process of this host left (at a worker's start).</param>
+    public async Task<bool> DeliverNextAsync(TimeSpan lease, CancellationToken ct, bool releaseHeld = false)
     {
-        if (await store.DeliveryClaimAsync(new DeliveryClaimParams(host, time.GetUtcNow(), lease), ct) is not { } claim)
+        if (await store.DeliveryClaimAsync(new DeliveryClaimParams(host, time.GetUtcNow(), lease, releaseHeld), ct) is not { } claim)
             return false;
         await DeliverAsync(claim, ct);
         return true;

@@ -15,6 +15,9 @@ public interface IDroverApi
     Task<JobListView> ListJobsAsync(JobQuery query, CancellationToken ct);
     Task<JobView> CancelAsync(long id, CancellationToken ct);
     Task<JobView> RetryAsync(long id, CancellationToken ct);
+
+    /// <summary>Asks for a succeeded job's delivery again, or for the first time (SPEC §12); <paramref name="mode"/> null: the mode it had.</summary>
+    Task<JobView> DeliverAsync(long id, string? mode, CancellationToken ct);
     Task<JobView> AnswerAsync(long id, string answer, CancellationToken ct);
     Task<JobView> ApproveAsync(long id, bool approve, string? reason, CancellationToken ct);
     Task<StatusView> StatusAsync(CancellationToken ct);

@@ -82,6 +82,7 @@ public sealed partial class JobService
             Diff = job.Diff is { } d ? new DiffView(d.Files, d.Added, d.Deleted) : null,
             Usage = ToView(job.Usage),
             Summary = job.Summary,
+            Delivery = job.Delivery is { } dv ? new DeliveryView(dv.State, dv.Mode, dv.Url, dv.Reason, dv.Tries, dv.State == "pending" ? dv.NextAt : null) : null,
             Spec = spec,
             Attempts = attempts,
             Events = events,

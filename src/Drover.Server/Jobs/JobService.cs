@@ -128,6 +128,13 @@ public sealed partial class JobService : IDroverApi
     public async Task<JobView> RetryAsync(long id, CancellationToken ct) =>
         await ToViewAsync(await _store.JobRetryAsync(new JobRetryParams(id, _time.GetUtcNow()), ct), false, ct);
 
+    public async Task<JobView> DeliverAsync(long id, string? mode, CancellationToken ct)
+    {
+        if (mode is not (null or "push" or "pr" or "pr_draft"))
+            throw new JobSpecException("mode", $"mode: \"{mode}\" is not one of push, pr, pr_draft");
+        return await ToViewAsync(await _store.DeliveryRequeueAsync(new DeliveryRequeueParams(id, _time.GetUtcNow(), mode), ct), false, ct);
+    }
+
     public async Task<JobView> AnswerAsync(long id, string answer, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(answer))

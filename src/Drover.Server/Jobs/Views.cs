@@ -65,6 +65,10 @@ public sealed record JobView
     public DiffView? Diff { get; init; }
     public required UsageView Usage { get; init; }
     public string? Summary { get; init; }
+
+    /// <summary>The branch's delivery (SPEC §12): state, mode, pull request URL, why it failed; null when none was asked.</summary>
+    public DeliveryView? Delivery { get; init; }
+
     /// <summary>The job's spec; not in list rows (<c>GET /api/jobs</c>, <c>ls --json</c>), which stay small.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Spec { get; init; }
@@ -77,6 +81,9 @@ public sealed record JobView
     /// <summary>What this job's model calls through the gateway cost, from the gateway's own records (detail only).</summary>
     public SpendRowView? GatewaySpend { get; init; }
 }
+
+/// <summary>A job's delivery: pending | delivered | failed, push | pr | pr_draft, the pull request, the last problem.</summary>
+public sealed record DeliveryView(string State, string Mode, string? Url, string? Reason, int Tries, DateTimeOffset? NextAt);
 
 public sealed record JobListView(IReadOnlyList<JobView> Jobs, long? NextCursor);
 

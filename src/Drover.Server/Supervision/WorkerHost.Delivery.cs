@@ -29,13 +29,15 @@ public sealed partial class WorkerHost
         if (_options.Deliverer is not { } deliverer)
             return;
         await Task.Yield();
+        var starting = true;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                while (!stopping.IsCancellationRequested && await deliverer.DeliverNextAsync(_options.DeliveryLease, stopping))
-                {
-                }
+                // The first claim frees what a killed process of this home held, so its delivery resumes now, not at lease end.
+                while (!stopping.IsCancellationRequested && await deliverer.DeliverNextAsync(_options.DeliveryLease, stopping, releaseHeld: starting))
+                    starting = false;
+                starting = false;
 
                 await _store.WaitForChangeAsync(TimeSpan.FromSeconds(2), stopping);
             }
