@@ -23,6 +23,7 @@ public static class SubmitCommand
         var after = new Option<string[]>("--after") { Description = "Dependency: job id or key (repeatable)" };
         var depsMode = new Option<string?>("--deps-mode") { Description = "hard|soft" };
         var lockKey = new Option<string?>("--lock") { Description = "Lock key (none disables)" };
+        var deliver = new Option<string?>("--deliver") { Description = "On success: none | push | pr | pr_draft (push the branch, open a pull request)" };
         var network = new Option<string?>("--network") { Description = "The sandbox's network: gateway | none | open (may only narrow what [sandbox] network allows)" };
         var timeout = new Option<string?>("--timeout") { Description = "Per-attempt timeout, e.g. 45m" };
         var stall = new Option<string?>("--stall-timeout") { Description = "Kill after this long without output" };
@@ -43,7 +44,7 @@ public static class SubmitCommand
 
         var cmd = new Command("submit", "Queue a job");
         cmd.Arguments.Add(prompt);
-        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, network, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, approval, scope, review, profile, title, labels, env, wait, waitTimeout })
+        foreach (var o in new Option[] { file, engine, command, model, repo, @base, priority, caps, key, after, depsMode, lockKey, network, deliver, timeout, stall, maxAttempts, backoff, verify, expectChanges, allowed, approval, scope, review, profile, title, labels, env, wait, waitTimeout })
             cmd.Options.Add(o);
 
         cmd.SetHandler(g, async (r, s, ct) =>
@@ -91,6 +92,7 @@ public static class SubmitCommand
             Set("deps_mode", r.GetValue(depsMode));
             Set("lock", r.GetValue(lockKey));
             Set("network", r.GetValue(network));
+            Set("deliver", r.GetValue(deliver));
             Set("timeout", r.GetValue(timeout));
             Set("stall_timeout", r.GetValue(stall));
             if (r.GetValue(maxAttempts) is not null || r.GetValue(backoff) is not null)

@@ -69,6 +69,7 @@ public sealed partial record DroverConfig
     public SpecParseContext SpecContext(string workingDirectory) => new(workingDirectory, Profiles)
     {
         Engines = new HashSet<string>(EngineNames.BuiltIn.Concat(Engines.Where(e => e.Value.Command is { Count: > 0 }).Select(e => e.Key)), StringComparer.Ordinal),
+        ForgeHosts = Forges.Select(f => f.Host).ToHashSet(StringComparer.OrdinalIgnoreCase),
     };
 }
 

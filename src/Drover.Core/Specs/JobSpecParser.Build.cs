@@ -78,6 +78,14 @@ public static partial class JobSpecParser
         };
         if (spec.Automerge && spec.Deliver != DeliverMode.Pr)
             errors.Add(r.Error("automerge", "needs deliver: pr (a draft or a bare push has nothing to merge)"));
+        var wantsPull = spec.Deliver is DeliverMode.Pr or DeliverMode.PrDraft || spec.DeliverDraftOnFailure;
+        if (wantsPull && ctx is { Trusted: false, ForgeHosts: { } forges } && Workspaces.RepoUrl.IsUrl(spec.Repo))
+        {
+            var host = Workspaces.RepoUrl.Host(spec.Repo);
+            if (host is null || !forges.Contains(host))
+                errors.Add(r.Error(spec.Deliver is DeliverMode.Pr or DeliverMode.PrDraft ? "deliver" : "deliver_on_failure",
+                    $"a pull request on {host ?? "a file:// repo"} needs a [[forges]] entry for that host (its API opens the pull request)"));
+        }
         errors.ThrowIfAny();
         return spec;
     }

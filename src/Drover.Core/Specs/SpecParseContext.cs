@@ -26,6 +26,12 @@ public sealed record SpecParseContext(string WorkingDirectory, IReadOnlyDictiona
     public IReadOnlySet<string>? Engines { get; init; }
 
     /// <summary>
+    /// The <c>[[forges]]</c> hosts; null when unknown here. Known: a URL repo's pull-request delivery must name one,
+    /// since its API opens the pull request (SPEC §12).
+    /// </summary>
+    public IReadOnlySet<string>? ForgeHosts { get; init; }
+
+    /// <summary>
     /// The submitter has no current directory to default <c>repo</c> to (the HTTP API): a job must name
     /// its repo, as an absolute path, unless its profile gives one.
     /// </summary>
