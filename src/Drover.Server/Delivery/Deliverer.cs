@@ -68,7 +68,7 @@ public sealed class Deliverer(
         var now = time.GetUtcNow();
         if (step.Transient && claim.Try < config.MaxTries)
         {
-            var backoff = TimeSpan.FromSeconds(Math.Min(1800, 15 * Math.Pow(2, claim.Try - 1)));
+            var backoff = TimeSpan.FromSeconds(Math.Min(1800, config.Backoff.TotalSeconds * Math.Pow(2, claim.Try - 1)));
             var next = step.RetryAt is { } at && at > now + backoff ? at : now + backoff;
             Log.DeliveryRetrying(logger, claim.JobId, claim.Try, next, step.Problem);
             await store.DeliveryUpdateAsync(new DeliveryUpdateParams(claim.JobId, claim.Epoch, now, "pending", step.Problem, NextAt: next), ct);
