@@ -176,4 +176,16 @@ internal static partial class Log
 
     [LoggerMessage(5325, LogLevel.Information, "issue {Reference} was closed: its queued job {JobId} is cancelled")]
     public static partial void WebhookIssueCancelled(ILogger logger, string reference, long jobId);
+
+    [LoggerMessage(5380, LogLevel.Information, "job {JobId} attempt {Attempt} did not succeed: its {Count} proposals are dropped")]
+    public static partial void ProposalsOfFailedAttempt(ILogger logger, long jobId, int attempt, int count);
+
+    [LoggerMessage(5381, LogLevel.Warning, "job {JobId} proposed \"{Title}\", which makes no job: {Reason}")]
+    public static partial void ProposalInvalid(ILogger logger, long jobId, string title, string reason);
+
+    [LoggerMessage(5382, LogLevel.Warning, "job {JobId}: its {Count} proposals are dropped: this worker reads no proposals")]
+    public static partial void ProposalsUnread(ILogger logger, long jobId, int count);
+
+    [LoggerMessage(5383, LogLevel.Information, "proposal {JobId} {Decision}")]
+    public static partial void ProposalDecided(ILogger logger, long jobId, string decision);
 }

@@ -73,12 +73,13 @@ public sealed partial class WorkerHost
             ? AttemptOutcome.Release($"worker {_options.Name} shut down")
             : report.Outcome;
 
+        var proposals = await ProposalsAsync(job, outcome, report.Proposals);
         for (var tries = 0; ; tries++)
         {
             try
             {
                 var result = await _store.JobCompleteAsync(
-                    new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, report.Result, Random.Shared.NextDouble()),
+                    new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, report.Result, Random.Shared.NextDouble()) { Proposals = proposals },
                     CancellationToken.None);
                 if (!result.Applied)
                 {

@@ -50,6 +50,9 @@ public sealed record WorkerOptions
     /// <summary><c>[budgets]</c>: the daily limits an engine's own reported usage counts toward (a job's budget is in its spec).</summary>
     public Core.Configuration.BudgetsConfig Budgets { get; init; } = new();
 
+    /// <summary>Reads what a succeeded attempt proposes (DROVER_PROPOSE); null: proposals are dropped with a log line.</summary>
+    public Proposals.ProposalReader? Proposals { get; init; }
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 
