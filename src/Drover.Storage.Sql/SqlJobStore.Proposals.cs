@@ -107,7 +107,8 @@ public abstract partial class SqlJobStore
         return WriteAsync(
             s =>
             {
-                var job = GetJob(s, p.JobId);
+                var job = ReadJobOrNull(s, JobByIdSql, "@id", p.JobId)
+                    ?? throw new JobSpecException("id", $"there is no job {p.JobId}: it is not a waiting proposal");
                 var key = s.Cmd(ProposalOfJobSql).P("@job", job.Id).ExecuteScalar() as string;
                 if (job.State != JobState.Blocked || job.BlockedOn != "proposal" || key is null)
                     throw new JobSpecException("id", $"job {job.Id} is not a waiting proposal (it is {job.State.ToWire()})");

@@ -148,10 +148,11 @@ public abstract class ProposalsConformance : StoreConformanceBase
 
         var notProposal = await Should.ThrowAsync<JobSpecException>(() => store.ProposalDecideAsync(new ProposalDecideParams(plain.Id, true, At(2)), Ct));
         var decided = await Should.ThrowAsync<JobSpecException>(() => store.ProposalDecideAsync(new ProposalDecideParams(proposal.Job.Id, false, At(2)), Ct));
-        await Should.ThrowAsync<NotFoundException>(() => store.ProposalDecideAsync(new ProposalDecideParams(999_999, true, At(2)), Ct));
+        var missing = await Should.ThrowAsync<JobSpecException>(() => store.ProposalDecideAsync(new ProposalDecideParams(999_999, true, At(2)), Ct));
 
         notProposal.Message.ShouldContain("not a waiting proposal");
         decided.Message.ShouldContain("not a waiting proposal");
+        missing.Message.ShouldContain("not a waiting proposal");
     }
 
     [Fact]
