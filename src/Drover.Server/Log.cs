@@ -185,7 +185,4 @@ internal static partial class Log
 
     [LoggerMessage(5382, LogLevel.Warning, "job {JobId}: its {Count} proposals are dropped: this worker reads no proposals")]
     public static partial void ProposalsUnread(ILogger logger, long jobId, int count);
-
-    [LoggerMessage(5383, LogLevel.Information, "proposal {JobId} {Decision}")]
-    public static partial void ProposalDecided(ILogger logger, long jobId, string decision);
 }

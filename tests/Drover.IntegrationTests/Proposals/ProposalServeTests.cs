@@ -12,7 +12,7 @@ public sealed class ProposalServeTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Serve_ScoutsPrintProposals_OneJobPerKey_AcceptRuns_RejectRemembered_CapHonoured_MalformedReported()
+    public async Task Serve_ScoutsPrintProposals_OneJobPerKey_AcceptRuns_RejectRemembered_CapHonoured_FailedProposesNothing_MalformedReported()
     {
         using var t = new TestHome();
         File.WriteAllText(Path.Combine(t.Home, "drover.toml"), """
@@ -71,7 +71,17 @@ public sealed class ProposalServeTests
         (await ProposalsAsync(t)).ShouldHaveSingleItem().GetProperty("title").GetString().ShouldBe("proposed c1");
         (await EventsAsync(http, scout4)).ShouldContain(e => e.Type == "proposal.dropped" && e.Data.Contains("max_per_day", StringComparison.Ordinal));
 
-        // 5. An id that is not a waiting proposal is bad input.
+        // 5. A scout whose attempt fails proposes nothing.
+        var failing = Path.Combine(t.Scratch, "failing.sh");
+        await File.WriteAllTextAsync(failing, "echo 'DROVER_PROPOSE {\"title\":\"proposed by a failure\",\"prompt\":\"p\",\"command\":\"true\",\"key\":\"f\"}'\nexit 3\n", Ct);
+        var failed = await t.Cli.RunInAsync(t.Scratch, "submit", "failing scout", "--engine", "shell", "--command", "sh " + failing, "--max-attempts", "1", "--json");
+        failed.ExitCode.ShouldBe(0, failed.ToString());
+        var failedId = failed.Json.GetProperty("id").GetInt64();
+        await t.WaitForJobAsync(failedId, j => j.GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(60));
+        (await ProposalsAsync(t)).ShouldHaveSingleItem().GetProperty("title").GetString().ShouldBe("proposed c1");
+        (await EventsAsync(http, failedId)).ShouldNotContain(e => e.Type.StartsWith("proposal.", StringComparison.Ordinal));
+
+        // 6. An id that is not a waiting proposal is bad input.
         var notProposal = await t.Cli.RunAsync("proposals", "accept", scout4.ToString());
         notProposal.ExitCode.ShouldBe(2, notProposal.ToString());
         notProposal.Stderr.ShouldContain("not a waiting proposal");
