@@ -191,4 +191,13 @@ internal static partial class Log
 
     [LoggerMessage(5404, LogLevel.Error, "delivery loop error")]
     public static partial void DeliveryLoopError(ILogger logger, Exception ex);
+
+    [LoggerMessage(5380, LogLevel.Information, "job {JobId} attempt {Attempt} did not succeed: its {Count} proposals are dropped")]
+    public static partial void ProposalsOfFailedAttempt(ILogger logger, long jobId, int attempt, int count);
+
+    [LoggerMessage(5381, LogLevel.Warning, "job {JobId} proposed \"{Title}\", which makes no job: {Reason}")]
+    public static partial void ProposalInvalid(ILogger logger, long jobId, string title, string reason);
+
+    [LoggerMessage(5382, LogLevel.Warning, "job {JobId}: its {Count} proposals are dropped: this worker reads no proposals")]
+    public static partial void ProposalsUnread(ILogger logger, long jobId, int count);
 }

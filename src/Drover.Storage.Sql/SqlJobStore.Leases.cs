@@ -53,9 +53,12 @@ public abstract partial class SqlJobStore
                 if (ReadRunning(s, p.JobId, p.Epoch) is not { } job)
                     return new JobCompleteResult(false, null);
                 var state = EndAttempt(s, job, p.Outcome, p.Result, p.Now, p.JitterUnit, attemptState: null);
+                if (state == JobState.Succeeded && p.Proposals is { Drafts.Count: > 0 } proposals)
+                    RecordProposals(s, job.Id, proposals, p.Now);
                 return new JobCompleteResult(true, state);
             },
-            concurrent: true,
+            // Proposals count against a fleet-wide daily cap: such a completion runs alone.
+            concurrent: p.Proposals is not { Drafts.Count: > 0 },
             ct);
     }
 

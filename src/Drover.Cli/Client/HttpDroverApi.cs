@@ -159,6 +159,16 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct) =>
         PostAsync<ApprovalView>($"api/approvals/{id}", new JsonObject { ["decision"] = decision, ["always"] = always, ["by"] = by }, ct);
 
+    public async Task<IReadOnlyList<ProposalView>> ProposalsAsync(CancellationToken ct) =>
+        (await GetAsync<ProposalsEnvelope>("api/proposals", ct)).Proposals;
+
+    public Task<JobView> AcceptProposalAsync(long id, CancellationToken ct) => PostAsync<JobView>($"api/proposals/{id}/accept", null, ct);
+
+    public Task<JobView> RejectProposalAsync(long id, string? reason, CancellationToken ct) =>
+        PostAsync<JobView>($"api/proposals/{id}/reject", new JsonObject { ["reason"] = reason }, ct);
+
+    private sealed record ProposalsEnvelope(IReadOnlyList<ProposalView> Proposals);
+
     public async Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct) =>
         (await GetAsync<SchedulesEnvelope>("api/schedules", ct)).Schedules;
 

@@ -57,6 +57,7 @@ public static class ServeCommands
             SandboxGate = Runtime.Sandbox(config, home).ClaimGate,
             KeepWorkspaces = config.Workspaces.Keep,
             Budgets = config.Budgets,
+            Proposals = new Drover.Server.Proposals.ProposalReader(config.SpecContext, config.Proposals),
             EngineLimits = config.Engines.Where(e => e.Value.MaxConcurrency is > 0)
                 .ToDictionary(e => e.Key, e => e.Value.MaxConcurrency!.Value, StringComparer.Ordinal),
         };

@@ -45,6 +45,7 @@ internal static class SubmitWait
                 KeepWorkspaces = local.Config.Workspaces.Keep,
                 Budgets = local.Config.Budgets,
                 Deliverer = Runtime.CreateDeliverer(NullLoggerFactory.Instance, local.Config, local.Home, local.Store),
+                Proposals = new Drover.Server.Proposals.ProposalReader(local.Config.SpecContext, local.Config.Proposals),
                 Capabilities = [.. local.Config.Worker.Capabilities, .. Runtime.SandboxCapabilities(local.Config, local.Home), .. await Runtime.DetectedEngineCapabilitiesAsync(local.Config, ct)],
             };
             host = new WorkerHost(local.Store, Runtime.CreateRunner(NullLoggerFactory.Instance, local.Config, local.Home), opts, TimeProvider.System, NullLogger.Instance);

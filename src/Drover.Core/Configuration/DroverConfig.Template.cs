@@ -145,5 +145,11 @@ public sealed partial record DroverConfig
         # repo = "/srv/app"
         # prompt = "Update the dependencies and fix what breaks."
 
+        # Proposals: a job may print `DROVER_PROPOSE {json spec}` lines; when its attempt succeeds each becomes a job
+        # blocked until a person accepts or rejects it (drover proposals). Same key (or same spec) → one job.
+        # [proposals]
+        # remember = "30d"             # a rejected proposal's key is not proposed again for this long
+        # max_per_day = 20             # proposals taken per UTC day, fleet-wide; the rest are dropped
+
         """;
 }

@@ -51,6 +51,9 @@ public sealed partial record DroverConfig
     /// <summary><c>[[trackers]]</c> in file order: forge repositories whose labelled issues become jobs.</summary>
     public IReadOnlyList<TrackerConfig> Trackers { get; init; } = [];
 
+    /// <summary><c>[proposals]</c>: how DROVER_PROPOSE lines become jobs waiting for a person (SPEC §12).</summary>
+    public ProposalsConfig Proposals { get; init; } = new();
+
     /// <summary><c>[prices."MODEL"]</c>: USD per million tokens, to price usage an engine reports without a cost.</summary>
     public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
 

@@ -66,7 +66,7 @@ public static partial class DroverConfigLoader
         }
 
         var root = new TomlSection(table, "", source, metadata);
-        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", "forges", "webhooks", "trackers", "delivery", .. ReservedSections]);
+        root.AllowOnly(["server", "worker", "fleet", "engines", "prices", "profiles", "gateway", "providers", "routes", "budgets", "gc", "alerts", "report", "workspaces", "sandbox", "approvals", "schedules", "forges", "webhooks", "trackers", "delivery", "proposals", .. ReservedSections]);
         var reserved = new TomlTable();
         foreach (var name in ReservedSections)
         {
@@ -97,6 +97,7 @@ public static partial class DroverConfigLoader
             Webhooks = Webhooks(root.Section("webhooks")),
             Delivery = Delivery(root.Section("delivery")),
             Trackers = Trackers(table, source, metadata),
+            Proposals = Proposals(root.Section("proposals")),
             Profiles = profiles,
             Schedules = Schedules(table, source, metadata, profiles),
             Reserved = reserved,

@@ -258,6 +258,12 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>The newest deliveries first.</summary>
     Task<IReadOnlyList<WebhookDeliveryRecord>> WebhookDeliveryListAsync(int limit, CancellationToken ct);
 
+    /// <summary>Jobs waiting for a person to accept or reject them as proposals, oldest first.</summary>
+    Task<IReadOnlyList<ProposalRecord>> ProposalListAsync(CancellationToken ct);
+
+    /// <summary>Accepts (→ queued) or rejects (→ cancelled, the key remembered) a waiting proposal; conflict when it is not one.</summary>
+    Task<JobRecord> ProposalDecideAsync(ProposalDecideParams p, CancellationToken ct);
+
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first, filtered by job, types and time when asked.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);
 

@@ -35,7 +35,7 @@ public sealed record JobProgressParams(long JobId, long Epoch, DateTimeOffset No
 public enum AttemptOutcomeKind { Succeeded, Failed, Blocked, Released }
 
 /// <param name="Class">Failure class for Failed (see <see cref="FailureClass"/>).</param>
-/// <param name="BlockedOn">"question" or "approval" for Blocked.</param>
+/// <param name="BlockedOn">"question" or "approval" for Blocked ("proposal" is set only on jobs other jobs propose).</param>
 /// <param name="Question">The agent's question when BlockedOn is "question".</param>
 /// <param name="NotBefore">For a release: the job is not eligible again before this time.</param>
 /// <param name="GateEngine">For a release: also close this engine's gate fleet-wide until <paramref name="NotBefore"/>
@@ -81,7 +81,11 @@ public sealed record JobCompleteParams(
     DateTimeOffset Now,
     AttemptOutcome Outcome,
     AttemptResult Result,
-    double JitterUnit);
+    double JitterUnit)
+{
+    /// <summary>What the attempt proposed (DROVER_PROPOSE): recorded only when it succeeds, in the same transaction.</summary>
+    public ProposalBatch? Proposals { get; init; }
+}
 
 public sealed record JobCompleteResult(bool Applied, JobState? State);
 

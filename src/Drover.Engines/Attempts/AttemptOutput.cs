@@ -10,9 +10,13 @@ internal sealed class AttemptOutput
 {
     private const int SummaryBytes = 4096;
 
+    /// <summary>An attempt's proposals beyond this many are ignored (with a line in the log).</summary>
+    public const int MaxProposals = 100;
+
     private readonly LineLog _log;
     private readonly Func<string, CancellationToken, Task> _onProgress;
     private readonly List<string> _questions = [];
+    private readonly List<string> _proposals = [];
     private readonly LinkedList<string> _paragraph = new();
     private int _paragraphBytes;
     private bool _paragraphEnded;
@@ -32,6 +36,9 @@ internal sealed class AttemptOutput
 
     /// <summary>All questions the engine asked, in order; null when it asked none.</summary>
     public string? Question => _questions.Count == 0 ? null : string.Join('\n', _questions);
+
+    /// <summary>The JSON objects of the DROVER_PROPOSE lines, in order (the server validates them as job specs).</summary>
+    public IReadOnlyList<string> Proposals => _proposals;
 
     /// <summary>The summed DROVER_USAGE lines; null when there were none. cost_source is "reported" when every
     /// line carried cost_usd, "unknown" when none did, and "mixed" (Core's word for it) otherwise.</summary>
@@ -69,10 +76,34 @@ internal sealed class AttemptOutput
             case ProtocolKind.Progress:
                 await _onProgress(parsed.Text, ct);
                 break;
+            case ProtocolKind.Propose or ProtocolKind.MalformedPropose:
+                AddProposal(parsed);
+                break;
             default:
                 AddText(line);
                 break;
         }
+    }
+
+    /// <summary>Reads the DROVER_PROPOSE lines of a text that is not stdout (an agent CLI's final message).</summary>
+    public void ReadProposals(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            var parsed = DroverProtocol.Parse(line.TrimEnd('\r'));
+            if (parsed.Kind is ProtocolKind.Propose or ProtocolKind.MalformedPropose)
+                AddProposal(parsed);
+        }
+    }
+
+    private void AddProposal(ProtocolLine parsed)
+    {
+        if (parsed.Kind == ProtocolKind.MalformedPropose)
+            _log.Note($"warning: ignored malformed {DroverProtocol.ProposeKeyword} line: {parsed.Text}");
+        else if (_proposals.Count >= MaxProposals)
+            _log.Note($"warning: ignored a {DroverProtocol.ProposeKeyword} line: at most {MaxProposals} proposals per attempt");
+        else
+            _proposals.Add(parsed.Text);
     }
 
     private void AddUsage(UsageRecord usage)

@@ -42,7 +42,11 @@ public sealed record BudgetStop(string Reason, DateTimeOffset? ResumeAt = null);
 
 /// <summary>How an attempt ended, ready for <see cref="IJobStore.JobCompleteAsync"/>.</summary>
 /// <param name="Aborted">True when the abort token stopped it (cancel, lease loss, shutdown); the caller picks the outcome.</param>
-public sealed record AttemptReport(AttemptOutcome Outcome, AttemptResult Result, bool Aborted);
+public sealed record AttemptReport(AttemptOutcome Outcome, AttemptResult Result, bool Aborted)
+{
+    /// <summary>The JSON objects of the attempt's DROVER_PROPOSE lines (secrets masked); they count only when it succeeded.</summary>
+    public IReadOnlyList<string> Proposals { get; init; } = [];
+}
 
 /// <summary>Runs one attempt end to end (SPEC §7): workspace, engine, checkpoint, diff, scope, verify, classify.</summary>
 public interface IAttemptRunner

@@ -11,21 +11,29 @@ public enum ProtocolKind
     MalformedUsage,
     Question,
     Progress,
+
+    /// <summary>A job this job proposes (SPEC §12): <see cref="ProtocolLine.Text"/> is its JSON object.</summary>
+    Propose,
+    MalformedPropose,
 }
 
 /// <summary>One stdout line read against the generic protocol (SPEC §7).</summary>
-/// <param name="Text">The question or progress text; the parse error for <see cref="ProtocolKind.MalformedUsage"/>.</param>
+/// <param name="Text">The question or progress text, the proposal's JSON; the parse error for the Malformed kinds.</param>
 public sealed record ProtocolLine(ProtocolKind Kind, string Text, UsageRecord? Usage = null);
 
 /// <summary>
 /// The stdout protocol any engine or script can speak: <c>DROVER_USAGE {json}</c>, <c>DROVER_QUESTION text</c>,
-/// <c>DROVER_PROGRESS text</c>. The keyword must start the line and be followed by a space or the end of the line.
+/// <c>DROVER_PROGRESS text</c>, <c>DROVER_PROPOSE {json spec}</c>. The keyword must start the line and be followed by a space or the end of the line.
 /// </summary>
 public static class DroverProtocol
 {
     public const string UsageKeyword = "DROVER_USAGE";
     public const string QuestionKeyword = "DROVER_QUESTION";
     public const string ProgressKeyword = "DROVER_PROGRESS";
+    public const string ProposeKeyword = "DROVER_PROPOSE";
+
+    /// <summary>A proposal's JSON is at most this long (a job spec with a long prompt fits).</summary>
+    public const int MaxProposalChars = 256 * 1024;
 
     public static ProtocolLine Parse(string line)
     {
@@ -42,6 +50,11 @@ public static class DroverProtocol
         if (Payload(line, QuestionKeyword) is { } question)
         {
             return new ProtocolLine(ProtocolKind.Question, question.Trim());
+        }
+
+        if (Payload(line, ProposeKeyword) is { } proposal)
+        {
+            return ParsePropose(proposal.Trim());
         }
 
         return Payload(line, ProgressKeyword) is { } progress
@@ -83,6 +96,27 @@ public static class DroverProtocol
         catch (FormatException e)
         {
             return Malformed(e.Message);
+        }
+    }
+
+    /// <summary>A proposal must be one JSON object; whether it is a valid job spec is the server's to say.</summary>
+    public static ProtocolLine ParsePropose(string json)
+    {
+        if (json.Length > MaxProposalChars)
+        {
+            return new ProtocolLine(ProtocolKind.MalformedPropose, $"longer than {MaxProposalChars / 1024} KiB");
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                ? new ProtocolLine(ProtocolKind.Propose, json)
+                : new ProtocolLine(ProtocolKind.MalformedPropose, "not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            return new ProtocolLine(ProtocolKind.MalformedPropose, e.Message);
         }
     }
 

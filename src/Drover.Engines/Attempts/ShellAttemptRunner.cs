@@ -108,6 +108,7 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         {
             Outcome = report.Outcome with { Reason = report.Outcome.Reason is { } why ? run.Redact(why) : null, Question = report.Outcome.Question is { } q ? run.Redact(q) : null },
             Result = report.Result with { LogTail = files.ReadLogTail(), Summary = report.Result.Summary is { } sum ? run.Redact(sum) : null },
+            Proposals = [.. run.Proposals.Select(run.Redact)],
         };
         files.WriteResult(report, _time.GetElapsedTime(started), run.Workspace?.Directory);
         if (run.Session is var (engineName, sessionId))
@@ -246,6 +247,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
             return Fail(FailureClass.Infra, $"cannot start {argv[0]}", run.Result);
         }
 
+        if (verdict?.FinalMessage is { } message)
+            output.ReadProposals(message);
+        run.Proposals = output.Proposals;
         run.Result = run.Result with
         {
             ExitCode = engine.ExitCode,
@@ -457,6 +461,9 @@ public sealed partial class ShellAttemptRunner : IAttemptRunner
         public LineLog Log { get; } = log;
         public Workspace? Workspace { get; set; }
         public AttemptResult Result { get; set; } = new();
+
+        /// <summary>The engine's DROVER_PROPOSE objects.</summary>
+        public IReadOnlyList<string> Proposals { get; set; } = [];
         public IReadOnlyDictionary<string, string?> EngineEnv { get; set; } = new Dictionary<string, string?>();
 
         /// <summary>Stops the engine without aborting the attempt (a budget the engine's own usage used up).</summary>

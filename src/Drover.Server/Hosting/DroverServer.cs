@@ -9,6 +9,7 @@ using Drover.Server.Approvals;
 using Drover.Server.Dashboard;
 using Drover.Server.Gateway;
 using Drover.Server.Jobs;
+using Drover.Server.Proposals;
 using Drover.Server.Schedules;
 using Drover.Server.Supervision;
 using Drover.Server.Webhooks;
@@ -115,6 +116,7 @@ public static class DroverServer
         app.MapDroverApi(jobs, options.Config?.Server.MaxStreams ?? new Core.Configuration.ServerConfig().MaxStreams);
         app.MapApprovalApi(jobs);
         app.MapScheduleApi(jobs);
+        app.MapProposalApi(jobs);
         app.MapDashboard(sessions);
         var webhookSecrets = new Core.Secrets.SecretStore(options.Home.SecretsPath);
         var intakeLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover.webhooks");

@@ -48,6 +48,15 @@ public interface IDroverApi
     /// <summary>Allows or denies a waiting tool call (<paramref name="by"/> names who); already decided → <see cref="Core.ConflictException"/>.</summary>
     Task<ApprovalView> DecideToolAsync(long id, string decision, bool always, string by, CancellationToken ct);
 
+    /// <summary>Jobs other jobs proposed, waiting for a person, oldest first (SPEC §12).</summary>
+    Task<IReadOnlyList<ProposalView>> ProposalsAsync(CancellationToken ct);
+
+    /// <summary>Queues a waiting proposal; an id that is not one → <see cref="Core.JobSpecException"/>.</summary>
+    Task<JobView> AcceptProposalAsync(long id, CancellationToken ct);
+
+    /// <summary>Cancels a waiting proposal and remembers its key; an id that is not one → <see cref="Core.JobSpecException"/>.</summary>
+    Task<JobView> RejectProposalAsync(long id, string? reason, CancellationToken ct);
+
     /// <summary>Every schedule by name with its next run and last job (SPEC §12).</summary>
     Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct);
 

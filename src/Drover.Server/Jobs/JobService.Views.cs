@@ -160,6 +160,7 @@ public sealed partial class JobService
     {
         "question" => $"awaiting answer: {job.Question} (drover answer {job.Id} \"...\")",
         "approval" => $"awaiting approval (drover approve {job.Id})",
+        "proposal" => $"proposed: waiting for a person to accept or reject it (drover proposals accept|reject {job.Id})",
         _ => "blocked",
     };
 

@@ -74,12 +74,13 @@ public sealed partial class WorkerHost
             : report.Outcome;
 
         var attemptResult = report.Result.Branch is null ? report.Result : report.Result with { Deliver = DeliveryAsk(job) };
+        var proposals = await ProposalsAsync(job, outcome, report.Proposals);
         for (var tries = 0; ; tries++)
         {
             try
             {
                 var result = await _store.JobCompleteAsync(
-                    new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, attemptResult, Random.Shared.NextDouble()),
+                    new JobCompleteParams(job.Id, job.Epoch, _time.GetUtcNow(), outcome, attemptResult, Random.Shared.NextDouble()) { Proposals = proposals },
                     CancellationToken.None);
                 if (!result.Applied)
                 {

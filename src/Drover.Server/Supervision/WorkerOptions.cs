@@ -56,6 +56,9 @@ public sealed record WorkerOptions
     /// <summary>How long a claimed delivery is this worker's before another claim may take it over.</summary>
     public TimeSpan DeliveryLease { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Reads what a succeeded attempt proposes (DROVER_PROPOSE); null: proposals are dropped with a log line.</summary>
+    public Proposals.ProposalReader? Proposals { get; init; }
+
     /// <summary>A worker silent for 3 heartbeats is lost (SPEC §6).</summary>
     public TimeSpan HeartbeatTimeout => Heartbeat * 3;
 

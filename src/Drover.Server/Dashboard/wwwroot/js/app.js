@@ -11,6 +11,7 @@ import { renderUsage } from './usage.js';
 import { renderAlerts } from './alerts.js';
 import { renderReports } from './reports.js';
 import { renderSchedules } from './schedules.js';
+import { renderProposals } from './proposals.js';
 
 const routes = [
   [/^\/?$/, 'overview', renderOverview],
@@ -22,6 +23,7 @@ const routes = [
   [/^\/alerts$/, 'alerts', renderAlerts],
   [/^\/reports$/, 'reports', renderReports],
   [/^\/schedules$/, 'schedules', renderSchedules],
+  [/^\/proposals$/, 'proposals', renderProposals],
 ];
 
 const main = document.getElementById('main');
