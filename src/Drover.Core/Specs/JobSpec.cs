@@ -67,6 +67,12 @@ public sealed record JobSpec
     /// <summary>A job that finally fails <c>verify</c> still opens a draft pull request.</summary>
     public bool DeliverDraftOnFailure { get; init; }
 
+    /// <summary>
+    /// The remote branch delivery pushes to and whose pull request it continues (a follow-up's: the pull request it
+    /// fixes); null: the job's own <c>drover/&lt;id&gt;</c>.
+    /// </summary>
+    public string? DeliverBranch { get; init; }
+
     /// <summary>Ask the forge to merge the pull request once its checks pass.</summary>
     public bool Automerge { get; init; }
 

@@ -90,6 +90,8 @@ public static class JobSpecJson
             w.WriteString("deliver", DeliverName(s.Deliver));
         if (s.DeliverDraftOnFailure)
             w.WriteString("deliver_on_failure", "draft");
+        if (s.DeliverBranch is { } deliverBranch)
+            w.WriteString("deliver_branch", deliverBranch);
         if (s.Automerge)
             w.WriteBoolean("automerge", true);
         w.WriteEndObject();

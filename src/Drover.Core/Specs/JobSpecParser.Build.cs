@@ -75,9 +75,12 @@ public static partial class JobSpecParser
             Deliver = errors.Try(() => Choice(r, "deliver", DeliverMode.None, ("none", DeliverMode.None), ("push", DeliverMode.Push), ("pr", DeliverMode.Pr), ("pr_draft", DeliverMode.PrDraft)), DeliverMode.None),
             DeliverDraftOnFailure = errors.Try(() => Choice(r, "deliver_on_failure", false, ("none", false), ("draft", true)), false),
             Automerge = errors.Try(() => r.Bool("automerge"), null) ?? false,
+            DeliverBranch = errors.Try(() => DeliverBranch(r), null),
         };
         if (spec.Automerge && spec.Deliver != DeliverMode.Pr)
             errors.Add(r.Error("automerge", "needs deliver: pr (a draft or a bare push has nothing to merge)"));
+        if (spec.DeliverBranch is not null && spec.Deliver == DeliverMode.None && !spec.DeliverDraftOnFailure)
+            errors.Add(r.Error("deliver_branch", "needs deliver: push, pr or pr_draft (it names where the delivery pushes)"));
         var wantsPull = spec.Deliver is DeliverMode.Pr or DeliverMode.PrDraft || spec.DeliverDraftOnFailure;
         if (wantsPull && ctx is { Trusted: false, ForgeHosts: { } forges } && Workspaces.RepoUrl.IsUrl(spec.Repo))
         {
@@ -88,6 +91,18 @@ public static partial class JobSpecParser
         }
         errors.ThrowIfAny();
         return spec;
+    }
+
+    /// <summary>A branch name git accepts and no option: [A-Za-z0-9._/-], no "..", no leading '-' or '/', no trailing '/' or ".lock".</summary>
+    private static string? DeliverBranch(SpecReader r)
+    {
+        var name = r.String("deliver_branch");
+        if (name is null)
+            return null;
+        var ok = name.Length is > 0 and <= 200 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '/' or '-')
+            && !name.Contains("..", StringComparison.Ordinal) && !name.Contains("//", StringComparison.Ordinal)
+            && name[0] is not ('-' or '/' or '.') && !name.EndsWith('/') && !name.EndsWith(".lock", StringComparison.Ordinal);
+        return ok ? name : throw r.Error("deliver_branch", $"{SpecGrammar.Quote(name)} is not a branch name (A-Z a-z 0-9 . _ / -, at most 200)");
     }
 
     private static Configuration.SandboxNetwork? Network(SpecReader r)

@@ -13,7 +13,7 @@ internal static class SpecKeys
         "title", "prompt", "persona", "engine", "engine_class", "prefers", "command", "model", "repo", "base",
         "priority", "capabilities", "key", "after", "deps_mode", "lock", "timeout", "stall_timeout",
         "retry", "budget", "verify", "expect_changes", "allowed_paths", "scope_policy", "review", "profile", "labels",
-        "tracker", "env", "secrets", "network", "approvals", "deliver", "deliver_on_failure", "automerge",
+        "tracker", "env", "secrets", "network", "approvals", "deliver", "deliver_on_failure", "deliver_branch", "automerge",
     };
 
     public static readonly IReadOnlySet<string> Retry = new HashSet<string>(StringComparer.Ordinal)

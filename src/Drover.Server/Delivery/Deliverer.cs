@@ -86,7 +86,7 @@ public sealed class Deliverer(
             return DeliveryStep.Fail("the job is gone");
         var spec = JobSpecJson.Deserialize(job.SpecJson);
         var branch = job.Branch ?? GitWorkspaces.BranchName(job.Id);
-        var target = branch;
+        var target = spec.DeliverBranch ?? branch;
 
         string gitDir, url;
         if (RepoUrl.IsUrl(spec.Repo))
@@ -131,11 +131,25 @@ public sealed class Deliverer(
         var draftOfFailure = job.State == JobState.Failed;
         var title = PullRequestText.Title(job, draftOfFailure);
         var body = PullRequestText.Body(job, spec, host, config.LinkFor(job.Id));
-        var pull = claim.PullNumber is { } number
-            ? await client.UpdatePullAsync(repo, number, title, body, ct)
-            : await client.FindPullAsync(repo, target, ct) is { } open
-                ? await client.UpdatePullAsync(repo, open.Number, title, body, ct)
-                : await client.CreatePullAsync(repo, new ForgePullDraft(target, await BaseBranchAsync(spec, url, ct), title, body, mode == "pr_draft"), ct);
+        ForgePull pull;
+        if (claim.PullNumber is { } number)
+        {
+            // A retry of a delivery that already opened or commented its pull request: nothing more to say there.
+            pull = spec.DeliverBranch is null ? await client.UpdatePullAsync(repo, number, title, body, ct) : new ForgePull(number, claim.Url ?? "", "open", false, target, "", null);
+        }
+        else if (await client.FindPullAsync(repo, target, ct) is { } open)
+        {
+            // A follow-up adds to the pull request it continues rather than replacing what it says.
+            if (spec.DeliverBranch is null)
+                pull = await client.UpdatePullAsync(repo, open.Number, title, body, ct);
+            else
+                (pull, _) = (open, await client.CommentAsync(repo, open.Number, PullRequestText.FollowUpComment(job, spec, host, config.LinkFor(job.Id)), ct));
+        }
+        else
+        {
+            pull = await client.CreatePullAsync(repo, new ForgePullDraft(target, await BaseBranchAsync(spec, url, ct), title, body, mode == "pr_draft"), ct);
+        }
+
         if (!await store.DeliveryUpdateAsync(new DeliveryUpdateParams(job.Id, claim.Epoch, time.GetUtcNow(), "pending", PullNumber: pull.Number, Url: pull.HtmlUrl), ct))
             return DeliveryStep.Done; // superseded: the claim's new holder finishes it
         string? note = null;

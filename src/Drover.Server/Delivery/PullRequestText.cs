@@ -61,6 +61,25 @@ public static class PullRequestText
         return b.ToString();
     }
 
+    /// <summary>What a follow-up job says on the pull request it pushed to: its change, verify and cost.</summary>
+    public static string FollowUpComment(JobRecord job, JobSpec spec, string host, string? link)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(spec);
+        var name = string.Create(CultureInfo.InvariantCulture, $"job #{job.Id}");
+        var b = new StringBuilder();
+        b.AppendLine(Marker(job.Id));
+        b.Append("Follow-up ").Append(link is null ? name : $"[{name}]({link})").AppendLine(CultureInfo.InvariantCulture, $" pushed to `{spec.DeliverBranch}` (host {host}).");
+        b.AppendLine();
+        if (job.Diff is { } d)
+            b.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- Changed: {d.Files} file{(d.Files == 1 ? "" : "s")}, +{d.Added} −{d.Deleted}"));
+        if (!string.IsNullOrWhiteSpace(job.Summary))
+            b.AppendLine("- Summary: " + job.Summary.Trim().ReplaceLineEndings(" "));
+        b.AppendLine("- Verify: " + Verify(job, spec).ReplaceLineEndings(" "));
+        b.AppendLine("- Cost: " + Cost(job.Usage));
+        return b.ToString();
+    }
+
     private static string Verify(JobRecord job, JobSpec spec)
     {
         if (spec.Verify is null)
