@@ -68,6 +68,8 @@ public sealed class StatusEcho(IJobStore store, ForgeClients forges, IReadOnlyLi
         var cursor = await store.ForgeEchoAcquireAsync(new(holder, await store.EventLastIdAsync(ct), now, now + Lease), ct);
         if (cursor is null)
             return Interval;
+        // Events commit in id order, so every event up to this id is visible to the list below.
+        var last = await store.EventLastIdAsync(ct);
         var events = await store.EventListAsync(new EventListParams(cursor.Value, 100) { Types = Types }, ct);
         foreach (var e in events)
         {
@@ -77,7 +79,11 @@ public sealed class StatusEcho(IJobStore store, ForgeClients forges, IReadOnlyLi
                 return Interval;
         }
 
-        return events.Count == 100 ? TimeSpan.Zero : Interval;
+        if (events.Count == 100)
+            return TimeSpan.Zero;
+        // Nothing left to echo up to `last`: skip the other events' ids so the next read starts past them.
+        await store.ForgeEchoAdvanceAsync(new(holder, last, time.GetUtcNow() + Lease), ct);
+        return Interval;
     }
 
     private async Task EchoAsync(EventRecord e, CancellationToken ct)
@@ -85,11 +91,10 @@ public sealed class StatusEcho(IJobStore store, ForgeClients forges, IReadOnlyLi
         if (e.JobId is not { } jobId || await store.JobGetAsync(jobId, ct) is not { } job || Target(job) is not { } target)
             return;
         var (tracker, number) = target;
-        var forge = forges.For(tracker.Host!);
-        var steps = Steps(e, job, forge, tracker.Repo, number);
         var done = _progress.Event == e.Id ? _progress.Steps : 0;
         try
         {
+            var steps = Steps(e, job, forges.For(tracker.Host!), tracker.Repo, number);
             for (var i = done; i < steps.Count; i++)
             {
                 await steps[i](ct);
