@@ -33,6 +33,12 @@ public sealed class TrackerServeTests
 
             [profiles.issues]
             command = "echo fixed"
+
+            [profiles.broken]
+            command = "exit 3"
+
+            [profiles.broken.retry]
+            max_attempts = 1
             """, Ct);
         (await t.Cli.RunAsync("secret", "set", "FORGE_TOKEN", fake.Token)).ExitCode.ShouldBe(0);
         var serve = t.Cli.Start(["serve", "--port", "0", "--slots", slots.ToString(CultureInfo.InvariantCulture)]);
@@ -89,6 +95,24 @@ public sealed class TrackerServeTests
         listed.GetProperty("poll").GetString().ShouldBe("off");
         listed.GetProperty("last").GetProperty("seen").GetInt32().ShouldBe(1);
         fake.Requests.ShouldAllBe(r => r.Authorization == (kind == "github" ? "Bearer " : "token ") + fake.Token);
+    }
+
+    [Fact]
+    public async Task StatusEcho_JobFails_CommentsTheReasonAndLabelsFailed()
+    {
+        using var t = new TestHome();
+        await using var fake = await FakeGitHub.StartNewAsync();
+        var issue = fake.CreateIssue(Repo, "Breaks", null, "drover", "profile:broken");
+        await using var serve = await StartAsync(t, fake, "github", slots: 1);
+
+        await SyncAsync(t);
+        await WaitForLabelAsync(fake, issue, "drover:failed", serve);
+
+        var comments = fake.Comments(Repo, issue);
+        comments.Count.ShouldBe(2, string.Join("\n---\n", comments));
+        comments[1].ShouldContain("failed");
+        comments[1].ShouldContain("Reason: ");
+        fake.Labels(Repo, issue).ShouldBe(["drover", "profile:broken", "drover:failed"], ignoreOrder: true);
     }
 
     [Fact]
