@@ -17,6 +17,7 @@ root.Subcommands.Add(ApprovalCommands.ApproveTool(globals));
 root.Subcommands.Add(ApprovalCommands.List(globals));
 root.Subcommands.Add(ScheduleCommands.Create(globals));
 root.Subcommands.Add(ProposalCommands.Create(globals));
+root.Subcommands.Add(TrackerCommands.Create(globals));
 root.Subcommands.Add(BenchCommand.Create(globals));
 root.Subcommands.Add(DashboardCommand.Create(globals));
 foreach (var c in FleetCommands.Create(globals))

@@ -50,6 +50,8 @@ public sealed class Runtime : IAsyncDisposable
             config.Report,
             config.Budgets,
             config.Fleet);
+        // Without a serve, `drover tracker sync` polls from this process.
+        _ = Server.Trackers.TrackerHosting.Create(config, store, jobs, home.SecretsPath, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         return new Runtime(home, config, store, jobs);
     }
 

@@ -200,4 +200,22 @@ internal static partial class Log
 
     [LoggerMessage(5382, LogLevel.Warning, "job {JobId}: its {Count} proposals are dropped: this worker reads no proposals")]
     public static partial void ProposalsUnread(ILogger logger, long jobId, int count);
+
+    [LoggerMessage(5360, LogLevel.Information, "tracker {Tracker}: {Seen} issues listed; {Submitted} jobs submitted, {Updated} updated, {Cancelled} cancelled")]
+    public static partial void TrackerPolled(ILogger logger, string tracker, int seen, int submitted, int updated, int cancelled);
+
+    [LoggerMessage(5361, LogLevel.Warning, "tracker {Tracker}: poll failed: {Message}")]
+    public static partial void TrackerPollFailed(ILogger logger, string tracker, string message);
+
+    [LoggerMessage(5362, LogLevel.Information, "tracker {Tracker}: no [[forges]] entry of kind {Kind}, so no polling or status comments; webhooks only")]
+    public static partial void TrackerWebhooksOnly(ILogger logger, string tracker, string kind);
+
+    [LoggerMessage(5363, LogLevel.Warning, "status echo for job {JobId} on {Reference} skipped: {Message}")]
+    public static partial void EchoSkipped(ILogger logger, long jobId, string reference, string message);
+
+    [LoggerMessage(5364, LogLevel.Warning, "status echo delayed {Wait}: {Message}")]
+    public static partial void EchoDelayed(ILogger logger, string message, TimeSpan wait);
+
+    [LoggerMessage(5365, LogLevel.Warning, "status echo: store call failed; retrying")]
+    public static partial void EchoLoopFailed(ILogger logger, Exception ex);
 }

@@ -245,3 +245,12 @@ public sealed class PostgresProposalsTests(PostgresCluster pg) : ProposalsConfor
 
     protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
 }
+
+public sealed class PostgresForgeEchoTests(PostgresCluster pg) : ForgeEchoConformance
+{
+    private string? _url;
+
+    protected override async Task<IJobStore> CreateStoreAsync() => await PostgresJobStore.OpenAsync(_url = await pg.NewDatabaseAsync(), TestContext.Current.CancellationToken);
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await PostgresJobStore.OpenAsync(_url!, TestContext.Current.CancellationToken);
+}

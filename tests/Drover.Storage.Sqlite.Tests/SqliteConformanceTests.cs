@@ -299,3 +299,14 @@ public sealed class SqliteProposalsTests : ProposalsConformance
 
     protected override ValueTask CleanupAsync() => _db.DeleteAsync();
 }
+
+public sealed class SqliteForgeEchoTests : ForgeEchoConformance
+{
+    private readonly SqliteTestDatabase _db = new();
+
+    protected override Task<IJobStore> CreateStoreAsync() => _db.OpenAsync();
+
+    protected override async Task<IJobStore?> OpenSecondInstanceAsync(IJobStore first) => await _db.OpenAsync();
+
+    protected override ValueTask CleanupAsync() => _db.DeleteAsync();
+}

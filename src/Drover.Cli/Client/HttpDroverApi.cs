@@ -196,7 +196,17 @@ public sealed class HttpDroverApi : IDroverApi, IDisposable
     public Task<SubmitView> RunScheduleAsync(string name, CancellationToken ct) =>
         PostAsync<SubmitView>($"api/schedules/{Uri.EscapeDataString(name)}/run", null, ct);
 
+    public async Task<IReadOnlyList<Server.Trackers.TrackerSyncView>> SyncTrackersAsync(CancellationToken ct) =>
+        (await PostAsync<TrackerSyncEnvelope>("api/trackers/sync", null, ct)).Trackers;
+
+    public async Task<IReadOnlyList<Server.Trackers.TrackerView>> TrackersAsync(CancellationToken ct) =>
+        (await GetAsync<TrackersEnvelope>("api/trackers", ct)).Trackers;
+
     private sealed record SchedulesEnvelope(IReadOnlyList<ScheduleView> Schedules);
+
+    private sealed record TrackerSyncEnvelope(IReadOnlyList<Server.Trackers.TrackerSyncView> Trackers);
+
+    private sealed record TrackersEnvelope(IReadOnlyList<Server.Trackers.TrackerView> Trackers);
 
     private sealed record ApprovalsEnvelope(IReadOnlyList<ApprovalView> Approvals);
 

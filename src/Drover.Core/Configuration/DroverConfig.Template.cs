@@ -119,6 +119,11 @@ public sealed partial record DroverConfig
         # label = "drover"
         # path = "/srv/repos/app"      # the local repository the jobs run in
         # profile = "issues"           # optional; default: the "default" profile
+        # host = "github.com"          # the [[forges]] entry whose API and token polling and status comments use
+        #                              # (default: github.com for github, the one gitea forge for gitea; none: webhooks only)
+        # poll = "5m"                  # how often serve lists the labelled issues; "off": webhooks only
+        # With a forge, each job's issue gets a comment when it starts and when it ends, and one of the labels
+        # drover:queued, drover:running, drover:done, drover:failed.
 
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.

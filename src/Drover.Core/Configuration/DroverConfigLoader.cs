@@ -75,6 +75,7 @@ public static partial class DroverConfigLoader
         }
 
         var providers = Providers(table, source, metadata);
+        var forges = Forges(table, source, metadata);
         var profiles = Profiles(root.Section("profiles"));
         return new DroverConfig
         {
@@ -93,10 +94,10 @@ public static partial class DroverConfigLoader
             Budgets = Budgets(root.Section("budgets")),
             Report = Report(root.Section("report")),
             Approvals = Approvals(root.Section("approvals")),
-            Forges = Forges(table, source, metadata),
+            Forges = forges,
             Webhooks = Webhooks(root.Section("webhooks")),
             Delivery = Delivery(root.Section("delivery")),
-            Trackers = Trackers(table, source, metadata),
+            Trackers = Trackers(table, source, metadata, forges),
             Proposals = Proposals(root.Section("proposals")),
             Profiles = profiles,
             Schedules = Schedules(table, source, metadata, profiles),

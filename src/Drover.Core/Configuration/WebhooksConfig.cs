@@ -42,6 +42,15 @@ public sealed record TrackerConfig
     /// <summary>The profile of this tracker's jobs (an issue's <c>profile:NAME</c> label overrides it); null: <c>default</c>.</summary>
     public string? Profile { get; init; }
 
+    /// <summary>
+    /// The <c>[[forges]]</c> host whose API and token polling and status comments use; null: none configured for this
+    /// kind, so the tracker takes webhooks only.
+    /// </summary>
+    public string? Host { get; init; }
+
+    /// <summary>How often <c>serve</c> lists the tracker's labelled issues; null: never (webhooks only).</summary>
+    public TimeSpan? Poll { get; init; }
+
     /// <summary>The key prefix of this tracker's jobs and their <c>tracker</c> field: <c>github:owner/name#</c>.</summary>
     public string Reference(long number) => $"{Kind}:{Repo}#{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
@@ -63,12 +72,12 @@ public static partial class DroverConfigLoader
         return new WebhooksConfig { GithubSecret = github, GiteaSecret = gitea };
     }
 
-    private static List<TrackerConfig> Trackers(TomlTable root, string source, TomlMetadataStore metadata)
+    private static List<TrackerConfig> Trackers(TomlTable root, string source, TomlMetadataStore metadata, IReadOnlyList<ForgeConfig> forges)
     {
         var result = new List<TrackerConfig>();
         foreach (var t in TableArray(root, "trackers", source, metadata))
         {
-            t.AllowOnly("kind", "repo", "label", "path", "profile");
+            t.AllowOnly("kind", "repo", "label", "path", "profile", "host", "poll");
             var kind = t.String("kind") ?? throw t.Error("kind", "is required (github or gitea)");
             if (kind is not ("github" or "gitea"))
                 throw t.Error("kind", $"{Specs.SpecGrammar.Quote(kind)} is not one of github, gitea");
@@ -86,9 +95,41 @@ public static partial class DroverConfigLoader
                 throw t.Error("profile", $"{Specs.SpecGrammar.Quote(profile)} is not a valid profile name");
             if (result.Any(r => r.Kind == kind && string.Equals(r.Repo, repo, StringComparison.OrdinalIgnoreCase)))
                 throw t.Error("repo", $"{kind}:{repo} is configured twice");
-            result.Add(new TrackerConfig { Kind = kind, Repo = repo, Label = label, Path = path, Profile = profile });
+            var (host, poll) = TrackerForge(t, kind, forges);
+            result.Add(new TrackerConfig { Kind = kind, Repo = repo, Label = label, Path = path, Profile = profile, Host = host, Poll = poll });
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The tracker's forge and poll interval. <c>host</c> defaults to github.com for github and to the one gitea
+    /// <c>[[forges]]</c> entry for gitea; without a forge the tracker is webhooks-only, unless it asked for polling.
+    /// </summary>
+    private static (string? Host, TimeSpan? Poll) TrackerForge(TomlSection t, string kind, IReadOnlyList<ForgeConfig> forges)
+    {
+        var host = t.String("host")?.ToLowerInvariant();
+        if (host is not null)
+        {
+            var forge = forges.FirstOrDefault(f => f.Host == host)
+                ?? throw t.Error("host", $"{Specs.SpecGrammar.Quote(host)} is not a [[forges]] host (add a [[forges]] entry with host = {Specs.SpecGrammar.Quote(host)}, kind = \"{kind}\" and token_secret)");
+            if (forge.Kind != kind)
+                throw t.Error("host", $"[[forges]] host {Specs.SpecGrammar.Quote(host)} is kind {forge.Kind}, not {kind}");
+        }
+        else
+        {
+            var ofKind = forges.Where(f => f.Kind == kind).ToList();
+            host = kind == "github" ? ofKind.FirstOrDefault(f => f.Host == "github.com")?.Host : ofKind.Count == 1 ? ofKind[0].Host : null;
+        }
+
+        var pollText = t.String("poll");
+        TimeSpan? poll = TimeSpan.FromMinutes(5);
+        if (pollText is "off" or "0")
+            poll = null;
+        else if (pollText is not null)
+            poll = t.Duration("poll", TimeSpan.FromSeconds(10), TimeSpan.FromDays(1));
+        if (host is null && pollText is not null && poll is not null)
+            throw t.Error("poll", $"polling needs the forge's API: add a [[forges]] entry of kind {kind} and name it with host, or set poll = \"off\" for webhooks only");
+        return (host, host is null ? null : poll);
     }
 }

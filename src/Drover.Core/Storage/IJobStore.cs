@@ -263,6 +263,11 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Accepts (→ queued) or rejects (→ cancelled, the key remembered) a waiting proposal; conflict when it is not one.</summary>
     Task<JobRecord> ProposalDecideAsync(ProposalDecideParams p, CancellationToken ct);
+    /// <summary>Takes or renews the status-echo lease; the cursor when held by <c>Holder</c>, null while another holds it.</summary>
+    Task<long?> ForgeEchoAcquireAsync(ForgeEchoAcquireParams p, CancellationToken ct);
+
+    /// <summary>Records the echo's progress, fenced by its lease: false when the holder lost it.</summary>
+    Task<bool> ForgeEchoAdvanceAsync(ForgeEchoAdvanceParams p, CancellationToken ct);
 
     /// <summary>Events with id &gt; <c>AfterId</c>, oldest first, filtered by job, types and time when asked.</summary>
     Task<IReadOnlyList<EventRecord>> EventListAsync(EventListParams p, CancellationToken ct);

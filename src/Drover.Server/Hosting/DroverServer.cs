@@ -12,6 +12,7 @@ using Drover.Server.Jobs;
 using Drover.Server.Proposals;
 using Drover.Server.Schedules;
 using Drover.Server.Supervision;
+using Drover.Server.Trackers;
 using Drover.Server.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -117,6 +118,7 @@ public static class DroverServer
         app.MapApprovalApi(jobs);
         app.MapScheduleApi(jobs);
         app.MapProposalApi(jobs);
+        app.MapTrackerApi(jobs);
         app.MapDashboard(sessions);
         var webhookSecrets = new Core.Secrets.SecretStore(options.Home.SecretsPath);
         var intakeLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover.webhooks");
@@ -179,6 +181,8 @@ public static class DroverServer
         await jobs.SyncSchedulesAsync(options.Config?.Schedules ?? [], stopping);
         Log.SchedulesSynced(logger, options.Config?.Schedules.Count ?? 0);
         var schedules = new ScheduleLoop(store, jobs, time, logger).RunAsync(reaperCts.Token);
+        using var trackerHosting = TrackerHosting.Create(options.Config, store, jobs, options.Home.SecretsPath, time, logger);
+        var trackers = trackerHosting?.RunAsync($"{Environment.MachineName}:{Environment.ProcessId}", reaperCts.Token) ?? Task.CompletedTask;
         var worker = host?.RunAsync(stopping) ?? Task.CompletedTask;
 
         try
@@ -202,6 +206,7 @@ public static class DroverServer
                 await monitor;
                 await deliveries;
                 await schedules;
+                await trackers;
             }
             catch (OperationCanceledException)
             {

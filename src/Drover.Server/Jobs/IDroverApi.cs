@@ -68,6 +68,12 @@ public interface IDroverApi
     /// <summary>Submits one job of the schedule now.</summary>
     Task<SubmitView> RunScheduleAsync(string name, CancellationToken ct);
 
+    /// <summary>One pass over every <c>[[trackers]]</c> entry now: issues seen, jobs submitted, updated, cancelled.</summary>
+    Task<IReadOnlyList<Trackers.TrackerSyncView>> SyncTrackersAsync(CancellationToken ct);
+
+    /// <summary>Every configured tracker with its forge, poll interval and last pass.</summary>
+    Task<IReadOnlyList<Trackers.TrackerView>> TrackersAsync(CancellationToken ct);
+
     /// <summary>The attempt's log from <paramref name="offset"/> on (empty when none yet), and the attempt it belongs to.</summary>
     Task<LogChunk> ReadLogAsync(long id, int? attempt, long offset, CancellationToken ct);
 }

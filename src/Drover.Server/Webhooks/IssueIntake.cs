@@ -4,6 +4,7 @@ using Drover.Core;
 using Drover.Core.Configuration;
 using Drover.Core.Jobs;
 using Drover.Core.Specs;
+using Drover.Server.Forges;
 using Drover.Server.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -32,21 +33,40 @@ public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> tr
         var tracker = trackers.FirstOrDefault(t => t.Kind == kind && string.Equals(t.Repo, repoName, StringComparison.OrdinalIgnoreCase));
         if (tracker is null)
             return "ignored: no tracker for this repository";
-        var reference = tracker.Reference(number);
-
         if (action is "closed" or "deleted" || Text(issue, "state") == "closed")
-            return await CloseAsync(reference, ct);
+            return await CloseAsync(tracker, number, ct);
         if (!Upserts.Contains(action, StringComparer.Ordinal))
             return $"ignored: action {action}";
-        var labels = Labels(issue);
+        return await UpsertAsync(tracker, number, Text(issue, "title"), Text(issue, "body"), Labels(issue), ct);
+    }
+
+    /// <summary>
+    /// An issue as a tracker's poll sees it: closed cancels a queued job, open with the label submits or updates one.
+    /// Webhooks and polling share this rule, so both make the same one job per issue.
+    /// </summary>
+    public Task<string> HandleIssueAsync(TrackerConfig tracker, ForgeIssue issue, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        return issue.State == "closed"
+            ? CloseAsync(tracker, issue.Number, ct)
+            : UpsertAsync(tracker, issue.Number, issue.Title, issue.Body, issue.Labels, ct);
+    }
+
+    /// <summary>Submits the issue's job, or replaces its queued spec (the key's idempotency); the outcome as answered to the forge.</summary>
+    public async Task<string> UpsertAsync(TrackerConfig tracker, long number, string? title, string? body, IReadOnlyList<string> labels, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        ArgumentNullException.ThrowIfNull(labels);
+        var reference = tracker.Reference(number);
         if (!labels.Contains(tracker.Label, StringComparer.OrdinalIgnoreCase))
             return "ignored: issue without the tracker's label";
 
-        var spec = Spec(tracker, reference, Text(issue, "title") ?? reference, Text(issue, "body"), labels);
+        var spec = Spec(tracker, reference, string.IsNullOrWhiteSpace(title) ? reference : title, body, labels);
         try
         {
             var submitted = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, tracker.Path), ct);
-            Log.WebhookIssueJob(logger, reference, submitted.Job.Id, submitted.Outcome);
+            if (submitted.Outcome != "existing")
+                Log.WebhookIssueJob(logger, reference, submitted.Job.Id, submitted.Outcome);
             return submitted.Outcome;
         }
         catch (ConflictException)
@@ -60,8 +80,11 @@ public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> tr
         }
     }
 
-    private async Task<string> CloseAsync(string reference, CancellationToken ct)
+    /// <summary>Cancels the issue's job while it is still queued.</summary>
+    public async Task<string> CloseAsync(TrackerConfig tracker, long number, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(tracker);
+        var reference = tracker.Reference(number);
         if (await jobs.Store.JobGetByKeyAsync(reference, ct) is not { } job)
             return "ignored: no job for this issue";
         if (job.State != JobState.Queued)

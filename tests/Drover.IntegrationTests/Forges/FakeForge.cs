@@ -55,8 +55,8 @@ public enum FakeFailure
     Hang,
 }
 
-/// <summary>One request the fake received: method, path with query, and body.</summary>
-public sealed record FakeRequest(string Method, string Path, string? Body, string? Authorization);
+/// <summary>One request the fake received: method, path with query, body, Authorization header, and when (wall clock).</summary>
+public sealed record FakeRequest(string Method, string Path, string? Body, string? Authorization, DateTimeOffset At);
 
 /// <summary>
 /// An in-memory forge on 127.0.0.1 (Kestrel, port 0) holding repositories' issues, pull requests, comments and labels,
@@ -155,7 +155,7 @@ public abstract class FakeForge : IAsyncDisposable
             body = await reader.ReadToEndAsync(c.RequestAborted);
         }
 
-        _requests.Enqueue(new FakeRequest(c.Request.Method, path + c.Request.QueryString, body, c.Request.Headers.Authorization.ToString()));
+        _requests.Enqueue(new FakeRequest(c.Request.Method, path + c.Request.QueryString, body, c.Request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow));
         if (TakeFailure(c.Request.Method, path) is { } failure)
         {
             await FailAsync(c, failure);

@@ -171,6 +171,33 @@ public sealed class ForgeClientTests : IAsyncLifetime
         e.RetryAt.ShouldBe(_time.GetUtcNow() + TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task RateLimitExhausted_RetryAtIsTheResetTime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _github.RetryAfterSeconds = 300;
+        _github.FailNext("/issues", 1, FakeFailure.RateLimitExhausted);
+
+        var e = await Should.ThrowAsync<ForgeException>(() => Client("github").ListIssuesAsync(Repo, "drover", ct));
+
+        // The fake's reset is wall-clock now + 300 s, and the fake time provider started at wall-clock now.
+        e.Transient.ShouldBeTrue();
+        e.RetryAt.ShouldNotBeNull().ShouldBeInRange(_time.GetUtcNow().AddSeconds(290), _time.GetUtcNow().AddSeconds(310));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Comment_MissingIssue_IsNotTransientAndNamesTheCall(string kind)
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        var e = await Should.ThrowAsync<ForgeException>(() => Client(kind).CommentAsync(Repo, 404, "hello", ct));
+
+        e.Transient.ShouldBeFalse();
+        e.Status.ShouldBe(404);
+        e.Message.ShouldStartWith($"{kind} comment on {Repo}#404 failed: HTTP 404");
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task ServerError_IsTransient(string kind)
