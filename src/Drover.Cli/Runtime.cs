@@ -51,7 +51,7 @@ public sealed class Runtime : IAsyncDisposable
             config.Budgets,
             config.Fleet);
         // Without a serve, `drover tracker sync` polls from this process.
-        _ = Server.Trackers.TrackerHosting.Create(config, store, jobs, home.SecretsPath, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _ = Server.Trackers.TrackerHosting.Create(config, store, jobs, home.SecretsPath, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, Forges(config, home));
         return new Runtime(home, config, store, jobs);
     }
 

@@ -105,6 +105,7 @@ public static class ServeCommands
                 TlsKey = rt.Config.Server.TlsKey,
                 InsecureBind = r.GetValue(insecureBind),
                 Config = rt.Config,
+                Forges = Runtime.Forges(rt.Config, home),
                 OnStarted = async (listening, jobs, token) =>
                 {
                     Console.WriteLine($"drover: serving {listening.Shown} (home {home.Root}; token in {home.TokenPath})");

@@ -47,6 +47,9 @@ public sealed record ServeOptions
     /// <summary>drover.toml; its <c>[gateway]</c>, <c>[[providers]]</c> and <c>[routes]</c> drive the /v1 endpoint.</summary>
     public Core.Configuration.DroverConfig? Config { get; init; }
 
+    /// <summary>The process's forge clients, shared by delivery and the trackers (one rate-limit state per host); null: the trackers build their own.</summary>
+    public Forges.ForgeClients? Forges { get; init; }
+
     /// <summary>Called once the API listens, with where it listens (the demo submits its jobs there).</summary>
     public Func<ServeListening, JobService, CancellationToken, Task>? OnStarted { get; init; }
 }
@@ -181,7 +184,7 @@ public static class DroverServer
         await jobs.SyncSchedulesAsync(options.Config?.Schedules ?? [], stopping);
         Log.SchedulesSynced(logger, options.Config?.Schedules.Count ?? 0);
         var schedules = new ScheduleLoop(store, jobs, time, logger).RunAsync(reaperCts.Token);
-        using var trackerHosting = TrackerHosting.Create(options.Config, store, jobs, options.Home.SecretsPath, time, logger);
+        using var trackerHosting = TrackerHosting.Create(options.Config, store, jobs, options.Home.SecretsPath, time, logger, options.Forges);
         var trackers = trackerHosting?.RunAsync($"{Environment.MachineName}:{Environment.ProcessId}", reaperCts.Token) ?? Task.CompletedTask;
         var worker = host?.RunAsync(stopping) ?? Task.CompletedTask;
 

@@ -35,17 +35,20 @@ public static class EchoText
         lines.Add($"Cost: ${job.Usage.CostUsd.ToString("0.00", CultureInfo.InvariantCulture)}; attempts: {job.Attempt.ToString(CultureInfo.InvariantCulture)}.");
         if (PullUrl(job) is { } url)
             lines.Add($"Pull request: {url}");
+        else if (job.Delivery is { State: "failed" } failed)
+            lines.Add($"Delivery ({failed.Mode}) failed: {Trim(failed.Reason ?? "no reason recorded")}");
+        else if (job.Delivery is { State: "delivered", Url: { } pushed })
+            lines.Add($"Pushed: {pushed}");
         return string.Join("\n\n", lines);
     }
 
-    /// <summary>
-    /// The job's pull request, when delivery opened one. Delivery records it on the job; until it has its own field,
-    /// a <c>pr</c> label holding the URL is read.
-    /// </summary>
+    /// <summary>The job's pull request, when its delivery opened one (a push alone records the remote and branch, not a URL).</summary>
     public static string? PullUrl(JobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return job.Labels.TryGetValue("pr", out var url) && Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "https" or "http" ? url : null;
+        return job.Delivery is { State: "delivered", Mode: "pr" or "pr_draft", Url: { } url } && Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "https" or "http"
+            ? url
+            : null;
     }
 
     /// <summary>The state label for a job state, or null for none (cancelled).</summary>

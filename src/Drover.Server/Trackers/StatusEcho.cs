@@ -17,7 +17,8 @@ namespace Drover.Server.Trackers;
 /// </summary>
 public sealed class StatusEcho(IJobStore store, ForgeClients forges, IReadOnlyList<TrackerConfig> trackers, TimeProvider time, ILogger logger, string holder)
 {
-    private static readonly string[] Types = ["job.submitted", "job.requeued", "job.claimed", "job.succeeded", "job.failed", "job.cancelled"];
+    private static readonly string[] Types =
+        ["job.submitted", "job.requeued", "job.claimed", "job.succeeded", "job.failed", "job.cancelled", "delivery.delivered", "delivery.failed"];
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
 
@@ -122,13 +123,19 @@ public sealed class StatusEcho(IJobStore store, ForgeClients forges, IReadOnlyLi
                     Comment(EchoText.Started(job));
                 State(EchoText.Running);
                 break;
+            // A job whose branch is being delivered says how it ended once the delivery has (with its pull request).
             case "job.succeeded":
-                Comment(EchoText.Ended(job with { State = JobState.Succeeded }));
+                if (job.Delivery is null)
+                    Comment(EchoText.Ended(job with { State = JobState.Succeeded }));
                 State(EchoText.Done);
                 break;
             case "job.failed":
-                Comment(EchoText.Ended(job with { State = JobState.Failed }));
+                if (job.Delivery is null)
+                    Comment(EchoText.Ended(job with { State = JobState.Failed }));
                 State(EchoText.Failed);
+                break;
+            case "delivery.delivered" or "delivery.failed" when job.State is JobState.Succeeded or JobState.Failed:
+                Comment(EchoText.Ended(job));
                 break;
             case "job.cancelled":
                 Comment(EchoText.Ended(job with { State = JobState.Cancelled }));

@@ -15,29 +15,34 @@ namespace Drover.Server.Trackers;
 public sealed class TrackerHosting : IDisposable
 {
     private readonly ForgeClients _forges;
+    private readonly bool _ownsForges;
     private readonly DroverConfig _config;
     private readonly IJobStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    private TrackerHosting(DroverConfig config, IJobStore store, JobService jobs, string secretsPath, TimeProvider time, ILogger logger)
+    private TrackerHosting(DroverConfig config, IJobStore store, JobService jobs, string secretsPath, TimeProvider time, ILogger logger, ForgeClients? forges)
     {
         _config = config;
         _store = store;
         _time = time;
         _logger = logger;
-        _forges = new ForgeClients(config.Forges, new SecretStore(secretsPath), time);
+        _ownsForges = forges is null;
+        _forges = forges ?? new ForgeClients(config.Forges, new SecretStore(secretsPath), time);
         Poller = new TrackerPoller(config.Trackers, _forges, new IssueIntake(jobs, config.Trackers, time, logger), time, logger);
         jobs.TrackerPoller = Poller;
     }
 
     public TrackerPoller Poller { get; }
 
-    /// <summary>Builds the poller and hands it to <paramref name="jobs"/>; null when no tracker is configured.</summary>
-    public static TrackerHosting? Create(DroverConfig? config, IJobStore store, JobService jobs, string secretsPath, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Builds the poller and hands it to <paramref name="jobs"/>; null when no tracker is configured. With
+    /// <paramref name="forges"/> the process's forge clients are shared (delivery uses them too, so one rate limit).
+    /// </summary>
+    public static TrackerHosting? Create(DroverConfig? config, IJobStore store, JobService jobs, string secretsPath, TimeProvider time, ILogger logger, ForgeClients? forges = null)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        return config is { Trackers.Count: > 0 } ? new TrackerHosting(config, store, jobs, secretsPath, time, logger) : null;
+        return config is { Trackers.Count: > 0 } ? new TrackerHosting(config, store, jobs, secretsPath, time, logger, forges) : null;
     }
 
     /// <summary>The poll and echo loops of a serve, until <paramref name="ct"/> stops.</summary>
@@ -49,6 +54,7 @@ public sealed class TrackerHosting : IDisposable
     public void Dispose()
     {
         Poller.Dispose();
-        _forges.Dispose();
+        if (_ownsForges)
+            _forges.Dispose();
     }
 }
