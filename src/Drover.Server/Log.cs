@@ -218,4 +218,10 @@ internal static partial class Log
 
     [LoggerMessage(5365, LogLevel.Warning, "status echo: store call failed; retrying")]
     public static partial void EchoLoopFailed(ILogger logger, Exception ex);
+
+    [LoggerMessage(5405, LogLevel.Information, "follow-up job {JobId} queued for the pull request of job {Root}: {What}")]
+    public static partial void FollowUpQueued(ILogger logger, long jobId, long root, string what);
+
+    [LoggerMessage(5406, LogLevel.Information, "the pull request of job {Root} had its {Count} follow-ups: no more are queued")]
+    public static partial void FollowUpCapped(ILogger logger, long root, int count);
 }

@@ -36,7 +36,7 @@ public sealed record TrackerConfig
 
     public string Label { get; init; } = "drover";
 
-    /// <summary>Absolute path of the local repository the jobs run in.</summary>
+    /// <summary>The repository the jobs run in: an absolute local path or a git URL (SPEC §12).</summary>
     public required string Path { get; init; }
 
     /// <summary>The profile of this tracker's jobs (an issue's <c>profile:NAME</c> label overrides it); null: <c>default</c>.</summary>
@@ -87,9 +87,16 @@ public static partial class DroverConfigLoader
             var label = t.String("label") ?? "drover";
             if (label.Length is 0 or > 100)
                 throw t.Error("label", "must be 1 to 100 characters");
-            var path = t.String("path") ?? throw t.Error("path", "is required (the local repository jobs run in)");
-            if (!System.IO.Path.IsPathFullyQualified(path))
-                throw t.Error("path", $"{Specs.SpecGrammar.Quote(path)} is not an absolute path");
+            var path = t.String("path") ?? throw t.Error("path", "is required (the repository jobs run in: a local path or a git URL)");
+            if (Core.Workspaces.RepoUrl.IsUrl(path))
+            {
+                if (Core.Workspaces.RepoUrl.Problem(path) is { } problem)
+                    throw t.Error("path", $"{Specs.SpecGrammar.Quote(path)}: {problem}");
+            }
+            else if (!System.IO.Path.IsPathFullyQualified(path))
+            {
+                throw t.Error("path", $"{Specs.SpecGrammar.Quote(path)} is not an absolute path or a git URL");
+            }
             var profile = t.String("profile");
             if (profile is not null && !Specs.SpecGrammar.ProfileName().IsMatch(profile))
                 throw t.Error("profile", $"{Specs.SpecGrammar.Quote(profile)} is not a valid profile name");

@@ -126,7 +126,8 @@ public static class DroverServer
         var webhookSecrets = new Core.Secrets.SecretStore(options.Home.SecretsPath);
         var intakeLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("drover.webhooks");
         app.MapWebhooks(options.Config?.Webhooks ?? new(), webhookSecrets,
-            new IssueIntake(jobs, options.Config?.Trackers ?? [], TimeProvider.System, intakeLog), store, TimeProvider.System, intakeLog);
+            new IssueIntake(jobs, options.Config?.Trackers ?? [], TimeProvider.System, intakeLog),
+            new FollowUps(jobs, options.Config?.Delivery ?? new(), intakeLog), store, TimeProvider.System, intakeLog);
         Func<CancellationToken, Task>? probeProviders = null;
         if (options.Config is { Gateway.Enabled: true } config)
         {

@@ -64,7 +64,7 @@ public sealed class IssueIntake(JobService jobs, IReadOnlyList<TrackerConfig> tr
         var spec = Spec(tracker, reference, string.IsNullOrWhiteSpace(title) ? reference : title, body, labels);
         try
         {
-            var submitted = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, tracker.Path), ct);
+            var submitted = await jobs.SubmitAsync(new SubmitRequest(spec, null, null, Core.Workspaces.RepoUrl.IsUrl(tracker.Path) ? Path.GetTempPath() : tracker.Path), ct);
             if (submitted.Outcome != "existing")
                 Log.WebhookIssueJob(logger, reference, submitted.Job.Id, submitted.Outcome);
             return submitted.Outcome;

@@ -14,7 +14,8 @@ namespace Drover.Server.Webhooks;
 /// <summary>
 /// <c>POST /hooks/github</c> and <c>/hooks/gitea</c> (SPEC §12): outside the bearer token, signed with the secret named
 /// by <c>[webhooks]</c>. Order: configured (404), body within <see cref="MaxBodyBytes"/> (413), signature (401), delivery
-/// id not seen before (200 duplicate), then the event: issue events feed <see cref="IssueIntake"/>, others are 202 ignored.
+/// id not seen before (200 duplicate), then the event: issue events feed <see cref="IssueIntake"/>, failed checks and
+/// reviews asking for changes queue <see cref="FollowUps"/>, others are 202 ignored.
 /// Nothing is stored before the signature checks out. Octokit.Webhooks.AspNetCore is not used: it reads the body without a
 /// cap, answers 400 to a bad signature, has no hook to deduplicate before dispatch, and speaks GitHub only; the few issue
 /// fields needed here are read with System.Text.Json.
@@ -27,16 +28,16 @@ public static class WebhookEndpoints
     public static bool IsHookPath(PathString path) =>
         path.Equals("/hooks/github", StringComparison.OrdinalIgnoreCase) || path.Equals("/hooks/gitea", StringComparison.OrdinalIgnoreCase);
 
-    public static void MapWebhooks(this IEndpointRouteBuilder app, WebhooksConfig config, SecretStore secrets, IssueIntake intake, IJobStore store,
-        TimeProvider time, ILogger logger)
+    public static void MapWebhooks(this IEndpointRouteBuilder app, WebhooksConfig config, SecretStore secrets, IssueIntake intake, FollowUps followUps,
+        IJobStore store, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/hooks/github", (Delegate)((HttpContext c) => HandleAsync(c, "github", config, secrets, intake, store, time, logger)));
-        app.MapPost("/hooks/gitea", (Delegate)((HttpContext c) => HandleAsync(c, "gitea", config, secrets, intake, store, time, logger)));
+        app.MapPost("/hooks/github", (Delegate)((HttpContext c) => HandleAsync(c, "github", config, secrets, intake, followUps, store, time, logger)));
+        app.MapPost("/hooks/gitea", (Delegate)((HttpContext c) => HandleAsync(c, "gitea", config, secrets, intake, followUps, store, time, logger)));
     }
 
     private static async Task<IResult> HandleAsync(HttpContext c, string kind, WebhooksConfig config, SecretStore secrets, IssueIntake intake,
-        IJobStore store, TimeProvider time, ILogger logger)
+        FollowUps followUps, IJobStore store, TimeProvider time, ILogger logger)
     {
         var ct = c.RequestAborted;
         if (config.SecretFor(kind) is not { } name)
@@ -85,7 +86,7 @@ public static class WebhookEndpoints
         string outcome;
         try
         {
-            outcome = await DispatchAsync(kind, eventName, body, intake, ct);
+            outcome = await DispatchAsync(kind, eventName, body, intake, followUps, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -104,11 +105,12 @@ public static class WebhookEndpoints
         return Results.Json(new WebhookView(delivery, outcome), DroverJson.Options, statusCode: status);
     }
 
-    private static async Task<string> DispatchAsync(string kind, string eventName, byte[] body, IssueIntake intake, CancellationToken ct)
+    private static async Task<string> DispatchAsync(string kind, string eventName, byte[] body, IssueIntake intake, FollowUps followUps, CancellationToken ct)
     {
         if (eventName == "ping")
             return "pong";
-        if (eventName is not ("issues" or "issue_label"))
+        var followUp = FollowUps.Handles(kind, eventName);
+        if (!followUp && eventName is not ("issues" or "issue_label"))
             return $"ignored: event {eventName}";
         JsonDocument doc;
         try
@@ -121,7 +123,11 @@ public static class WebhookEndpoints
         }
 
         using (doc)
-            return await intake.HandleAsync(kind, doc.RootElement, ct);
+        {
+            return followUp
+                ? await followUps.HandleAsync(kind, eventName, doc.RootElement, ct)
+                : await intake.HandleAsync(kind, doc.RootElement, ct);
+        }
     }
 
     /// <summary>The whole body, or null when it is larger than <see cref="MaxBodyBytes"/> (by its length or as read).</summary>

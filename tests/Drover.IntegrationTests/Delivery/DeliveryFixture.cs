@@ -58,6 +58,9 @@ public sealed class DeliveryFixture : IAsyncDisposable
         return new DeliveryFixture(t, forge, git, bare);
     }
 
+    /// <summary>Adds to drover.toml (before serve starts).</summary>
+    public Task AppendConfigAsync(string toml) => File.AppendAllTextAsync(Path.Combine(Home.Home, "drover.toml"), "\n" + toml + "\n");
+
     public async Task<BackgroundProcess> ServeAsync()
     {
         var serve = Home.Cli.Start("serve", "--port", "0", "--slots", "2");
