@@ -117,13 +117,23 @@ public sealed partial record DroverConfig
         # kind = "github"              # github | gitea
         # repo = "acme/app"
         # label = "drover"
-        # path = "/srv/repos/app"      # the local repository the jobs run in
+        # path = "/srv/repos/app"      # the repository the jobs run in: a local path or a git URL
         # profile = "issues"           # optional; default: the "default" profile
         # host = "github.com"          # the [[forges]] entry whose API and token polling and status comments use
         #                              # (default: github.com for github, the one gitea forge for gitea; none: webhooks only)
         # poll = "5m"                  # how often serve lists the labelled issues; "off": webhooks only
         # With a forge, each job's issue gets a comment when it starts and when it ends, and one of the labels
         # drover:queued, drover:running, drover:done, drover:failed.
+
+        # Delivery of a succeeded job whose spec says deliver = "push" | "pr" | "pr_draft": the home that ran it pushes
+        # drover/<id> (never forced) and opens or updates its pull request through the host's [[forges]] API. Failures
+        # that may pass are tried again (backoff doubling, at most 30 min); a delivery failure never fails the job.
+        # [delivery]
+        # remote = "origin"            # the remote a local repo pushes to (a URL repo pushes to its URL)
+        # link = "https://drover.example.com/#/jobs/{id}"   # the job's address in pull requests and comments
+        # max_tries = 8
+        # backoff = "15s"
+        # max_followups = 3            # follow-up jobs per pull request from failed checks and change requests
 
         # Job defaults. A job names a profile with `profile = "NAME"`; "default" applies when it names none.
         # Precedence: the job's own keys, then the profile, then built-in defaults.
