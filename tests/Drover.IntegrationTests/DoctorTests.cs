@@ -47,6 +47,35 @@ public sealed class DoctorTests
     }
 
     [Fact]
+    public async Task Doctor_Forges_SayWhetherEachTokenIsSetWithoutShowingIt()
+    {
+        using var t = new TestHome();
+        (await t.Cli.RunAsync("init")).ExitCode.ShouldBe(0);
+        await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), """
+            [[forges]]
+            host = "github.com"
+            kind = "github"
+            token_secret = "GH_TOKEN"
+
+            [[forges]]
+            host = "git.example.com"
+            kind = "gitea"
+            base_url = "https://git.example.com"
+            token_secret = "GITEA_TOKEN"
+            """, TestContext.Current.CancellationToken);
+        (await t.Cli.RunAsync("secret", "set", "GH_TOKEN", "ghp_doctor_must_not_show_this")).ExitCode.ShouldBe(0);
+
+        var r = await t.Cli.RunAsync("doctor", "--json");
+        var checks = Checks(r);
+
+        Status(checks, "forge github.com").ShouldBe("ok");
+        Detail(checks, "forge github.com").ShouldContain("token GH_TOKEN set");
+        Status(checks, "forge git.example.com").ShouldBe("fail");
+        Detail(checks, "forge git.example.com").ShouldContain("drover secret set GITEA_TOKEN");
+        r.Stdout.ShouldNotContain("ghp_doctor_must_not_show_this");
+    }
+
+    [Fact]
     public async Task Doctor_HealthyHomeWithStandInClis_PassesAndComparesVersions()
     {
         using var t = new TestHome();

@@ -43,6 +43,7 @@ public static class Doctor
             await CheckStoreAsync(home, store, ct),
             await CheckGitAsync(ct),
             CheckSandbox(home, config),
+            .. CheckForges(home, config),
             .. await CheckEnginesAsync(config, ct),
         ];
     }
@@ -65,6 +66,35 @@ public static class Doctor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return DoctorCheck.Fail("home", $"{home.Root} is not writable: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Each <c>[[forges]]</c> entry: its token is set in the secret store (fetch, push, pull requests and status comments
+    /// need it). Nothing is sent to the forge; the token itself is never shown.
+    /// </summary>
+    private static IEnumerable<DoctorCheck> CheckForges(DroverHome home, DroverConfig config)
+    {
+        if (config.Forges.Count == 0)
+            yield break;
+        var secrets = new Drover.Core.Secrets.SecretStore(home.SecretsPath);
+        foreach (var forge in config.Forges)
+        {
+            var name = $"forge {forge.Host}";
+            string? token;
+            try
+            {
+                token = secrets.Get(forge.TokenSecret);
+            }
+            catch (Drover.Core.DroverException e)
+            {
+                token = null;
+                name += $" ({e.Message})";
+            }
+
+            yield return token is { Length: > 0 }
+                ? DoctorCheck.Ok(name, $"{forge.Kind}, API {forge.BaseUrl?.ToString() ?? (forge.Kind == "github" ? "https://api.github.com" : "?")}, token {forge.TokenSecret} set")
+                : DoctorCheck.Fail(name, $"the secret {forge.TokenSecret} is not set: fetches, pushes and pull requests of {forge.Host} will fail (drover secret set {forge.TokenSecret})");
         }
     }
 
