@@ -12,7 +12,7 @@ namespace Drover.IntegrationTests.Delivery;
 /// </summary>
 public sealed class DeliveryFixture : IAsyncDisposable
 {
-    private DeliveryFixture(TestHome home, FakeGitHub forge, GitHttpsServer git, string bare)
+    private DeliveryFixture(TestHome home, FakeForge forge, GitHttpsServer git, string bare)
     {
         Home = home;
         Forge = forge;
@@ -21,7 +21,7 @@ public sealed class DeliveryFixture : IAsyncDisposable
     }
 
     public TestHome Home { get; }
-    public FakeGitHub Forge { get; }
+    public FakeForge Forge { get; }
     public GitHttpsServer Git { get; }
 
     /// <summary>The remote's bare repository on disk (served as <see cref="Url"/>).</summary>
@@ -31,10 +31,11 @@ public sealed class DeliveryFixture : IAsyncDisposable
 
     public const string Repo = "acme/app";
 
-    public static async Task<DeliveryFixture> StartAsync(string extraConfig = "", CancellationToken ct = default)
+    /// <param name="kind">The forge's kind: <c>github</c> or <c>gitea</c>.</param>
+    public static async Task<DeliveryFixture> StartAsync(string extraConfig = "", string kind = "github", CancellationToken ct = default)
     {
         var t = new TestHome();
-        var forge = await FakeGitHub.StartNewAsync();
+        FakeForge forge = kind == "gitea" ? await FakeGitea.StartNewAsync() : await FakeGitHub.StartNewAsync();
         var source = InProcessWorker.NewRepo(t.Scratch);
         var root = Path.Combine(t.Scratch, "git");
         var bare = Path.Combine(root, "acme", "app.git");
@@ -44,7 +45,7 @@ public sealed class DeliveryFixture : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(t.Home, "drover.toml"), $$"""
             [[forges]]
             host = "127.0.0.1"
-            kind = "github"
+            kind = "{{kind}}"
             base_url = "{{forge.BaseUrl}}"
             token_secret = "FORGE_TOKEN"
 

@@ -167,4 +167,35 @@ public sealed class DeliveryTests
         again.ExitCode.ShouldNotBe(0);
         again.Stderr.ShouldContain("already delivered");
     }
+
+    [Fact]
+    public async Task Serve_GiteaForgeDraft_OpensAWorkInProgressPullRequestThroughGiteasApi()
+    {
+        await using var f = await DeliveryFixture.StartAsync(kind: "gitea", ct: Ct);
+        await using var serve = await f.ServeAsync();
+
+        var id = await f.SubmitAsync("--command", "echo fixed > fix.txt", "--title", "Fix on Gitea", "--deliver", "pr_draft");
+        var job = await f.WaitForDeliveryAsync(id, "delivered", "failed");
+
+        job.GetProperty("delivery").GetProperty("state").GetString().ShouldBe("delivered", job.ToString());
+        var pull = f.Forge.Pulls(DeliveryFixture.Repo).ShouldHaveSingleItem();
+        (pull.Head, pull.Title, pull.Draft).ShouldBe(($"drover/{Id(id)}", "WIP: Fix on Gitea", true));
+        f.Forge.Requests.ShouldContain(r => r.Method == "POST" && r.Path.StartsWith("/api/v1/repos/acme/app/pulls", StringComparison.Ordinal));
+        f.FilesHolding(f.Forge.Token).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Serve_Automerge_AsksTheForgeToMergeWhenChecksPass()
+    {
+        await using var f = await DeliveryFixture.StartAsync(ct: Ct);
+        await using var serve = await f.ServeAsync();
+        var file = Path.Combine(f.Home.Scratch, "job.json");
+        await File.WriteAllTextAsync(file, """{"title": "Merge me", "command": "echo ok > ok.txt", "deliver": "pr", "automerge": true}""", Ct);
+
+        var id = await f.SubmitAsync("-f", file);
+        var job = await f.WaitForDeliveryAsync(id, "delivered", "failed");
+
+        job.GetProperty("delivery").GetProperty("state").GetString().ShouldBe("delivered", job.ToString());
+        f.Forge.Pulls(DeliveryFixture.Repo).ShouldHaveSingleItem().AutomergeRequested.ShouldBeTrue();
+    }
 }
